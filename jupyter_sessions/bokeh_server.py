@@ -1,0 +1,286 @@
+"""The embedded Bokeh server: one per kernel, on its own thread and IOLoop.
+
+Why its own thread: Bokeh's ``show(app)`` runs the server on the kernel's own
+loop, so periodic callbacks stop dead while any cell computes. Here the server
+thread owns every Bokeh document; code on other threads reaches it through
+:meth:`EmbeddedServer.call`, never by touching documents directly.
+
+Security: it listens on 127.0.0.1 only; ``generate_session_ids=False`` with
+signed ids means only the kernel (which holds the per-kernel secret) can mint a
+view id, so the server refuses unsigned and forged ids; websocket origins are an
+explicit list (loopback pages by default, never ``*``).
+
+Each view id the kernel mints is routed to a view factory (a BokehSession). A
+browser presenting a validly signed id whose route is gone (the session closed,
+the page was reloaded later) gets a short "closed" document instead of a plot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bokeh.application import Application
+from bokeh.application.handlers.function import FunctionHandler
+from bokeh.document import Document
+from bokeh.models import Div
+from bokeh.server.server import BaseServer
+from bokeh.server.session import ServerSession
+from bokeh.server.tornado import BokehTornado
+from bokeh.server.util import bind_sockets
+from bokeh.util.token import generate_secret_key, generate_session_id
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+
+from .session import SessionError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ViewFactory = Callable[[Document], None]
+
+APP_PATH = "/session"
+# Loopback pages only, any port: the notebook server's port is unknown to the kernel.
+DEFAULT_ORIGINS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
+CLOSED_HTML = "<i>This session is closed. Run its cell again to open a new one.</i>"
+
+
+def _env_origins() -> tuple[str, ...]:
+    raw = os.environ.get("JUPYTER_SESSIONS_ALLOW_ORIGIN", "")
+    extra = tuple(o.strip() for o in raw.split(",") if o.strip())
+    if "*" in extra:
+        raise ValueError("JUPYTER_SESSIONS_ALLOW_ORIGIN must name hosts; '*' is refused")
+    return DEFAULT_ORIGINS + extra
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How the embedded server listens; read from the environment by default.
+
+    ``JUPYTER_SESSIONS_PORT`` (0: the OS picks) and ``JUPYTER_SESSIONS_ALLOW_ORIGIN``
+    (comma-separated ``host:port`` patterns added to the loopback defaults).
+    """
+
+    address: str = "127.0.0.1"
+    port: int = field(default_factory=lambda: int(os.environ.get("JUPYTER_SESSIONS_PORT", "0")))
+    origins: tuple[str, ...] = field(default_factory=_env_origins)
+    # Views whose browser went away are dropped after this long without a connection.
+    view_linger_ms: int = 2000
+    check_ms: int = 500
+    # A view's websocket token; reloads fetch a new one, reconnects reuse it.
+    token_expiration_s: int = 3600
+
+
+class EmbeddedServer:
+    """A Bokeh server on a daemon thread of its own, serving minted views.
+
+    Thread contract: ``start``/``stop``/``mint``/``forget``/``call`` may be called
+    from any thread; everything that touches Bokeh documents or server sessions
+    runs on the server thread (``call`` runs it there and waits, with a timeout).
+    """
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self._secret = generate_secret_key()
+        self._routes: dict[str, ViewFactory] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: BaseServer | None = None
+        self._tornado_app: BokehTornado | None = None
+        self._http: HTTPServer | None = None
+        self._port = 0
+
+    @property
+    def running(self) -> bool:
+        """True while the server thread serves."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://{self.config.address}:{self._port}"
+
+    @property
+    def app_url(self) -> str:
+        """URL of the application that serves every view."""
+        return self.url + APP_PATH
+
+    @property
+    def secret(self) -> bytes:
+        """The per-kernel secret that signs view ids (for trusted clients and tests)."""
+        return self._secret.encode()
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server thread if it is not running; raise if it cannot listen."""
+        if self.running:
+            return
+        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="jupyter-sessions-bokeh", daemon=True
+        )
+        self._thread.start()
+        try:
+            ready.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise SessionError(f"the Bokeh server did not start within {timeout} s") from None
+        log.info("Embedded Bokeh server listening on %s", self.url)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close every view, stop listening and end the thread; safe to call again."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            return
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._shutdown()))
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("The Bokeh server thread did not end within %s s", timeout)
+        with self._lock:
+            self._routes.clear()
+
+    def mint(self, factory: ViewFactory) -> str:
+        """A new signed view id whose documents ``factory`` fills."""
+        view_id = generate_session_id(secret_key=self.secret, signed=True)
+        with self._lock:
+            self._routes[view_id] = factory
+        return view_id
+
+    def forget(self, view_id: str) -> None:
+        """Route no new documents to ``view_id``'s factory."""
+        with self._lock:
+            self._routes.pop(view_id, None)
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 10.0) -> T:
+        """Run ``fn(*args)`` on the server thread and return its result.
+
+        Called on the server thread itself, runs it at once. Raises what ``fn``
+        raised, or SessionError if the server did not answer within ``timeout``.
+        """
+        if threading.current_thread() is self._thread:
+            return fn(*args)
+        loop = self._loop
+        if loop is None or not self.running:
+            raise SessionError("the Bokeh server is not running")
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
+
+    def open_view(self, view_id: str, timeout: float = 30.0) -> ServerSession:
+        """Create the server session for ``view_id`` now, as a browser would."""
+        app = self._tornado().applications[APP_PATH]
+        future = asyncio.run_coroutine_threadsafe(app.create_session_if_needed(view_id), self._aloop())
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise SessionError(f"creating the view took longer than {timeout} s") from None
+
+    def view_sessions(self) -> list[ServerSession]:
+        """Live Bokeh server sessions (one per open view). Server thread only."""
+        return self._tornado().get_sessions(APP_PATH)
+
+    def destroy_views(self, view_ids: set[str]) -> None:
+        """Disconnect the browsers of ``view_ids`` and discard their sessions. Server thread.
+
+        Bokeh has no public "destroy now" for a session with connections, so this
+        closes the websockets and asks for expiration; Bokeh's own cleanup then
+        destroys the documents within ``check_ms``, running its usual hooks.
+        """
+        for session in self.view_sessions():
+            if session.id not in view_ids:
+                continue
+            # Private Bokeh state: the connections subscribed to a session.
+            for connection in list(session._subscribed_connections):
+                connection._socket.close()
+            session.request_expiration()
+
+    # -- server thread ---------------------------------------------------------
+
+    def _run(self, ready: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._listen())
+        except BaseException as exc:
+            ready.set_exception(exc)
+            loop.close()
+            return
+        self._loop = loop
+        ready.set_result(None)
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            self._loop = None
+            log.info("Embedded Bokeh server stopped")
+
+    async def _listen(self) -> None:
+        cfg = self.config
+        sockets, self._port = bind_sockets(cfg.address, cfg.port)
+        app = Application(FunctionHandler(self._fill_document))
+        tornado_app = BokehTornado(
+            {APP_PATH: app},
+            absolute_url=self.url,
+            extra_websocket_origins=list(cfg.origins),
+            secret_key=self.secret,
+            sign_sessions=True,
+            generate_session_ids=False,
+            check_unused_sessions_milliseconds=cfg.check_ms,
+            unused_session_lifetime_milliseconds=cfg.view_linger_ms,
+            session_token_expiration=cfg.token_expiration_s,
+            use_index=False,
+            redirect_root=False,
+        )
+        http = HTTPServer(tornado_app, xheaders=False)
+        http.add_sockets(sockets)
+        self._tornado_app, self._http = tornado_app, http
+        self._server = BaseServer(IOLoop.current(), tornado_app, http)
+        self._server.start()
+
+    async def _shutdown(self) -> None:
+        server, http = self._server, self._http
+        if server is not None and http is not None:
+            self.destroy_views({s.id for s in self.view_sessions()})
+            server.stop(wait=False)
+            await http.close_all_connections()
+        self._server = self._tornado_app = self._http = None
+        asyncio.get_running_loop().stop()
+
+    def _tornado(self) -> BokehTornado:
+        if self._tornado_app is None:
+            raise SessionError("the Bokeh server is not running")
+        return self._tornado_app
+
+    def _aloop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise SessionError("the Bokeh server is not running")
+        return self._loop
+
+    def _fill_document(self, doc: Document) -> None:
+        """Bokeh's app handler (server thread): route the document to its session."""
+        with self._lock:
+            factory = self._routes.get(doc.session_context.id)
+        if factory is None:
+            doc.add_root(Div(text=CLOSED_HTML))
+            return
+        factory(doc)

@@ -1,0 +1,269 @@
+"""BokehSession: a live Bokeh document in a cell, served by the embedded server.
+
+A session may be viewed more than once (two tabs, a page reload): each view is
+its own Bokeh server session and document. ``setup_model()`` and
+``periodic_callback()`` run on a *view*, a shallow copy of the session made for
+that document, so attributes they set (``self.source = ...``) belong to one view
+and views never fight over models. Attributes set in ``__init__`` are shared.
+
+Thread contract: ``setup_model``, ``periodic_callback`` and the functions given
+to ``update()`` run on the embedded server's thread, under the document lock.
+Everything public here may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import html
+import logging
+import math
+import numbers
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from bokeh.document import Document
+from bokeh.server.callbacks import PeriodicCallback
+from bokeh.embed import server_session
+from bokeh.models import Div
+from bokeh.model import Model
+
+from . import kernel
+from .bokeh_server import EmbeddedServer
+from .session import Session, SessionError
+
+log = logging.getLogger(__name__)
+
+MIN_PERIOD = 0.25  # seconds; the seed's floor, below which browsers fall behind
+
+
+def checked_period(period: object) -> float | None:
+    """``period`` in seconds, floored at 0.25 s; ValueError if it is not a positive number."""
+    if period is None:
+        return None
+    if isinstance(period, bool) or not isinstance(period, numbers.Real):
+        raise ValueError(
+            f"callback_period must be a number of seconds or None, not {period!r}"
+        )
+    value = float(period)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"callback_period must be a positive number of seconds, not {period!r}")
+    if value < MIN_PERIOD:
+        log.warning("callback_period %s s is below the %s s floor; using %s s",
+                    value, MIN_PERIOD, MIN_PERIOD)
+    return max(value, MIN_PERIOD)
+
+
+class BokehSession(Session):
+    """A Bokeh app in a cell: override ``setup_model`` and ``periodic_callback``.
+
+    ``callback_period`` (seconds, None for no callback, at least 0.25 s) may be
+    changed while live with :meth:`update_callback_period`. Change documents from
+    a notebook cell with :meth:`update`, never directly: Bokeh documents belong
+    to the server thread.
+    """
+
+    kind = "bokeh"
+    callback_period: float | None = None
+
+    # Shared by the session and its views (set in _start, copied by reference).
+    _owner: BokehSession
+    _server: EmbeddedServer
+    _views: dict[str, BokehSession]
+    _view_ids: list[str]
+    _callback_errors: int = 0
+    _setup_error: BaseException | None = None
+    # Per view.
+    _doc: Document | None = None
+    _callback: PeriodicCallback | None = None
+
+    def setup_model(self) -> Model | None:
+        """Build this view's Bokeh layout (bokeh 3 API) and return it; None for none.
+
+        Runs on the server thread, once per view. Raising fails the session when
+        it is opened (the traceback shows in the cell) and shows the error in a
+        later view without affecting the others.
+        """
+        return None
+
+    def periodic_callback(self) -> None:
+        """Called every ``callback_period`` seconds on each view (server thread).
+
+        An exception is logged and shown by ``print_info()``; the callback keeps
+        running, and so do the server and other sessions.
+        """
+
+    @property
+    def doc(self) -> Document | None:
+        """The view's Bokeh document; None on the session object itself."""
+        return self._doc
+
+    @property
+    def views(self) -> int:
+        """How many views (Bokeh server sessions) are open now."""
+        return len(self._views) if self._lifecycle else 0
+
+    def update_callback_period(self, period: float | None) -> None:
+        """Change the period of every view's callback (seconds, None to stop it)."""
+        value = checked_period(period)
+        owner = self._owner if self._lifecycle else self
+        owner.callback_period = value
+        if not owner._lifecycle or owner.state.ended:
+            return
+        owner._server.call(owner._reschedule_all, value)
+
+    def update(self, fn: Callable[..., object], *args: Any, timeout: float = 10.0) -> None:
+        """Run ``fn(view, *args)`` for every open view, safely, and wait for it.
+
+        The one way to change a live plot from a notebook cell: ``fn`` runs on
+        the server thread under each document's lock. Raises the first exception
+        ``fn`` raised, or SessionError after ``timeout`` seconds.
+        """
+        owner = self._owner if self._lifecycle else self
+        if not owner._lifecycle or owner.state.ended:
+            raise SessionError(f"{owner!r} is not running; open it with open_session() first")
+        futures = owner._server.call(owner._schedule_update, fn, args)
+        done, pending = concurrent.futures.wait(futures, timeout)
+        if pending:
+            raise SessionError(f"update() did not finish within {timeout} s")
+        for future in done:
+            future.result()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.callback_period = checked_period(self.callback_period)
+        self._owner = self
+        self._views = {}
+        self._view_ids = []
+        self._server = kernel.bokeh_server()
+        self._defer(self._close_views)
+        self._setup_error = None
+        # The first view is made now, so setup_model's errors reach the cell.
+        view_id = self._new_view_id()
+        self._server.open_view(view_id)
+        if self._setup_error is not None:
+            raise SessionError(
+                f"{type(self).__name__}.setup_model() raised; the session is FAILED "
+                "and nothing of it runs. Fix setup_model and run the cell again."
+            ) from self._setup_error
+
+    def _new_view_id(self) -> str:
+        """Mint a signed id for one more view of this session."""
+        view_id = self._server.mint(self._make_view)
+        self._view_ids.append(view_id)
+        return view_id
+
+    def _close_views(self) -> None:
+        for view_id in self._view_ids:
+            self._server.forget(view_id)
+        if self._server.running:
+            self._server.call(self._stop_views)
+
+    def _view(self) -> tuple[dict[str, Any], str]:
+        # The cell's output keeps the first view id: a page reload re-attaches to it.
+        view_id = self._view_ids[0]
+        script = server_session(session_id=view_id, url=self._server.app_url)
+        data = {"url": self._server.app_url, "view_id": view_id}
+        return data, script
+
+    def _info(self) -> dict[str, Any]:
+        return {
+            "views": self.views,
+            "callback_period": self.callback_period,
+            "callback_errors": self._callback_errors if self._lifecycle else 0,
+        }
+
+    # -- server thread ---------------------------------------------------------
+
+    def _make_view(self, doc: Document) -> None:
+        """Fill a new document with a new view of this session; never raises."""
+        view = copy.copy(self)
+        view._doc = doc
+        view._callback = None
+        try:
+            model = view.setup_model()
+            if model is not None:
+                doc.add_root(model)
+        except Exception as exc:
+            log.error("%s.setup_model() failed", type(self).__name__, exc_info=True)
+            self._setup_error = exc
+            if self._lifecycle is not None:
+                self._lifecycle.error = f"setup_model: {exc!r}"
+            doc.clear()
+            doc.add_root(Div(text=_error_html(exc)))
+            return
+        view_id = doc.session_context.id
+        self._views[view_id] = view
+        doc.on_session_destroyed(lambda ctx: self._views.pop(ctx.id, None))
+        view._reschedule(self.callback_period)
+
+    def _reschedule(self, period: float | None) -> None:
+        """(Re)start this view's periodic callback at ``period`` seconds."""
+        assert self._doc is not None
+        self.callback_period = period
+        if self._callback is not None:
+            self._doc.remove_periodic_callback(self._callback)
+            self._callback = None
+        if period is not None:
+            self._callback = self._doc.add_periodic_callback(self._tick, period * 1000)
+
+    def _reschedule_all(self, period: float | None) -> None:
+        for view in list(self._views.values()):
+            view._reschedule(period)
+
+    def _tick(self) -> None:
+        try:
+            self.periodic_callback()
+        except Exception as exc:
+            self._owner._report_callback_error(exc)
+
+    def _report_callback_error(self, exc: Exception) -> None:
+        self._callback_errors += 1
+        message = f"periodic_callback: {exc!r}"
+        lifecycle = self._lifecycle
+        repeated = lifecycle is not None and lifecycle.error == message
+        if lifecycle is not None:
+            lifecycle.error = message
+        if repeated:
+            log.debug("%s: %s (again, %d errors)", self.id, message, self._callback_errors)
+        else:
+            log.error("%s.periodic_callback() failed in session %s", type(self).__name__,
+                      self.id, exc_info=exc)
+
+    def _stop_views(self) -> None:
+        for view in list(self._views.values()):
+            if view._callback is not None and view._doc is not None:
+                view._doc.remove_periodic_callback(view._callback)
+                view._callback = None
+        self._server.destroy_views(set(self._view_ids))
+        self._views.clear()
+
+    def _schedule_update(
+        self, fn: Callable[..., object], args: tuple[Any, ...]
+    ) -> list[concurrent.futures.Future[object]]:
+        futures = []
+        for view in list(self._views.values()):
+            future: concurrent.futures.Future[object] = concurrent.futures.Future()
+            futures.append(future)
+            assert view._doc is not None
+            view._doc.add_next_tick_callback(_completing(future, fn, view, *args))
+        return futures
+
+
+def _completing(
+    future: concurrent.futures.Future[object], fn: Callable[..., object], *args: Any
+) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    return run
+
+
+def _error_html(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception_only(type(exc), exc))
+    return f"<pre style='color:#b00'>setup_model() failed:\n{html.escape(text)}</pre>"

@@ -1,0 +1,72 @@
+"""Fixtures: a real notebook kernel with a ticking BokehSession class defined in it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from .notebook_kernel import NotebookKernel
+
+# Defined in the kernel, outside any cell (no cellId), like a notebook's setup cell.
+KERNEL_SETUP = """
+import time
+import numpy as np
+from bokeh.models import ColumnDataSource
+from bokeh.plotting import figure
+from jupyter_sessions import (BokehSession, open_session, close_session, close_all,
+                              sessions, print_info)
+from jupyter_sessions import kernel as _kernel
+
+TICKS = []
+
+class Ticker(BokehSession):
+    callback_period = 0.25
+    def setup_model(self):
+        self.source = ColumnDataSource(data=dict(x=list(range(10)), y=np.random.rand(10)))
+        plot = figure(height=200, width=400)
+        plot.line("x", "y", source=self.source)
+        return plot
+    def periodic_callback(self):
+        TICKS.append(self.id)
+        self.source.data.update(y=np.random.rand(10))
+
+def live():
+    return [s["id"] for s in sessions()]
+
+def ticks(session_id):
+    return TICKS.count(session_id)
+
+def view_sessions():
+    server = _kernel.running_bokeh_server()
+    return 0 if server is None else server.call(lambda: len(server.view_sessions()))
+
+def view_of(s):
+    return {"app_url": s._server.app_url, "view_id": s._view_ids[0]}
+"""
+
+
+@pytest.fixture
+def nb() -> Iterator[NotebookKernel]:
+    """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
+    kernel = NotebookKernel()
+    try:
+        reply = kernel.run(KERNEL_SETUP)
+        assert reply.status == "ok", reply.traceback
+        yield kernel
+    finally:
+        kernel.close()
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it is truthy; return its value or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {predicate}")
+        time.sleep(interval)

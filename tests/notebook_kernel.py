@@ -1,0 +1,140 @@
+"""A real IPython kernel driven the way JupyterLab drives it.
+
+Execute requests carry ``cellId`` and ``deletedCells`` in their metadata (with
+``recordTiming``), exactly as JupyterLab 4 sends them; replies and iopub output
+are collected per request. Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+
+@dataclass
+class Reply:
+    """What one execute_request produced."""
+
+    status: str
+    stdout: str = ""
+    stderr: str = ""
+    error: dict[str, Any] | None = None
+    displays: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    comm_opens: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def traceback(self) -> str:
+        return "\n".join(self.error["traceback"]) if self.error else ""
+
+
+class NotebookKernel:
+    """One kernel process with a blocking client; ``close()`` shuts it down."""
+
+    def __init__(self, startup_timeout: float = 60.0) -> None:
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel()
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=startup_timeout)
+
+    @property
+    def pid(self) -> int:
+        provisioner = self.manager.provisioner
+        assert provisioner is not None and provisioner.process is not None
+        return int(provisioner.process.pid)
+
+    def run(
+        self,
+        code: str,
+        cell_id: str | None = None,
+        deleted: tuple[str, ...] | list[str] = (),
+        timeout: float = 60.0,
+    ) -> Reply:
+        """Execute ``code`` as cell ``cell_id`` (None: no cell, as a console does)."""
+        metadata: dict[str, Any] = {"recordTiming": False}
+        if cell_id is not None:
+            metadata["cellId"] = cell_id
+            metadata["deletedCells"] = list(deleted)
+        msg_id = self.send_execute(code, metadata)
+        return self.collect(msg_id, timeout)
+
+    def send_execute(self, code: str, metadata: dict[str, Any]) -> str:
+        content = {
+            "code": code, "silent": False, "store_history": True,
+            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+        }
+        msg = self.client.session.msg("execute_request", content, metadata=metadata)
+        self.client.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def collect(self, msg_id: str, timeout: float = 60.0, shell_reply: bool = True) -> Reply:
+        """Gather iopub output of ``msg_id`` until idle, then its shell reply if any."""
+        deadline = time.monotonic() + timeout
+        reply = Reply(status="?")
+        while True:
+            msg = self._next(self.client.get_iopub_msg, deadline)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "status" and content["execution_state"] == "idle":
+                break
+            if kind == "stream":
+                name = "stdout" if content["name"] == "stdout" else "stderr"
+                setattr(reply, name, getattr(reply, name) + content["text"])
+            elif kind == "display_data":
+                reply.displays.append(content)
+            elif kind == "update_display_data":
+                reply.updates.append(content)
+            elif kind == "comm_open":
+                reply.comm_opens.append(content)
+            elif kind == "error":
+                reply.error = content
+        if not shell_reply:
+            return reply
+        while True:
+            shell = self._next(self.client.get_shell_msg, deadline)
+            if shell["parent_header"].get("msg_id") == msg_id:
+                reply.status = shell["content"]["status"]
+                return reply
+
+    def value(self, expr: str, timeout: float = 60.0) -> Any:
+        """Evaluate ``expr`` in the kernel (outside any cell) and return it via JSON."""
+        reply = self.run(f"import json as _j; print(_j.dumps({expr}))", timeout=timeout)
+        if reply.status != "ok":
+            raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
+        return json.loads(reply.stdout.strip().splitlines()[-1])
+
+    def send_comm_msg(self, comm_id: str, data: dict[str, Any]) -> str:
+        """Send a comm message as a frontend widget would; returns its msg id."""
+        msg = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.client.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Ask the kernel to shut down, as JupyterLab does, and wait for the process."""
+        self.client.shutdown()
+        deadline = time.monotonic() + timeout
+        while self.manager.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.close()
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        if self.manager.has_kernel:
+            self.manager.shutdown_kernel(now=True)
+
+    @staticmethod
+    def _next(get: Any, deadline: float) -> dict[str, Any]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the kernel did not answer in time")
+        try:
+            return dict(get(timeout=left))
+        except queue.Empty:
+            raise TimeoutError("the kernel did not answer in time") from None
