@@ -34,7 +34,7 @@ from bokeh.server.server import BaseServer
 from bokeh.server.session import ServerSession
 from bokeh.server.tornado import BokehTornado
 from bokeh.server.util import bind_sockets
-from bokeh.util.token import generate_secret_key, generate_session_id
+from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_session_id
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
@@ -73,8 +73,9 @@ class ServerConfig:
     # Views whose browser went away are dropped after this long without a connection.
     view_linger_ms: int = 2000
     check_ms: int = 500
-    # A view's websocket token; reloads fetch a new one, reconnects reuse it.
-    token_expiration_s: int = 3600
+    # Bokeh hands a live view's creation token to every later page load of it, so the
+    # token must outlive the view; the signed view id is what grants access anyway.
+    token_expiration_s: int = 30 * 24 * 3600
 
 
 class EmbeddedServer:
@@ -187,7 +188,11 @@ class EmbeddedServer:
     def open_view(self, view_id: str, timeout: float = 30.0) -> ServerSession:
         """Create the server session for ``view_id`` now, as a browser would."""
         app = self._tornado().applications[APP_PATH]
-        future = asyncio.run_coroutine_threadsafe(app.create_session_if_needed(view_id), self._aloop())
+        token = generate_jwt_token(view_id, secret_key=self.secret, signed=True,
+                                   expiration=self.config.token_expiration_s)
+        future = asyncio.run_coroutine_threadsafe(
+            app.create_session_if_needed(view_id, None, token), self._aloop()
+        )
         try:
             return future.result(timeout)
         except concurrent.futures.TimeoutError:

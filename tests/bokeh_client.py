@@ -72,8 +72,12 @@ class ViewClient:
             ws_url, subprotocols=["bokeh", token], origin=origin, timeout=timeout
         )
         client = cls(ws)
-        ack = client.receive(timeout)
-        assert ack is not None and ack.msgtype == "ACK", ack
+        try:
+            ack = client.receive(timeout)
+            assert ack is not None and ack.msgtype == "ACK", ack
+        except BaseException:
+            client.close()
+            raise
         return client
 
     def send(self, msgtype: str, content: dict) -> None:
@@ -86,9 +90,12 @@ class ViewClient:
         """The next message, or None if none came within ``timeout`` s."""
         self.ws.settimeout(timeout)
         try:
-            header = json.loads(self.ws.recv())
+            frame = self.ws.recv()
         except websocket.WebSocketTimeoutException:
             return None
+        if not frame:  # Bokeh refuses a bad token by closing right after the handshake.
+            raise websocket.WebSocketConnectionClosedException("closed by the server")
+        header = json.loads(frame)
         self.ws.recv()  # metadata
         content = json.loads(self.ws.recv())
         for _ in range(header.get("num_buffers", 0) * 2):
@@ -132,7 +139,9 @@ class ViewClient:
         return False
 
     def close(self) -> None:
+        """Close the websocket, and its socket even if the server closed first."""
         self.ws.close()
+        self.ws.shutdown()
 
 
 def http_status(url: str, timeout: float = 10.0) -> int:
