@@ -28,8 +28,9 @@ from typing import Any, TypeVar
 
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
+from bokeh.core.types import ID
 from bokeh.document import Document
-from bokeh.models import Div
+from bokeh.models.widgets.markups import Div
 from bokeh.server.server import BaseServer
 from bokeh.server.session import ServerSession
 from bokeh.server.tornado import BokehTornado
@@ -188,10 +189,10 @@ class EmbeddedServer:
     def open_view(self, view_id: str, timeout: float = 30.0) -> ServerSession:
         """Create the server session for ``view_id`` now, as a browser would."""
         app = self._tornado().applications[APP_PATH]
-        token = generate_jwt_token(view_id, secret_key=self.secret, signed=True,
+        token = generate_jwt_token(ID(view_id), secret_key=self.secret, signed=True,
                                    expiration=self.config.token_expiration_s)
         future = asyncio.run_coroutine_threadsafe(
-            app.create_session_if_needed(view_id, None, token), self._aloop()
+            app.create_session_if_needed(ID(view_id), None, token), self._aloop()
         )
         try:
             return future.result(timeout)
@@ -283,8 +284,9 @@ class EmbeddedServer:
 
     def _fill_document(self, doc: Document) -> None:
         """Bokeh's app handler (server thread): route the document to its session."""
+        context = doc.session_context
         with self._lock:
-            factory = self._routes.get(doc.session_context.id)
+            factory = self._routes.get(context.id) if context is not None else None
         if factory is None:
             doc.add_root(Div(text=CLOSED_HTML))
             return

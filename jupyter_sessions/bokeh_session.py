@@ -23,11 +23,12 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from bokeh.core.types import ID
 from bokeh.document import Document
-from bokeh.server.callbacks import PeriodicCallback
 from bokeh.embed import server_session
-from bokeh.models import Div
 from bokeh.model import Model
+from bokeh.models.widgets.markups import Div
+from bokeh.server.callbacks import PeriodicCallback
 
 from . import kernel
 from .bokeh_server import EmbeddedServer
@@ -102,7 +103,7 @@ class BokehSession(Session):
     @property
     def views(self) -> int:
         """How many views (Bokeh server sessions) are open now."""
-        return len(self._views) if self._lifecycle else 0
+        return len(getattr(self, "_views", ()))
 
     def update_callback_period(self, period: float | None) -> None:
         """Change the period of every view's callback (seconds, None to stop it)."""
@@ -133,10 +134,10 @@ class BokehSession(Session):
     # -- lifecycle -------------------------------------------------------------
 
     def _start(self) -> None:
-        self.callback_period = checked_period(self.callback_period)
         self._owner = self
         self._views = {}
         self._view_ids = []
+        self.callback_period = checked_period(self.callback_period)
         self._server = kernel.bokeh_server()
         self._defer(self._close_views)
         self._setup_error = None
@@ -164,7 +165,7 @@ class BokehSession(Session):
     def _view(self) -> tuple[dict[str, Any], str]:
         # The cell's output keeps the first view id: a page reload re-attaches to it.
         view_id = self._view_ids[0]
-        script = server_session(session_id=view_id, url=self._server.app_url)
+        script = server_session(session_id=ID(view_id), url=self._server.app_url)
         data = {"url": self._server.app_url, "view_id": view_id}
         return data, script
 
@@ -187,17 +188,22 @@ class BokehSession(Session):
             if model is not None:
                 doc.add_root(model)
         except Exception as exc:
-            log.error("%s.setup_model() failed", type(self).__name__, exc_info=True)
+            log.exception("%s.setup_model() failed", type(self).__name__)
             self._setup_error = exc
             if self._lifecycle is not None:
                 self._lifecycle.error = f"setup_model: {exc!r}"
             doc.clear()
             doc.add_root(Div(text=_error_html(exc)))
             return
-        view_id = doc.session_context.id
-        self._views[view_id] = view
-        doc.on_session_destroyed(lambda ctx: self._views.pop(ctx.id, None))
+        context = doc.session_context
+        assert context is not None  # server documents always have one
+        self._views[context.id] = view
+        doc.on_session_destroyed(self._view_destroyed)
         view._reschedule(self.callback_period)
+
+    def _view_destroyed(self, context: Any) -> None:
+        """Bokeh discarded a view (its browser left, or the session closed)."""
+        self._views.pop(context.id, None)
 
     def _reschedule(self, period: float | None) -> None:
         """(Re)start this view's periodic callback at ``period`` seconds."""
@@ -207,7 +213,7 @@ class BokehSession(Session):
             self._doc.remove_periodic_callback(self._callback)
             self._callback = None
         if period is not None:
-            self._callback = self._doc.add_periodic_callback(self._tick, period * 1000)
+            self._callback = self._doc.add_periodic_callback(self._tick, round(period * 1000))
 
     def _reschedule_all(self, period: float | None) -> None:
         for view in list(self._views.values()):

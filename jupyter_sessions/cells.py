@@ -11,6 +11,7 @@ close. Silent executions (widgets, completions) fire no such event.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -108,7 +109,5 @@ def _adopt_running_cell(shell: Any) -> None:
 
 def _unregister(shell: Any) -> None:
     for name, hook in (("pre_run_cell", pre_run_cell), ("post_run_cell", post_run_cell)):
-        try:
+        with contextlib.suppress(ValueError):  # not registered: nothing to undo
             shell.events.unregister(name, hook)
-        except ValueError:
-            pass

@@ -68,7 +68,8 @@ class Report:
         lines = [self._server_line(), f"{len(self.rows)} open sessions"]
         table = [list(_COLUMNS), *[self._cells(r) for r in self.rows]]
         widths = [max(len(r[i]) for r in table) for i in range(len(_COLUMNS))]
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table]
+        for row in table:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
