@@ -57,6 +57,7 @@ MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 BOKEH_EXEC_MIME = "application/vnd.bokehjs_exec.v0+json"
 PERIOD = 0.25  # seconds, both sides' periodic callback
 BUSY_SECONDS = 2.0
+BROWSE_EVERY = 10  # row 3: a browser connects to every 10th output (time budget)
 TIMEOUT = 30.0  # seconds, any single kernel request
 OURS = "jupyter-sessions"
 ANCHOR = "bokeh show(app) + jupyter_bokeh cleanup"
@@ -441,9 +442,27 @@ class BokehSide(Side):
 
 
 @contextlib.contextmanager
-def notebook(kind: type[Side]) -> Iterator[Side]:
-    """A fresh kernel with ``kind``'s setup run outside any cell; shut down afterwards."""
-    nb = NotebookKernel()
+def stderr_to(path: Path) -> Iterator[None]:
+    """Point file descriptor 2 at ``path`` (appending), so a child started now inherits it."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@contextlib.contextmanager
+def notebook(kind: type[Side], log: Path) -> Iterator[Side]:
+    """A fresh kernel with ``kind``'s setup run outside any cell; shut down afterwards.
+
+    The kernel's stderr (tornado's and Bokeh's tracebacks) goes to ``log``.
+    """
+    with stderr_to(log):
+        nb = NotebookKernel()
     try:
         reply = nb.run(kind.setup, timeout=TIMEOUT)
         if reply.status != "ok":
@@ -451,6 +470,16 @@ def notebook(kind: type[Side]) -> Iterator[Side]:
         yield kind(nb)
     finally:
         nb.close()
+
+
+def settle(side: Side, server_sessions: int, timeout: float = 5.0) -> None:
+    """Wait until at most ``server_sessions`` Bokeh server sessions are alive in the kernel.
+
+    jupyter-sessions discards closed views asynchronously (Bokeh's cleanup, every
+    500 ms); Bokeh's destroy_server is synchronous, so there this returns at once.
+    """
+    wait_for(lambda: side.value("holdings()")["server_sessions"] <= server_sessions,
+             timeout, interval=0.05)
 
 
 def wait_ticks(side: Side, key: str | None, count: int = 2, timeout: float = 10.0) -> None:
@@ -465,6 +494,29 @@ def close_quietly(client: ViewClient | None) -> None:
             client.close()
 
 
+def retire(client: ViewClient | None, wait: float) -> bool:
+    """Drop the websocket of an output that went away, as the browser does.
+
+    First read what is pending for up to ``wait`` s, answering a close frame as a
+    browser would; True if the server had closed the websocket itself.
+    """
+    if client is None:
+        return False
+    try:
+        closed = client.closed_by_server(wait)
+    except Exception:
+        closed = True
+    close_quietly(client)
+    return closed
+
+
+def drain(client: ViewClient, limit: float = 2.0) -> None:
+    """Read and discard what the server already sent (at most ``limit`` s)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and client.receive(0.01) is not None:
+        pass
+
+
 # -- the measurements ---------------------------------------------------------------
 
 
@@ -472,7 +524,8 @@ def measure_open_cost(side: Side, plan: Plan) -> dict[str, Any]:
     """Row 1: a cell's round trip when it opens an app, minus an empty cell's.
 
     Fresh cell ids, empty and opening cells interleaved; the app is closed after
-    each sample, untimed. Warm-up cells (imports, first server start) are dropped.
+    each sample, untimed, and its server sessions are gone before the next one.
+    Warm-up cells (imports, first server start) are dropped.
     """
     empty: list[float] = []
     opening: list[float] = []
@@ -480,13 +533,14 @@ def measure_open_cost(side: Side, plan: Plan) -> dict[str, Any]:
         _, _, seconds = side.execute("pass", f"empty-{i}")
         run = side.open(f"open-{i}", keyed=False)
         side.close_untimed(run.shown)
+        settle(side, 0)
         if i >= plan.warmup:
             empty.append(seconds)
             opening.append(run.seconds)
     base = median(empty)
     costs = [(s - base) * 1000 for s in opening]
     return {"empty_ms": base * 1000, "median_ms": median(costs), "p95_ms": percentile(costs, 0.95),
-            "n": len(costs)}
+            "n": len(costs), "samples_ms": costs}
 
 
 def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
@@ -503,14 +557,17 @@ def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
     destroyed_ms: list[float] = []
     late_ticks = 0
     missing = 0
+    server_closed = 0
     current = side.open("anim").shown
-    client = side.browse(current)
+    client: ViewClient | None = side.browse(current)
     try:
         for _ in range(plan.cleanup_reps):
             wait_ticks(side, current.key)
             side.watch(current)
             dispose_msg = side.dispose(current)
             run = side.open("anim")
+            server_closed += retire(client, wait=0.5)
+            client = None
             first = dispose_msg or run.msg_id
             record = side.value(
                 f"rerun_record({current.key!r}, {first!r}, stop_time({current.key!r}, "
@@ -526,14 +583,13 @@ def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
                 late_ticks += sum(t > stopped for t in record["ticks"])
             if destroyed is not None and t0 is not None:
                 destroyed_ms.append((destroyed - t0) * 1000)
-            close_quietly(client)
             current = run.shown
             client = side.browse(current)
     finally:
         close_quietly(client)
         side.close_untimed(current)
     return {"stop_ms": stop_ms, "destroyed_ms": destroyed_ms, "late_ticks": late_ticks,
-            "missing": missing, "n": plan.cleanup_reps}
+            "missing": missing, "server_closed": server_closed, "n": plan.cleanup_reps}
 
 
 def measure_busy(side: Side, plan: Plan) -> dict[str, Any]:
@@ -548,6 +604,7 @@ def measure_busy(side: Side, plan: Plan) -> dict[str, Any]:
         wait_ticks(side, current.key)
         patches = 0
         for _ in range(plan.busy_reps):
+            drain(client)
             msg_id = side.nb.send_execute(
                 BUSY_CELL, {"recordTiming": False, "cellId": "busy", "deletedCells": []}
             )
@@ -575,47 +632,53 @@ def snapshot(side: Side) -> dict[str, Any]:
     return dict(held)
 
 
-def settled_snapshot(side: Side, browsed: bool) -> dict[str, Any]:
+def settled_snapshot(side: Side) -> dict[str, Any]:
     """A snapshot once closed views are gone (jupyter-sessions discards them async)."""
-    expected = 1 if browsed else 0
-    wait_for(lambda: side.value("holdings()")["server_sessions"] <= expected, timeout=5.0,
-             interval=0.1)
+    settle(side, 1)
     return snapshot(side)
 
 
 def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
-                   browse: bool = True) -> dict[str, Any]:
+                   browse_every: int = BROWSE_EVERY) -> dict[str, Any]:
     """Row 3: re-run one cell ``plan.reruns`` times; what the kernel holds afterwards.
 
     The baseline is taken after the first ``plan.baseline_after`` re-runs, so imports
-    and first-use allocations do not count as growth. With ``browse`` a browser
-    connects to every new output and drops the old one's websocket after the re-run.
+    and first-use allocations do not count as growth. A browser connects to every
+    ``browse_every``-th output (0: never), including the ones just before the
+    baseline and the last, and drops its websocket after the next re-run.
     """
     side.value("RECORD.__setitem__(0, False)")
     current: Shown | None = None
     client: ViewClient | None = None
+    browsed_ms: list[float] = []
+    unbrowsed_ms: list[float] = []
     seconds: list[float] = []
     baseline: dict[str, Any] = {}
     started = time.monotonic()
     try:
         for i in range(plan.reruns):
             if i == plan.baseline_after:
-                baseline = settled_snapshot(side, browse)
+                baseline = settled_snapshot(side)
             if cleanup and current is not None:
                 side.dispose(current)
             run = side.open("rerun-cell", keyed=False)
             seconds.append(run.seconds)
+            if current is not None:
+                (browsed_ms if client is not None else unbrowsed_ms).append(run.seconds * 1000)
+            retire(client, wait=0.05)
+            client = None
             current = run.shown
-            if browse:
-                close_quietly(client)
+            if browse_every and (i + 1) % browse_every == 0:
                 client = side.browse(current)
-        final = settled_snapshot(side, browse)
+        final = settled_snapshot(side)
     finally:
         close_quietly(client)
     window = min(100, len(seconds) // 2)
     return {
-        "n": plan.reruns, "baseline_after": plan.baseline_after, "baseline": baseline,
-        "final": final, "rss_growth_mb": final["rss_mb"] - baseline["rss_mb"],
+        "n": plan.reruns, "baseline_after": plan.baseline_after, "browse_every": browse_every,
+        "baseline": baseline, "final": final,
+        "rss_growth_mb": final["rss_mb"] - baseline["rss_mb"],
+        "browsed_ms": browsed_ms, "unbrowsed_ms": unbrowsed_ms,
         "first_ms": median(seconds[:window]) * 1000, "last_ms": median(seconds[-window:]) * 1000,
         "window": window, "wall_s": time.monotonic() - started,
     }
@@ -638,22 +701,48 @@ def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def kernel_errors(logs: list[Path]) -> dict[str, int]:
+    """Tracebacks in the kernels' stderr logs, counted by their exception line."""
+    counts: dict[str, int] = {}
+    for log in logs:
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        in_traceback = False
+        for line in lines:
+            if line.startswith("Traceback (most recent call last)"):
+                in_traceback = True
+            elif in_traceback and line and not line[0].isspace():
+                counts[line[:120]] = counts.get(line[:120], 0) + 1
+                in_traceback = False
+    return counts
+
+
 def run_side(kind: type[Side], plan: Plan) -> dict[str, Any]:
     """Every measurement for one side, each group in a fresh kernel."""
+    slug = "ours" if kind is OursSide else "bokeh"
+    logs: list[Path] = []
+
+    def kernel(group: str) -> contextlib.AbstractContextManager[Side]:
+        log = RESULTS.parent / f"kernel-{slug}-{group}.log"
+        log.unlink(missing_ok=True)
+        logs.append(log)
+        return notebook(kind, log)
+
     results: dict[str, Any] = {}
     progress(f"{kind.name}: open cost, cleanup latency, busy cell")
-    with notebook(kind) as side:
+    with kernel("rows-1-2-4") as side:
         results["open"] = attempt(measure_open_cost, side, plan)
         results["cleanup"] = attempt(measure_cleanup, side, plan)
         results["busy"] = attempt(measure_busy, side, plan)
     progress(f"{kind.name}: {plan.reruns} re-runs")
-    with notebook(kind) as side:
+    with kernel("reruns") as side:
         results["reruns"] = attempt(measure_reruns, side, plan)
     if kind is BokehSide:
         progress(f"{kind.name}: {plan.reruns} re-runs without cleanup")
-        with notebook(kind) as side:
+        with kernel("no-cleanup") as side:
             results["no_cleanup"] = attempt(measure_reruns, side, plan, cleanup=False,
-                                            browse=False)
+                                            browse_every=0)
+    results["kernel_errors"] = kernel_errors(logs)
+    results["kernel_logs"] = [str(log.relative_to(ROOT)) for log in logs]
     return results
 
 
@@ -747,6 +836,18 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
         lost = r["n"] - len(r["destroyed_ms"])
         return ms_pair(r["destroyed_ms"]) + (f" ({lost} not within 10 s)" if lost else "")
 
+    def closed_by_server(r: dict[str, Any]) -> str:
+        return f"{r['server_closed']} of {r['n']}"
+
+    def round_trip(key: str) -> Callable[[dict[str, Any]], str]:
+        return lambda r: f"{ms_pair(r[key])} (n={len(r[key])})" if r[key] else "n/a (none)"
+
+    def errors(counts: dict[str, int]) -> str:
+        if not counts:
+            return "0"
+        top = sorted(counts.items(), key=lambda kv: -kv[1])
+        return f"{sum(counts.values())}: " + "; ".join(f"{n}x `{line}`" for line, n in top)
+
     def held(field_name: str) -> Callable[[dict[str, Any]], str]:
         return lambda r: f"{r['baseline'][field_name]} -> {r['final'][field_name]}"
 
@@ -771,6 +872,8 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
                "0", lambda r: r["late_ticks"] == 0 and r["stop_ms"]),
         paired("2. Server sessions destroyed, re-run reached kernel -> destroyed, "
                "p50 / p95 (ms)", o["cleanup"], a["cleanup"], destroyed),
+        paired("2. Old output's websocket closed by the server on re-run",
+               o["cleanup"], a["cleanup"], closed_by_server),
         paired(f"3. Live sessions after {n} re-runs", o["reruns"], a["reruns"],
                lambda r: str(r["final"]["sessions"]), "exactly 1",
                lambda r: r["final"]["sessions"] == 1),
@@ -784,7 +887,11 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
         paired(f"3. RSS growth from re-run {base} to {n} (MB, after gc.collect)",
                o["reruns"], a["reruns"], lambda r: f"{r['rss_growth_mb']:+.1f}", "< 10 MB",
                lambda r: r["rss_growth_mb"] < 10),
-        paired("3. Re-run round trip incl. cleanup, median of first / last 100 (ms)",
+        paired("3. Re-run round trip incl. cleanup, p50 / p95 (ms), old output HAD a browser",
+               o["reruns"], a["reruns"], round_trip("browsed_ms")),
+        paired("3. Re-run round trip incl. cleanup, p50 / p95 (ms), old output had NO browser",
+               o["reruns"], a["reruns"], round_trip("unbrowsed_ms")),
+        paired("3. Re-run round trip, median of first / last 100 re-runs (ms; drift)",
                o["reruns"], a["reruns"],
                lambda r: f"{r['first_ms']:.1f} / {r['last_ms']:.1f}"),
         Row(f"3. Same {n} re-runs WITHOUT cleanup (plain show(app), no browser)",
@@ -798,6 +905,8 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
                o["busy"], a["busy"],
                lambda r: f"{r['patch_pct']:.0f} % ({r['patches']}/{r['nominal_patches']:.0f})",
                ">= 95 %", lambda r: r["patch_pct"] >= 95),
+        Row("Tracebacks in the kernels' stderr during this benchmark",
+            errors(o["kernel_errors"]), errors(a["kernel_errors"])),
     ]
 
 
@@ -825,11 +934,14 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "jupyter-sessions' registry 'removed' event, or destroy_server returning. Destroyed = "
         "a kernel watcher thread saw every old Bokeh server session destroyed "
         "(jupyter-sessions expires them via Bokeh's cleanup, every 500 ms).",
-        f"Row 3: {plan.reruns} re-runs of one cell with a browser connecting to each output; "
-        f"baseline after re-run {plan.baseline_after}; RSS and LISTEN sockets via psutil on "
-        "the kernel pid after gc.collect() in the kernel; tick logging off. The no-cleanup "
-        "run connects no browser (each of its sessions would keep ticking on the kernel "
-        "loop).",
+        f"Row 3: {plan.reruns} re-runs of one cell; a browser connects to every "
+        f"{BROWSE_EVERY}th output (every one would not fit the time budget: each connection "
+        "builds and later destroys a Bokeh document, and Bokeh's Document.destroy runs a "
+        f"full gc.collect()); baseline after re-run {plan.baseline_after}; RSS and LISTEN "
+        "sockets via psutil on the kernel pid after gc.collect() in the kernel; tick logging "
+        "off. Bokeh's show(app) builds no document for an output no browser loaded; "
+        "jupyter-sessions builds the first view in the cell. The no-cleanup run connects no "
+        "browser (each of its sessions would keep ticking on the kernel loop).",
         f"Row 4: {plan.busy_reps} busy cells of time.sleep({BUSY_SECONDS:g}) in another cell, "
         f"period {PERIOD} s. Ticks counted in-kernel inside each busy cell; PATCH-DOC counted "
         f"by the browser during {BUSY_SECONDS:g} s after each busy cell was sent.",
@@ -860,6 +972,7 @@ def main() -> None:
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     BokehSide.dispose_code = jupyter_bokeh_dispose_code()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     info = machine()
     ours = run_side(OursSide, plan)
@@ -876,7 +989,6 @@ def main() -> None:
     print("\nNotes:")
     for note in notes(plan, BokehSide.dispose_code):
         print(f"- {note}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "machine": info, "mode": mode, "plan": asdict(plan), "seconds": round(elapsed, 1),
         "table": [asdict(r) for r in table], "notes": notes(plan, BokehSide.dispose_code),

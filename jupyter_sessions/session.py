@@ -111,6 +111,17 @@ class Lifecycle:
             self._release()
         return True
 
+    def reset(self) -> None:
+        """Release everything and go back to PENDING, for a restart; SessionError if closed."""
+        with self._lock:
+            if self._closed:
+                raise SessionError(f"session {self.id} is closed; open a new one instead")
+        self._release()
+        with self._lock:
+            self._state = SessionState.PENDING
+            self.error = None
+        self._notify(self, SessionState.PENDING)
+
     def close(self) -> bool:
         """Release everything once; True for the call that did it, False for repeats."""
         with self._lock:
@@ -183,6 +194,23 @@ class Session:
             self._lifecycle.close()
 
     # -- for session kinds -------------------------------------------------------
+
+    def _restart(self) -> None:
+        """Release everything and start again, in the same cell, with the same id.
+
+        For kinds that offer ``restart()`` (a crashed worker, a hung interpreter).
+        Same contract as opening: if ``_start`` raises, the session is FAILED and
+        the exception propagates.
+        """
+        if self._lifecycle is None:
+            raise SessionError("open the session with open_session() first")
+        self._lifecycle.reset()
+        try:
+            self._start()
+        except BaseException as exc:
+            self._lifecycle.set_state(SessionState.FAILED, error=f"{type(exc).__name__}: {exc}")
+            raise
+        self._lifecycle.set_state(SessionState.RUNNING)
 
     def _start(self) -> None:
         """Acquire the session's resources. Runs once, on the thread of open_session.

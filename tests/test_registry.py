@@ -133,3 +133,17 @@ def test_unopened_sessions_say_so() -> None:
     session.close()  # harmless
     with pytest.raises(RuntimeError, match="open_session"):
         session._defer(print)
+
+
+def test_restart_releases_and_starts_again_with_the_same_id() -> None:
+    registry = Registry()
+    session = opened(registry, Resource("worker"))
+    assert session._lifecycle is not None
+    session._lifecycle.set_state(SessionState.CRASHED, error="signal 11")
+    session._restart()
+    assert session.state is SessionState.RUNNING and session.error is None
+    assert registry.all() == [session]
+    session.close()
+    assert session.released == ["worker", "worker"]
+    with pytest.raises(RuntimeError, match="closed"):
+        session._restart()
