@@ -284,6 +284,11 @@ class EmbeddedServer:
 
     def _fill_document(self, doc: Document) -> None:
         """Bokeh's app handler (server thread): route the document to its session."""
+        # A dropped connection to this loopback server means the session closed or the
+        # kernel went: a BokehJS reconnect (from an output the user re-ran or cleared)
+        # would only open a new server session for a dead view, and nag in the page.
+        doc.config.reconnect_session = False
+        doc.config.notify_connection_status = False
         context = doc.session_context
         with self._lock:
             factory = self._routes.get(context.id) if context is not None else None

@@ -70,3 +70,11 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {predicate}")
         time.sleep(interval)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item, so fixtures can tell a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

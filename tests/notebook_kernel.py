@@ -11,8 +11,10 @@ import json
 import queue
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
 
@@ -34,17 +36,32 @@ class Reply:
 
 
 class NotebookKernel:
-    """One kernel process with a blocking client; ``close()`` shuts it down."""
+    """One kernel process with a blocking client; ``close()`` shuts it down.
+
+    ``attach()`` makes a second client on a kernel someone else runs (JupyterLab's,
+    in browser tests); closing it leaves that kernel alone.
+    """
 
     def __init__(self, startup_timeout: float = 60.0) -> None:
-        self.manager = KernelManager(kernel_name="python3")
+        self.manager: KernelManager | None = KernelManager(kernel_name="python3")
         self.manager.start_kernel()
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=startup_timeout)
 
+    @classmethod
+    def attach(cls, connection_file: Path, timeout: float = 30.0) -> NotebookKernel:
+        kernel = cls.__new__(cls)
+        kernel.manager = None
+        kernel.client = BlockingKernelClient(connection_file=str(connection_file))
+        kernel.client.load_connection_file()
+        kernel.client.start_channels()
+        kernel.client.wait_for_ready(timeout=timeout)
+        return kernel
+
     @property
     def pid(self) -> int:
+        assert self.manager is not None, "an attached kernel's process is not ours"
         provisioner = self.manager.provisioner
         assert provisioner is not None and provisioner.process is not None
         return int(provisioner.process.pid)
@@ -118,6 +135,7 @@ class NotebookKernel:
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Ask the kernel to shut down, as JupyterLab does, and wait for the process."""
+        assert self.manager is not None, "an attached kernel is not ours to shut down"
         self.client.shutdown()
         deadline = time.monotonic() + timeout
         while self.manager.is_alive() and time.monotonic() < deadline:
@@ -126,7 +144,7 @@ class NotebookKernel:
 
     def close(self) -> None:
         self.client.stop_channels()
-        if self.manager.has_kernel:
+        if self.manager is not None and self.manager.has_kernel:
             self.manager.shutdown_kernel(now=True)
 
     @staticmethod

@@ -1,0 +1,125 @@
+"""A real JupyterLab server and Debian's Chromium, for browser tests.
+
+JupyterLab runs from the test virtualenv with the package installed from the working
+tree, in a temporary root with its own settings, workspaces and runtime dirs (so no
+news pop-up, no stale workspace, and kernel connection files we can attach to).
+Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; never a
+downloaded browser. ``expose_app_in_browser`` gives ``window.jupyterapp``, whose
+commands drive the notebook without flaky clicks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .notebook_kernel import NotebookKernel
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class JupyterLab:
+    """A ``jupyter lab`` subprocess on a free loopback port; ``stop()`` ends it."""
+
+    def __init__(self, root: Path, timeout: float = 90.0) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.runtime = root / ".runtime"
+        settings = root / ".settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        (settings / "notification.jupyterlab-settings").write_text(json.dumps(NO_NEWS))
+        env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": str(self.runtime),
+            "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
+        }
+        self.log = (root / "jupyterlab.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+             f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
+             "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_ready(timeout)
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def notebook_url(self, name: str) -> str:
+        """The notebook alone in a workspace of its own (no restored tabs from others)."""
+        workspace = name.replace(".", "-")
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
+
+    def api(self, path: str) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def write_notebook(self, name: str, sources: list[str]) -> None:
+        notebook = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(s) for s in sources]
+        )
+        notebook.metadata["kernelspec"] = {
+            "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
+        }
+        nbformat.write(notebook, self.root / name)
+
+    def kernel_of(self, name: str, timeout: float = 60.0) -> NotebookKernel:
+        """A second client on the kernel of notebook ``name``, to ask it for facts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for session in self.api("sessions"):
+                if session["path"] == name:
+                    path = self.runtime / f"kernel-{session['kernel']['id']}.json"
+                    if path.exists():
+                        return NotebookKernel.attach(path)
+            time.sleep(0.2)
+        raise TimeoutError(f"no kernel for {name}")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout)
+        self.log.close()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: see {self.root / 'jupyterlab.log'}")
+            try:
+                self.api("status")
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise TimeoutError(f"jupyter lab did not start within {timeout} s")

@@ -1,0 +1,74 @@
+"""A JupyterLab notebook in Chromium, driven through ``window.jupyterapp`` commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+# The y column of every ColumnDataSource BokehJS holds in the page.
+READ_SOURCES = """() => (window.Bokeh ? window.Bokeh.documents : []).flatMap(doc =>
+    [...doc.all_models].filter(m => m.type === "ColumnDataSource")
+        .map(m => Array.from(m.get_column("y") ?? [])))"""
+
+RUN_CELL = """(index) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = index;
+    void window.jupyterapp.commands.execute("notebook:run-cell");
+}"""
+
+KERNEL_IDLE = """() => {
+    const kernel = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;
+    return kernel?.status === "idle";
+}"""
+
+
+class NotebookPage:
+    """One open notebook; every wait has a timeout."""
+
+    def __init__(self, page: Page, url: str, timeout: float = 60.0) -> None:
+        self.page = page
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function(
+            "() => window.jupyterapp && document.querySelector('.jp-Notebook')",
+            timeout=timeout * 1000,
+        )
+        self.wait_idle(timeout)
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        self.page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
+
+    def run_cell(self, index: int, timeout: float = 60.0) -> None:
+        """Run cell ``index`` as the user would (Shift+Enter without moving on)."""
+        self.page.evaluate(RUN_CELL, index)
+        time.sleep(0.3)  # let the kernel go busy before waiting for idle
+        self.wait_idle(timeout)
+
+    def command(self, name: str, args: dict[str, Any] | None = None) -> None:
+        self.page.evaluate(
+            "([name, args]) => { void window.jupyterapp.commands.execute(name, args); }",
+            [name, args or {}],
+        )
+
+    def output(self, index: int) -> Any:
+        return self.page.locator(".jp-Cell").nth(index).locator(".jp-OutputArea")
+
+    def sources(self) -> list[list[float]]:
+        """The y values of every ColumnDataSource rendered in the page."""
+        return list(self.page.evaluate(READ_SOURCES))
+
+    def wait_for_plot(self, index: int, timeout: float = 30.0) -> None:
+        """Wait until cell ``index``'s output holds a rendered Bokeh plot."""
+        self.output(index).locator(".bk-Figure, .bk-Plot").first.wait_for(
+            state="attached", timeout=timeout * 1000
+        )
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
