@@ -40,12 +40,17 @@ def current_cell() -> str | None:
 
 
 def pre_run_cell(info: Any) -> None:
-    """IPython hook (main thread): close sessions of this cell and of deleted cells."""
+    """IPython hook: close sessions of this cell and of deleted cells.
+
+    Cells run on the main thread; code sent to a kernel subshell (ipykernel 7) runs
+    this hook on the subshell's thread, where it must not change the running cell.
+    """
     global _current
     cell = getattr(info, "cell_id", None)
     meta = getattr(info, "cell_meta", None) or {}
     deleted = [c for c in meta.get("deletedCells") or () if isinstance(c, str)]
-    _current = cell
+    if threading.current_thread() is threading.main_thread():
+        _current = cell
     gone = ([cell] if cell else []) + deleted
     if not gone:
         return
@@ -56,9 +61,10 @@ def pre_run_cell(info: Any) -> None:
 
 
 def post_run_cell(result: Any) -> None:
-    """IPython hook (main thread): no cell runs any more."""
+    """IPython hook: no cell runs any more (on the main thread)."""
     global _current
-    _current = None
+    if threading.current_thread() is threading.main_thread():
+        _current = None
 
 
 def install(shell: Any) -> None:
@@ -75,6 +81,9 @@ def install(shell: Any) -> None:
         _adopt_running_cell(shell)
     atexit.unregister(kernel.shutdown)
     atexit.register(kernel.shutdown)
+    from . import channel  # here, not at the top: channel -> diagnostics -> cells
+
+    channel.register()
     log.debug("jupyter-sessions hooks installed on %r", shell)
 
 

@@ -43,6 +43,10 @@ def view_sessions():
     server = _kernel.running_bokeh_server()
     return 0 if server is None else server.call(lambda: len(server.view_sessions()))
 
+def _kernel_channel():
+    from jupyter_sessions import channel
+    return channel._channel
+
 def view_of(s):
     return {"app_url": s._server.app_url, "view_id": s._view_ids[0]}
 """

@@ -29,6 +29,7 @@ class Reply:
     displays: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     comm_opens: list[dict[str, Any]] = field(default_factory=list)
+    comm_msgs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def traceback(self) -> str:
@@ -81,12 +82,16 @@ class NotebookKernel:
         msg_id = self.send_execute(code, metadata)
         return self.collect(msg_id, timeout)
 
-    def send_execute(self, code: str, metadata: dict[str, Any]) -> str:
+    def send_execute(
+        self, code: str, metadata: dict[str, Any], subshell_id: str | None = None
+    ) -> str:
         content = {
             "code": code, "silent": False, "store_history": True,
             "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
         }
         msg = self.client.session.msg("execute_request", content, metadata=metadata)
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
         self.client.shell_channel.send(msg)
         return str(msg["header"]["msg_id"])
 
@@ -110,6 +115,8 @@ class NotebookKernel:
                 reply.updates.append(content)
             elif kind == "comm_open":
                 reply.comm_opens.append(content)
+            elif kind == "comm_msg":
+                reply.comm_msgs.append(content)
             elif kind == "error":
                 reply.error = content
         if not shell_reply:
@@ -127,9 +134,55 @@ class NotebookKernel:
             raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
         return json.loads(reply.stdout.strip().splitlines()[-1])
 
-    def send_comm_msg(self, comm_id: str, data: dict[str, Any]) -> str:
-        """Send a comm message as a frontend widget would; returns its msg id."""
-        msg = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+    def value_now(self, expr: str, subshell_id: str, timeout: float = 10.0) -> Any:
+        """Evaluate ``expr`` on a subshell: answers while the main shell is busy."""
+        code = f"import json as _j; print(_j.dumps({expr}))"
+        reply = self.collect(self.send_execute(code, {}, subshell_id), timeout)
+        if reply.status != "ok":
+            raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
+        return json.loads(reply.stdout.strip().splitlines()[-1])
+
+    def send_comm_msg(
+        self, comm_id: str, data: dict[str, Any], subshell_id: str | None = None
+    ) -> str:
+        """Send a comm message as a frontend would; returns its msg id."""
+        return self._send_shell("comm_msg", {"comm_id": comm_id, "data": data}, subshell_id)
+
+    def open_comm(
+        self, comm_id: str, target: str, data: dict[str, Any], subshell_id: str | None = None
+    ) -> str:
+        """Open a comm to ``target`` as JupyterLab's ``kernel.createComm().open()`` does."""
+        content = {"comm_id": comm_id, "target_name": target, "data": data}
+        return self._send_shell("comm_open", content, subshell_id)
+
+    def create_subshell(self, timeout: float = 10.0) -> str:
+        """A kernel subshell (ipykernel 7), as JupyterLab >= 4.4 makes one per comm target."""
+        msg = self.client.session.msg("create_subshell_request", {})
+        self.client.control_channel.send(msg)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self._next(self.client.get_control_msg, deadline)
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                return str(reply["content"]["subshell_id"])
+
+    def comm_messages(self, comm_id: str, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """The data of every comm_msg the kernel sends on ``comm_id`` within ``timeout`` s."""
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            content = msg["content"]
+            if msg["msg_type"] == "comm_msg" and content.get("comm_id") == comm_id:
+                found.append(content["data"])
+        return found
+
+    def _send_shell(self, kind: str, content: dict[str, Any], subshell_id: str | None) -> str:
+        msg = self.client.session.msg(kind, content)
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
         self.client.shell_channel.send(msg)
         return str(msg["header"]["msg_id"])
 

@@ -1,0 +1,146 @@
+"""The frontend channel: a comm through which JupyterLab says an output went away.
+
+The kernel alone learns that a cell's output was cleared, or a cell deleted, only at
+the next execution. The JupyterLab extension tells it at once, over a comm (never an
+execute_request: those bump the execution count, enter the history and queue behind
+a busy cell). Each notebook page opens one comm per kernel; the kernel answers with
+the list of open sessions whenever it changes (for the side panel).
+
+Threads: with ipykernel 7 and JupyterLab >= 4.4 comm messages may arrive on a
+subshell thread while a cell runs; handlers only read the registry and close
+sessions, both thread safe, so clearing an output closes its session even while
+another cell computes. Messages are idempotent: a late or repeated one finds its
+session already closed and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Literal, TypedDict
+
+from . import diagnostics, kernel
+from .registry import Event
+
+log = logging.getLogger(__name__)
+
+TARGET = "jupyter_sessions.v1"
+
+
+class Hello(TypedDict):
+    """First message of a page: where it is, for views behind a proxy."""
+
+    type: Literal["hello"]
+    origin: str
+    base_url: str
+
+
+class ViewDisposed(TypedDict):
+    """A session's output left the notebook (cleared, re-run, deleted, closed)."""
+
+    type: Literal["view_disposed"]
+    session_id: str
+
+
+class CellsGone(TypedDict):
+    """Cells whose outputs were cleared, or which were deleted."""
+
+    type: Literal["cells_cleared", "cells_deleted"]
+    cells: list[str]
+
+
+class CloseSession(TypedDict):
+    """The side panel's close button."""
+
+    type: Literal["close"]
+    session_id: str
+
+
+class SessionsMessage(TypedDict):
+    """Kernel to frontend: every open session, as ``sessions()`` gives them."""
+
+    type: Literal["sessions"]
+    sessions: list[dict[str, Any]]
+
+
+class Channel:
+    """The kernel's end: open comms, the pages behind them, and what they ask."""
+
+    def __init__(self) -> None:
+        self._comms: dict[str, Any] = {}
+        self.pages: dict[str, Hello] = {}
+        self._lock = threading.Lock()
+        self._unsubscribe = kernel.registry().subscribe(self._on_event)
+
+    def open(self, comm: Any, open_msg: dict[str, Any]) -> None:
+        """Comm target callback: a page connected."""
+        with self._lock:
+            self._comms[comm.comm_id] = comm
+        comm.on_msg(self._on_msg)
+        comm.on_close(self._on_close)
+        self._handle(comm.comm_id, open_msg["content"].get("data") or {})
+        self._send_sessions([comm])
+
+    def _on_close(self, msg: dict[str, Any]) -> None:
+        comm_id = msg["content"]["comm_id"]
+        with self._lock:
+            self._comms.pop(comm_id, None)
+            self.pages.pop(comm_id, None)
+
+    def _on_msg(self, msg: dict[str, Any]) -> None:
+        content = msg["content"]
+        try:
+            self._handle(content["comm_id"], content.get("data") or {})
+        except Exception:
+            log.warning("Bad message from the frontend: %r", content, exc_info=True)
+
+    def _handle(self, comm_id: str, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        registry = kernel.registry()
+        if kind == "hello":
+            with self._lock:
+                self.pages[comm_id] = Hello(type="hello", origin=str(data.get("origin", "")),
+                                            base_url=str(data.get("base_url", "/")))
+        elif kind in ("view_disposed", "close"):
+            session = registry.get(str(data.get("session_id")))
+            if session is not None:
+                session.close()
+        elif kind in ("cells_cleared", "cells_deleted"):
+            cells = [c for c in data.get("cells") or () if isinstance(c, str)]
+            registry.close(registry.owned_by(cells))
+        elif kind is not None:
+            log.debug("Ignoring frontend message of unknown type %r", kind)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in ("added", "removed") or event.state.ended:
+            with self._lock:
+                comms = list(self._comms.values())
+            self._send_sessions(comms)
+
+    def _send_sessions(self, comms: list[Any]) -> None:
+        if not comms:
+            return
+        message = SessionsMessage(type="sessions", sessions=diagnostics.sessions())
+        for comm in comms:
+            try:
+                comm.send(message)
+            except Exception:
+                log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
+
+
+_channel: Channel | None = None
+
+
+def register() -> None:
+    """Register the comm target on the running kernel once (no-op outside a kernel)."""
+    global _channel
+    if _channel is not None:
+        return
+    try:
+        from comm import get_comm_manager
+
+        manager = get_comm_manager()
+    except Exception:  # plain IPython or python: no comms, nothing to register
+        return
+    _channel = Channel()
+    manager.register_target(TARGET, _channel.open)

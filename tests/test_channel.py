@@ -1,0 +1,84 @@
+"""The frontend channel, kernel side: the comm messages JupyterLab's extension sends."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel
+
+TARGET = "jupyter_sessions.v1"
+HELLO = {"type": "hello", "origin": "http://localhost:8888", "base_url": "/"}
+
+
+def opened(nb: NotebookKernel, cell: str) -> str:
+    reply = nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id=cell)
+    assert reply.status == "ok", reply.traceback
+    return reply.stdout.strip()
+
+
+def connect(nb: NotebookKernel, subshell_id: str | None = None) -> str:
+    comm_id = uuid.uuid4().hex
+    nb.open_comm(comm_id, TARGET, HELLO, subshell_id)
+    return comm_id
+
+
+def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookKernel) -> None:
+    sid = opened(nb, "cell-a")
+    comm_id = connect(nb)
+    first = nb.comm_messages(comm_id, timeout=2)
+    assert first[-1]["type"] == "sessions"
+    assert [s["id"] for s in first[-1]["sessions"]] == [sid]
+    later = [m["data"] for m in nb.run("s.close()", cell_id="cell-b").comm_msgs
+             if m["comm_id"] == comm_id]
+    assert later and later[-1]["sessions"] == []
+    assert nb.value("list(_kernel_channel().pages.values())") == [HELLO]
+
+
+def test_view_disposed_closes_the_session_and_repeats_are_harmless(nb: NotebookKernel) -> None:
+    sid = opened(nb, "cell-a")
+    other = opened(nb, "cell-b")
+    comm_id = connect(nb)
+    for _ in range(3):  # duplicate and late messages
+        nb.send_comm_msg(comm_id, {"type": "view_disposed", "session_id": sid})
+    wait_for(lambda: nb.value("live()") == [other])
+
+
+def test_cleared_and_deleted_cells_close_their_sessions(nb: NotebookKernel) -> None:
+    opened(nb, "cell-a")
+    b = opened(nb, "cell-b")
+    opened(nb, "cell-c")
+    comm_id = connect(nb)
+    nb.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-a"]})
+    nb.send_comm_msg(comm_id, {"type": "cells_deleted", "cells": ["cell-c", "never-ran"]})
+    wait_for(lambda: nb.value("live()") == [b])
+    nb.send_comm_msg(comm_id, {"type": "close", "session_id": b})
+    wait_for(lambda: nb.value("live()") == [])
+
+
+def test_bad_messages_are_ignored(nb: NotebookKernel) -> None:
+    sid = opened(nb, "cell-a")
+    comm_id = connect(nb)
+    for data in ({"type": "cells_cleared", "cells": "cell-a"}, {"type": "nonsense"}, {},
+                 {"type": "view_disposed"}, {"type": "cells_deleted", "cells": [1, None]}):
+        nb.send_comm_msg(comm_id, data)
+    time.sleep(0.5)
+    assert nb.value("live()") == [sid]
+
+
+def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel) -> None:
+    sid = opened(nb, "cell-a")
+    subshell = nb.create_subshell()
+    comm_id = connect(nb, subshell)
+    busy = nb.send_execute("time.sleep(3)", {"cellId": "cell-b", "deletedCells": []})
+    time.sleep(0.5)
+    started = time.monotonic()
+    nb.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-a"]}, subshell)
+    wait_for(lambda: nb.value_now(f"ticks({sid!r})", subshell) is not None, timeout=2)
+    stopped = nb.value_now(f"ticks({sid!r})", subshell)
+    time.sleep(0.6)
+    assert nb.value_now(f"ticks({sid!r})", subshell) == stopped  # no tick after clearing
+    assert nb.value_now("live()", subshell) == []
+    assert time.monotonic() - started < 2.0  # the busy cell (3 s) had not finished
+    assert nb.collect(busy, timeout=30).status == "ok"
