@@ -1,15 +1,19 @@
-# Two commands: `make demo` and `make test`. Both set everything up from a fresh clone.
+# Two commands: `make demo` and `make test`. Both set everything up from a fresh clone:
+# Debian packages (libgl1, chromium), a virtualenv, npm packages, the labextension.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup system lint unit kernel bench clean
+.PHONY: demo test setup system lint jest extension pytest build bench clean
 
 demo: setup
-	$(VENV)/bin/jupyter lab notebooks/demo.ipynb
+	jupyter lab notebooks/demo.ipynb
 
-test: setup lint unit
+# CI order: lint -> unit tests (jest) -> build -> extension listed OK -> kernel and browser tests.
+test: setup lint jest extension pytest
 
 setup: system $(STAMP)
 
@@ -20,19 +24,37 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): $(PY) pyproject.toml package.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# pip builds the extension (hatch-jupyter-builder); `develop` links it so that
+# `make build` (npm run build) is enough after TypeScript changes.
+$(STAMP): $(PY) pyproject.toml node_modules/.package-lock.json $(wildcard labextension/src/*.ts)
 	$(PY) -m pip install --quiet -e ".[test]"
+	jupyter labextension develop --overwrite .
 	touch $(STAMP)
 
-lint: setup
-	$(VENV)/bin/ruff check jupyter_sessions tests benchmarks
-	$(VENV)/bin/mypy
+build: setup
+	npm run build
 
-unit: setup
-	$(VENV)/bin/pytest -ra
+lint: setup
+	ruff check jupyter_sessions tests benchmarks
+	mypy
+	npx tsc --noEmit
+
+jest: setup
+	npx jest
+
+extension: setup
+	@jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr \
+		| grep -q "jupyter-sessions v.* enabled OK" \
+		|| { echo "the jupyter-sessions labextension is not enabled and OK"; exit 1; }
+
+pytest: setup
+	pytest -ra
 
 bench: setup
 	$(PY) benchmarks/bench_bokeh.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

@@ -58,6 +58,7 @@ BOKEH_EXEC_MIME = "application/vnd.bokehjs_exec.v0+json"
 PERIOD = 0.25  # seconds, both sides' periodic callback
 BUSY_SECONDS = 2.0
 BROWSE_EVERY = 10  # row 3: a browser connects to every 10th output (time budget)
+RERUN_CAP_S = 420.0  # row 3: stop a re-run loop that takes longer than this (reported)
 TIMEOUT = 30.0  # seconds, any single kernel request
 OURS = "jupyter-sessions"
 ANCHOR = "bokeh show(app) + jupyter_bokeh cleanup"
@@ -75,7 +76,7 @@ class Plan:
     warmup: int = 3
 
 
-FULL = Plan(open_cells=40, cleanup_reps=20, reruns=1000, busy_reps=4)
+FULL = Plan(open_cells=30, cleanup_reps=20, reruns=1000, busy_reps=3)
 QUICK = Plan(open_cells=15, cleanup_reps=8, reruns=200, busy_reps=2)
 
 
@@ -144,8 +145,9 @@ def busy_ticks(key):
     return rows
 
 def kernel_stats():
+    import comm
     gc.collect()
-    return {"threads": threading.active_count()}
+    return {"threads": threading.active_count(), "comms": len(comm.get_comm_manager().comms)}
 """
 
 OURS_SETUP = """
@@ -179,12 +181,15 @@ def watch(key, view_id):
     found = server.call(lambda: [s for s in server.view_sessions() if s.id == view_id])
     watch_destroyed(key, found)
 
+def live_server_sessions():
+    server = _kernel.running_bokeh_server()
+    return 0 if server is None else server.call(
+        lambda: sum(not s.destroyed for s in server.view_sessions()))
+
 def holdings():
     server = _kernel.running_bokeh_server()
-    live = 0 if server is None else server.call(
-        lambda: sum(not s.destroyed for s in server.view_sessions()))
     return {"sessions": len(sessions()), "servers": int(server is not None),
-            "server_sessions": live, **kernel_stats()}
+            "server_sessions": live_server_sessions(), **kernel_stats()}
 """
 
 BOKEH_SETUP = """
@@ -218,11 +223,14 @@ def stop_time(key, dispose_msg):
 def watch(key, server_id):
     watch_destroyed(key, list(curstate().uuid_to_server[server_id].get_sessions()))
 
+def live_server_sessions():
+    servers = curstate().uuid_to_server.values()
+    return sum(not s.destroyed for server in servers for s in server.get_sessions())
+
 def holdings():
-    servers = list(curstate().uuid_to_server.values())
-    live = sum(not s.destroyed for server in servers for s in server.get_sessions())
-    return {"sessions": live, "servers": len(servers), "server_sessions": live,
-            **kernel_stats()}
+    live = live_server_sessions()
+    return {"sessions": live, "servers": len(curstate().uuid_to_server),
+            "server_sessions": live, **kernel_stats()}
 
 output_notebook(hide_banner=True)
 """
@@ -478,7 +486,7 @@ def settle(side: Side, server_sessions: int, timeout: float = 5.0) -> None:
     jupyter-sessions discards closed views asynchronously (Bokeh's cleanup, every
     500 ms); Bokeh's destroy_server is synchronous, so there this returns at once.
     """
-    wait_for(lambda: side.value("holdings()")["server_sessions"] <= server_sessions,
+    wait_for(lambda: side.value("live_server_sessions()") <= server_sessions,
              timeout, interval=0.05)
 
 
@@ -566,7 +574,7 @@ def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
             side.watch(current)
             dispose_msg = side.dispose(current)
             run = side.open("anim")
-            server_closed += retire(client, wait=0.5)
+            server_closed += retire(client, wait=0.3)
             client = None
             first = dispose_msg or run.msg_id
             record = side.value(
@@ -655,8 +663,12 @@ def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
     seconds: list[float] = []
     baseline: dict[str, Any] = {}
     started = time.monotonic()
+    done = 0
     try:
         for i in range(plan.reruns):
+            if time.monotonic() - started > RERUN_CAP_S and i > plan.baseline_after:
+                break
+            done = i + 1
             if i == plan.baseline_after:
                 baseline = settled_snapshot(side)
             if cleanup and current is not None:
@@ -668,14 +680,17 @@ def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
             retire(client, wait=0.05)
             client = None
             current = run.shown
-            if browse_every and (i + 1) % browse_every == 0:
+            if browse_every and ((i + 1) % browse_every == 0 or i + 1 == plan.reruns):
                 client = side.browse(current)
+        if client is None and browse_every:
+            client = side.browse(current)  # stopped early: end as a browsed output too
         final = settled_snapshot(side)
     finally:
         close_quietly(client)
     window = min(100, len(seconds) // 2)
     return {
-        "n": plan.reruns, "baseline_after": plan.baseline_after, "browse_every": browse_every,
+        "n": plan.reruns, "done": done, "baseline_after": plan.baseline_after,
+        "browse_every": browse_every,
         "baseline": baseline, "final": final,
         "rss_growth_mb": final["rss_mb"] - baseline["rss_mb"],
         "browsed_ms": browsed_ms, "unbrowsed_ms": unbrowsed_ms,
@@ -797,7 +812,10 @@ def cell_text(result: Any, render: Callable[[Any], str]) -> str:
     if isinstance(result, NA):
         return f"n/a ({result.reason})"
     try:
-        return render(result)
+        text = render(result)
+        if isinstance(result, dict) and result.get("done", result.get("n")) != result.get("n"):
+            text += f" [time cap: only {result['done']} re-runs]"
+        return text
     except (KeyError, ValueError, TypeError) as exc:
         return f"n/a ({type(exc).__name__}: {exc})"
 
@@ -840,7 +858,13 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
         return f"{r['server_closed']} of {r['n']}"
 
     def round_trip(key: str) -> Callable[[dict[str, Any]], str]:
-        return lambda r: f"{ms_pair(r[key])} (n={len(r[key])})" if r[key] else "n/a (none)"
+        def render(r: dict[str, Any]) -> str:
+            values = r[key]
+            if not values:
+                return "n/a (none)"
+            return f"{ms_pair(values)} / {sum(values) / len(values):.1f} (n={len(values)})"
+
+        return render
 
     def errors(counts: dict[str, int]) -> str:
         if not counts:
@@ -887,10 +911,12 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
         paired(f"3. RSS growth from re-run {base} to {n} (MB, after gc.collect)",
                o["reruns"], a["reruns"], lambda r: f"{r['rss_growth_mb']:+.1f}", "< 10 MB",
                lambda r: r["rss_growth_mb"] < 10),
-        paired("3. Re-run round trip incl. cleanup, p50 / p95 (ms), old output HAD a browser",
-               o["reruns"], a["reruns"], round_trip("browsed_ms")),
-        paired("3. Re-run round trip incl. cleanup, p50 / p95 (ms), old output had NO browser",
-               o["reruns"], a["reruns"], round_trip("unbrowsed_ms")),
+        paired(f"3. Open comms (ipywidgets) in the kernel, after {base} -> after {n}",
+               o["reruns"], a["reruns"], held("comms"), "constant", constant("comms")),
+        paired("3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output HAD "
+               "a browser", o["reruns"], a["reruns"], round_trip("browsed_ms")),
+        paired("3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output had NO "
+               "browser", o["reruns"], a["reruns"], round_trip("unbrowsed_ms")),
         paired("3. Re-run round trip, median of first / last 100 re-runs (ms; drift)",
                o["reruns"], a["reruns"],
                lambda r: f"{r['first_ms']:.1f} / {r['last_ms']:.1f}"),
@@ -923,10 +949,12 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "the cell's outputs before sending the re-run, so the harness sends that code (no "
         "cellId, not awaited) just before the re-run's execute_request.",
         "jupyter-sessions closes the old session in its pre_run_cell hook (the JupyterLab "
-        "extension is not used here). The harness drops the old output's websocket after "
-        "the re-run's reply, for both sides.",
+        "extension is not used here). After the re-run's reply the browser reads the old "
+        "output's websocket briefly (answering a close frame, as a browser does), then "
+        "closes it, for both sides.",
         f"Row 1: {plan.open_cells} cells after {plan.warmup} warm-up cells, each in a new "
-        "cell, interleaved with empty cells; the app is closed untimed between samples. "
+        "cell, interleaved with empty cells; the app is closed untimed between samples and "
+        "its server sessions are gone before the next sample. "
         "Bokeh builds its document only when a browser connects (later, on the kernel's "
         "loop); jupyter-sessions builds the first view inside the cell.",
         f"Row 2: {plan.cleanup_reps} re-runs, each once the old app ticked twice. t0 = "
@@ -939,13 +967,15 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "builds and later destroys a Bokeh document, and Bokeh's Document.destroy runs a "
         f"full gc.collect()); baseline after re-run {plan.baseline_after}; RSS and LISTEN "
         "sockets via psutil on the kernel pid after gc.collect() in the kernel; tick logging "
-        "off. Bokeh's show(app) builds no document for an output no browser loaded; "
+        "off. Bokeh's show(app) builds no document for an output no browser loaded, and each "
+        "of its servers listens on 0.0.0.0 and :: (two sockets); "
         "jupyter-sessions builds the first view in the cell. The no-cleanup run connects no "
         "browser (each of its sessions would keep ticking on the kernel loop).",
         f"Row 4: {plan.busy_reps} busy cells of time.sleep({BUSY_SECONDS:g}) in another cell, "
         f"period {PERIOD} s. Ticks counted in-kernel inside each busy cell; PATCH-DOC counted "
         f"by the browser during {BUSY_SECONDS:g} s after each busy cell was sent.",
-        "The machine runs other work at the same time: timings are noisy.",
+        "The machine runs other work at the same time: timings are noisy. Kernel stderr "
+        "logs: benchmarks/results/kernel-*.log.",
     ]
 
 

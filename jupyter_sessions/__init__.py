@@ -47,6 +47,11 @@ __all__ = [
 ]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the built JupyterLab extension lives (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "jupyter-sessions"}]
+
+
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext jupyter_sessions``: install the cell hooks (idempotent)."""
     cells.install(shell)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
+from bokeh.application.handlers.handler import Handler
 from bokeh.core.types import ID
 from bokeh.document import Document
 from bokeh.models.widgets.markups import Div
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ViewFactory = Callable[[Document], None]
+ViewDestroyed = Callable[[str], None]
 
 APP_PATH = "/session"
 # Loopback pages only, any port: the notebook server's port is unknown to the kernel.
@@ -90,7 +92,7 @@ class EmbeddedServer:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self._secret = generate_secret_key()
-        self._routes: dict[str, ViewFactory] = {}
+        self._routes: dict[str, tuple[ViewFactory, ViewDestroyed]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -146,11 +148,11 @@ class EmbeddedServer:
         with self._lock:
             self._routes.clear()
 
-    def mint(self, factory: ViewFactory) -> str:
-        """A new signed view id whose documents ``factory`` fills."""
+    def mint(self, fill: ViewFactory, destroyed: ViewDestroyed) -> str:
+        """A new signed view id: ``fill`` fills its documents, ``destroyed`` hears it went."""
         view_id = generate_session_id(secret_key=self.secret, signed=True)
         with self._lock:
-            self._routes[view_id] = factory
+            self._routes[view_id] = (fill, destroyed)
         return view_id
 
     def forget(self, view_id: str) -> None:
@@ -243,7 +245,7 @@ class EmbeddedServer:
     async def _listen(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
-        app = Application(FunctionHandler(self._fill_document))
+        app = Application(FunctionHandler(self._fill_document), _ViewLifecycle(self._destroyed))
         tornado_app = BokehTornado(
             {APP_PATH: app},
             absolute_url=self.url,
@@ -291,8 +293,32 @@ class EmbeddedServer:
         doc.config.notify_connection_status = False
         context = doc.session_context
         with self._lock:
-            factory = self._routes.get(context.id) if context is not None else None
-        if factory is None:
+            route = self._routes.get(context.id) if context is not None else None
+        if route is None:
             doc.add_root(Div(text=CLOSED_HTML))
             return
-        factory(doc)
+        route[0](doc)
+
+    def _destroyed(self, view_id: str) -> None:
+        with self._lock:
+            route = self._routes.get(view_id)
+        if route is not None:
+            route[1](view_id)
+
+
+class _ViewLifecycle(Handler):
+    """Tells a view's owner that Bokeh discarded the view (server thread).
+
+    An application handler rather than ``doc.on_session_destroyed``: a document
+    with such callbacks makes Bokeh run a second full ``gc.collect()`` per view.
+    """
+
+    def __init__(self, destroyed: ViewDestroyed) -> None:
+        super().__init__()
+        self._on_destroyed = destroyed
+
+    def modify_document(self, doc: Document) -> None:
+        """Nothing to add: the FunctionHandler fills the document."""
+
+    async def on_session_destroyed(self, session_context: Any) -> None:
+        self._on_destroyed(session_context.id)

@@ -152,7 +152,7 @@ class BokehSession(Session):
 
     def _new_view_id(self) -> str:
         """Mint a signed id for one more view of this session."""
-        view_id = self._server.mint(self._make_view)
+        view_id = self._server.mint(self._make_view, self._view_destroyed)
         self._view_ids.append(view_id)
         return view_id
 
@@ -198,12 +198,11 @@ class BokehSession(Session):
         context = doc.session_context
         assert context is not None  # server documents always have one
         self._views[context.id] = view
-        doc.on_session_destroyed(self._view_destroyed)
         view._reschedule(self.callback_period)
 
-    def _view_destroyed(self, context: Any) -> None:
+    def _view_destroyed(self, view_id: str) -> None:
         """Bokeh discarded a view (its browser left, or the session closed)."""
-        self._views.pop(context.id, None)
+        self._views.pop(view_id, None)
 
     def _reschedule(self, period: float | None) -> None:
         """(Re)start this view's periodic callback at ``period`` seconds."""

@@ -1,12 +1,21 @@
-"""The frontend channel: a comm through which JupyterLab says an output went away.
+"""The frontend channel: comms through which JupyterLab says an output went away.
 
 The kernel alone learns that a cell's output was cleared, or a cell deleted, only at
 the next execution. The JupyterLab extension tells it at once, over a comm (never an
 execute_request: those bump the execution count, enter the history and queue behind
-a busy cell). Each notebook page opens one comm per kernel; the kernel answers with
-the list of open sessions whenever it changes (for the side panel).
+a busy cell).
 
-Threads: with ipykernel 7 and JupyterLab >= 4.4 comm messages may arrive on a
+Each notebook page opens two comms per kernel, one per direction:
+
+- ``jupyter_sessions.v1``: page to kernel (hello, view disposed, cells cleared or
+  deleted, close). The kernel never sends on it, and that matters: ipykernel 7
+  routes a comm's incoming messages to the shell the kernel last sent on it from,
+  so a kernel-side send from the main thread would pull every later message of
+  the page onto the main shell, behind a busy cell.
+- ``jupyter_sessions.sessions.v1``: kernel to page, the list of open sessions
+  whenever it changes (for the side panel).
+
+Threads: with ipykernel 7 and JupyterLab >= 4.4 the page's messages arrive on a
 subshell thread while a cell runs; handlers only read the registry and close
 sessions, both thread safe, so clearing an output closes its session even while
 another cell computes. Messages are idempotent: a late or repeated one finds its
@@ -25,6 +34,7 @@ from .registry import Event
 log = logging.getLogger(__name__)
 
 TARGET = "jupyter_sessions.v1"
+FEED_TARGET = "jupyter_sessions.sessions.v1"
 
 
 class Hello(TypedDict):
@@ -64,27 +74,31 @@ class SessionsMessage(TypedDict):
 
 
 class Channel:
-    """The kernel's end: open comms, the pages behind them, and what they ask."""
+    """The kernel's end: the pages' comms, where the pages are, and what they ask."""
 
     def __init__(self) -> None:
-        self._comms: dict[str, Any] = {}
+        self._feeds: dict[str, Any] = {}
         self.pages: dict[str, Hello] = {}
         self._lock = threading.Lock()
         self._unsubscribe = kernel.registry().subscribe(self._on_event)
 
-    def open(self, comm: Any, open_msg: dict[str, Any]) -> None:
-        """Comm target callback: a page connected."""
-        with self._lock:
-            self._comms[comm.comm_id] = comm
+    def open_commands(self, comm: Any, open_msg: dict[str, Any]) -> None:
+        """Comm target callback: a page will tell us what goes away. Never send on it."""
         comm.on_msg(self._on_msg)
         comm.on_close(self._on_close)
         self._handle(comm.comm_id, open_msg["content"].get("data") or {})
+
+    def open_feed(self, comm: Any, open_msg: dict[str, Any]) -> None:
+        """Comm target callback: a page wants the list of sessions as it changes."""
+        with self._lock:
+            self._feeds[comm.comm_id] = comm
+        comm.on_close(self._on_close)
         self._send_sessions([comm])
 
     def _on_close(self, msg: dict[str, Any]) -> None:
         comm_id = msg["content"]["comm_id"]
         with self._lock:
-            self._comms.pop(comm_id, None)
+            self._feeds.pop(comm_id, None)
             self.pages.pop(comm_id, None)
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
@@ -114,8 +128,8 @@ class Channel:
     def _on_event(self, event: Event) -> None:
         if event.kind in ("added", "removed") or event.state.ended:
             with self._lock:
-                comms = list(self._comms.values())
-            self._send_sessions(comms)
+                feeds = list(self._feeds.values())
+            self._send_sessions(feeds)
 
     def _send_sessions(self, comms: list[Any]) -> None:
         if not comms:
@@ -143,4 +157,5 @@ def register() -> None:
     except Exception:  # plain IPython or python: no comms, nothing to register
         return
     _channel = Channel()
-    manager.register_target(TARGET, _channel.open)
+    manager.register_target(TARGET, _channel.open_commands)
+    manager.register_target(FEED_TARGET, _channel.open_feed)

@@ -101,8 +101,19 @@ class SessionOutput:
 
         update_display(closed_bundle(self.session), raw=True, display_id=self.display_id)
         if self._bar is not None:
-            self._bar.close()
+            _close_tree(self._bar)
             self._bar = None
+
+
+def _close_tree(widget: Any) -> None:
+    """Close a widget with its children, layout and style: ``close()`` alone leaves
+    those open, each with a comm in the kernel and a model in the page."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
+    widget.close()
 
 
 def _close_bar(session: Session) -> Any:

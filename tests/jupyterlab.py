@@ -40,18 +40,30 @@ def free_port() -> int:
 
 
 class JupyterLab:
-    """A ``jupyter lab`` subprocess on a free loopback port; ``stop()`` ends it."""
+    """A ``jupyter lab`` subprocess on a free loopback port; ``stop()`` ends it.
 
-    def __init__(self, root: Path, timeout: float = 90.0) -> None:
+    ``extension=False`` disables this project's labextension (page_config), as in a
+    frontend without it: outputs fall back to their HTML.
+    """
+
+    def __init__(self, root: Path, extension: bool = True, timeout: float = 90.0) -> None:
         self.root = root
+        self.extension = extension
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.runtime = root / ".runtime"
         settings = root / ".settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(json.dumps(NO_NEWS))
+        config = root / ".config"
+        (config / "labconfig").mkdir(parents=True)
+        disabled = {} if extension else {"jupyter-sessions": True}
+        (config / "labconfig" / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": disabled})
+        )
         env = {
             **os.environ,
+            "JUPYTER_CONFIG_DIR": str(config),
             "JUPYTER_RUNTIME_DIR": str(self.runtime),
             "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),

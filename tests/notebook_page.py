@@ -42,10 +42,41 @@ class NotebookPage:
     def wait_idle(self, timeout: float = 60.0) -> None:
         self.page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
 
-    def run_cell(self, index: int, timeout: float = 60.0) -> None:
+    def run_cell(self, index: int, timeout: float = 60.0, wait: bool = True) -> None:
         """Run cell ``index`` as the user would (Shift+Enter without moving on)."""
         self.page.evaluate(RUN_CELL, index)
+        if not wait:
+            return
         time.sleep(0.3)  # let the kernel go busy before waiting for idle
+        self.wait_idle(timeout)
+
+    def select_cell(self, index: int) -> None:
+        self.page.evaluate(
+            "(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }",
+            index,
+        )
+
+    def set_cell_source(self, index: int, source: str) -> None:
+        self.page.evaluate(
+            """([i, source]) => {
+                const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+                cell.model.sharedModel.setSource(source);
+            }""",
+            [index, source],
+        )
+
+    def kernel_status(self) -> str:
+        return str(self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+        ))
+
+    def restart_kernel(self, timeout: float = 60.0) -> None:
+        """Restart the notebook's kernel (no confirmation dialog) and wait until idle."""
+        self.page.evaluate(
+            "() => { void window.jupyterapp.shell.currentWidget.sessionContext"
+            ".session.kernel.restart(); }"
+        )
+        time.sleep(1.0)
         self.wait_idle(timeout)
 
     def command(self, name: str, args: dict[str, Any] | None = None) -> None:

@@ -1,17 +1,20 @@
 """A real JupyterLab in Debian's Chromium: what a user sees, and what the kernel counts.
 
 Assertions are on the kernel's own facts (its open sessions and its count of live
-Bokeh server sessions), read through a second client on the notebook's kernel.
+Bokeh server sessions), read through a second client on the notebook's kernel, on
+a subshell when the notebook's cell is busy. Every test runs with the labextension
+and, where it applies without it, with the extension disabled (HTML fallback).
 """
 
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from .conftest import wait_for
 from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
@@ -20,7 +23,8 @@ from .notebook_page import NotebookPage
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 
-SETUP = """import numpy as np
+SETUP = """import time
+import numpy as np
 from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 from jupyter_sessions import BokehSession, open_session
@@ -35,13 +39,17 @@ class Live(BokehSession):
     def periodic_callback(self):
         self.source.data.update(y=np.random.rand(20))"""
 OPEN = "s = open_session(Live())"
-COUNT = ("(len(__import__('jupyter_sessions').sessions()), "
-         "__import__('jupyter_sessions').diagnostics.server_info()['view_sessions'])")
+COUNT = ("[len(__import__('jupyter_sessions').sessions()), "
+         "__import__('jupyter_sessions').diagnostics.server_info()['view_sessions']]")
+
+Notebook = tuple[NotebookPage, NotebookKernel]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    server = JupyterLab(tmp_path_factory.mktemp("lab"))
+@pytest.fixture(scope="module", params=["extension", "fallback"])
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    JupyterLab
+]:
+    server = JupyterLab(tmp_path_factory.mktemp("lab"), extension=request.param == "extension")
     yield server
     server.stop()
 
@@ -49,19 +57,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        yield launch(playwright)
-
-
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @pytest.fixture
 def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
-    tuple[NotebookPage, NotebookKernel]
+    Notebook
 ]:
     """A fresh notebook (setup cell, session cell, a spare cell) open in Chromium."""
-    name = f"{request.node.name}.ipynb"
+    name = f"{request.node.name}.ipynb".replace("[", "-").replace("]", "")
     lab.write_notebook(name, [SETUP, OPEN, "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = NotebookPage(context.new_page(), lab.notebook_url(name))
@@ -72,56 +76,118 @@ def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) 
     finally:
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
-            page.screenshot(f"failed-{request.node.name}")
+            page.screenshot(f"failed-{name}")
         kernel.close()
         context.close()
-        for session in lab.api("sessions"):
-            if session["path"] == name:
-                request_delete(lab, session["id"])
+        shut_down_kernel_of(lab, name)
 
 
-def request_delete(lab: JupyterLab, session_id: str) -> None:
-    import urllib.request
-
-    request = urllib.request.Request(
-        f"{lab.url}/api/sessions/{session_id}", method="DELETE",
-        headers={"Authorization": f"token {lab.token}"},
-    )
-    urllib.request.urlopen(request, timeout=30).close()
+@pytest.fixture
+def with_extension(lab: JupyterLab) -> None:
+    if not lab.extension:
+        pytest.skip("needs the labextension: the kernel alone cannot see this")
 
 
-def counts(kernel: NotebookKernel) -> tuple[int, int]:
-    return tuple(kernel.value(f"list({COUNT})"))  # type: ignore[return-value]
+def shut_down_kernel_of(lab: JupyterLab, name: str) -> None:
+    for session in lab.api("sessions"):
+        if session["path"] == name:
+            request = urllib.request.Request(
+                f"{lab.url}/api/sessions/{session['id']}", method="DELETE",
+                headers={"Authorization": f"token {lab.token}"},
+            )
+            urllib.request.urlopen(request, timeout=30).close()
 
 
-def test_the_html_fallback_renders_a_live_plot(
-    notebook: tuple[NotebookPage, NotebookKernel],
-) -> None:
-    page, kernel = notebook
+def counts(kernel: NotebookKernel, subshell: str | None = None) -> list[int]:
+    if subshell is not None:
+        return list(kernel.value_now(COUNT, subshell))
+    return list(kernel.value(COUNT))
+
+
+def open_plot(page: NotebookPage, kernel: NotebookKernel) -> None:
     page.run_cell(1)
     page.wait_for_plot(1)
+    wait_for(lambda: counts(kernel) == [1, 1], timeout=5)
+
+
+def test_a_live_plot_renders_and_updates(lab: JupyterLab, notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
     first = wait_for(page.sources)
     time.sleep(1.0)
     assert page.sources() != first  # the periodic callback reaches the browser
-    page.screenshot("fallback-live-plot")
-    assert counts(kernel) == (1, 1)
+    page.screenshot(f"live-plot-{'extension' if lab.extension else 'fallback'}")
 
 
-def test_rerun_keeps_exactly_one_session(notebook: tuple[NotebookPage, NotebookKernel]) -> None:
+def test_rerun_keeps_exactly_one_session(notebook: Notebook) -> None:
     page, kernel = notebook
     for _ in range(3):
         page.run_cell(1)
     page.wait_for_plot(1)
-    wait_for(lambda: counts(kernel) == (1, 1), timeout=5)
+    wait_for(lambda: counts(kernel) == [1, 1], timeout=5)
 
 
-def test_the_close_button_closes_the_session(
-    notebook: tuple[NotebookPage, NotebookKernel],
-) -> None:
+def test_the_close_button_closes_the_session(notebook: Notebook) -> None:
     page, kernel = notebook
-    page.run_cell(1)
-    page.wait_for_plot(1)
+    open_plot(page, kernel)
     page.output(1).get_by_role("button", name="Close").click()
-    wait_for(lambda: counts(kernel) == (0, 0), timeout=5)
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=5)
     page.output(1).get_by_text("closed").wait_for(timeout=5000)
     assert page.output(1).locator("canvas").count() == 0
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_clearing_the_output_closes_within_a_second(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_deleting_the_cell_closes_within_a_second(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.select_cell(1)
+    page.command("notebook:delete-cell")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_clearing_closes_even_while_another_cell_is_busy(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    subshell = kernel.create_subshell()
+    page.set_cell_source(2, "time.sleep(6)")
+    page.run_cell(2, wait=False)
+    time.sleep(0.5)
+    assert page.kernel_status() == "busy"
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=1.0, interval=0.05)
+    assert page.kernel_status() == "busy"  # closed while the cell still computed
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_a_moved_cell_keeps_its_session(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.select_cell(1)
+    page.command("notebook:move-cell-down")
+    page.command("notebook:move-cell-up")
+    time.sleep(1.0)
+    assert counts(kernel) == [1, 1]
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_after_a_kernel_restart_sessions_work_and_close_again(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.restart_kernel()
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    page.run_cell(0)
+    open_plot(page, kernel)
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=2)

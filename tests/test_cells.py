@@ -167,3 +167,13 @@ def test_shutdown_leaves_no_thread_or_port_inside_a_live_kernel(nb: NotebookKern
     # The next session starts a fresh server.
     opened(nb, "cell-b")
     assert nb.value("view_sessions()") == 1
+
+
+def test_closed_sessions_leave_no_widgets_or_comms_behind(nb: NotebookKernel) -> None:
+    count = ("len(__import__('ipywidgets').widgets.widget._instances), "
+             "len(__import__('comm').get_comm_manager().comms)")
+    opened(nb, "cell-a")
+    before = nb.value(f"[{count}]")
+    for _ in range(5):
+        opened(nb, "cell-a")
+    assert nb.value(f"[{count}]") == before

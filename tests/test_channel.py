@@ -9,6 +9,7 @@ from .conftest import wait_for
 from .notebook_kernel import NotebookKernel
 
 TARGET = "jupyter_sessions.v1"
+FEED = "jupyter_sessions.sessions.v1"
 HELLO = {"type": "hello", "origin": "http://localhost:8888", "base_url": "/"}
 
 
@@ -26,7 +27,9 @@ def connect(nb: NotebookKernel, subshell_id: str | None = None) -> str:
 
 def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookKernel) -> None:
     sid = opened(nb, "cell-a")
-    comm_id = connect(nb)
+    connect(nb)
+    comm_id = uuid.uuid4().hex
+    nb.open_comm(comm_id, FEED, {})
     first = nb.comm_messages(comm_id, timeout=2)
     assert first[-1]["type"] == "sessions"
     assert [s["id"] for s in first[-1]["sessions"]] == [sid]
@@ -68,9 +71,10 @@ def test_bad_messages_are_ignored(nb: NotebookKernel) -> None:
 
 
 def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel) -> None:
-    sid = opened(nb, "cell-a")
+    nb.open_comm(uuid.uuid4().hex, FEED, {})
+    sid = opened(nb, "cell-a")  # the kernel sends on the feed from the main thread
     subshell = nb.create_subshell()
-    comm_id = connect(nb, subshell)
+    comm_id = connect(nb)  # opened on the main shell, as JupyterLab does
     busy = nb.send_execute("time.sleep(3)", {"cellId": "cell-b", "deletedCells": []})
     time.sleep(0.5)
     started = time.monotonic()

@@ -1,0 +1,62 @@
+/**
+ * The project's output type and the comm messages between page and kernel.
+ *
+ * Mirrors `jupyter_sessions/output.py` and `jupyter_sessions/channel.py`; the
+ * names are versioned so either side can change without confusing the other.
+ */
+
+/** Mime type of every session's output. */
+export const MIME_TYPE = 'application/vnd.jupyter-sessions.session.v1+json';
+
+/** Comm target for page-to-kernel messages (registered on import in the kernel). */
+export const COMM_TARGET = 'jupyter_sessions.v1';
+
+/** Comm target for the kernel's list of sessions, kernel to page. */
+export const FEED_TARGET = 'jupyter_sessions.sessions.v1';
+
+/** The data of a session output (`output.bundle` in the kernel). */
+export interface ISessionOutput {
+  version: 1;
+  session_id: string;
+  kind: string;
+  state: string;
+  view: Record<string, unknown> | null;
+}
+
+/** One open session, as the kernel's `sessions()` lists it. */
+export interface ISessionInfo {
+  id: string;
+  kind: string;
+  type: string;
+  cell: string | null;
+  state: string;
+  age: number;
+  error: string | null;
+  [extra: string]: unknown;
+}
+
+/** Page to kernel. */
+export type IPageMessage =
+  | { type: 'hello'; origin: string; base_url: string }
+  | { type: 'view_disposed'; session_id: string }
+  | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }
+  | { type: 'close'; session_id: string };
+
+/** Kernel to page. */
+export interface ISessionsMessage {
+  type: 'sessions';
+  sessions: ISessionInfo[];
+}
+
+/** The session id in an output's data, if it is one of ours. */
+export function sessionIdOf(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null) {
+    return null;
+  }
+  const output = (data as Record<string, unknown>)[MIME_TYPE];
+  if (typeof output !== 'object' || output === null) {
+    return null;
+  }
+  const id = (output as Record<string, unknown>).session_id;
+  return typeof id === 'string' ? id : null;
+}

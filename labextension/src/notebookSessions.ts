@@ -1,0 +1,96 @@
+/**
+ * One notebook's link to its kernel's sessions: the comm channel, the cell
+ * watcher, and the renderer factory for session outputs, living and dying with
+ * the notebook panel.
+ *
+ * A disposed view means its session is gone unless the notebook still holds an
+ * output of that session (a moved cell, a re-rendered output) or the clipboard
+ * does (a cut cell). That is checked after the current task, once the notebook
+ * model has settled.
+ */
+import { Clipboard } from '@jupyterlab/apputils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
+import { IDisposable } from '@lumino/disposable';
+
+import { CellWatcher } from './cellWatcher';
+import { SessionChannel } from './channel';
+import { sessionIdOf } from './messages';
+import { IOutputOwner, rendererFactory } from './renderer';
+
+const CELLS_MIME = 'application/vnd.jupyter.cells';
+
+/** A cell as the notebook model or the clipboard holds it (nbformat JSON). */
+interface ICellJSON {
+  id?: string;
+  outputs?: { data?: unknown }[];
+}
+
+export class NotebookSessions implements IOutputOwner, IDisposable {
+  constructor(private readonly panel: NotebookPanel) {
+    this.channel = new SessionChannel(panel.sessionContext);
+    this.watcher = new CellWatcher(panel, m => this.channel.send(m), id =>
+      clipboardCells().some(cell => cell.id === id)
+    );
+    panel.content.rendermime.addFactory(rendererFactory(this), 0);
+  }
+
+  readonly channel: SessionChannel;
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  outputRendered(): void {
+    this.channel.connect();
+  }
+
+  viewDisposed(sessionId: string): void {
+    window.setTimeout(() => {
+      if (!this.holds(sessionId)) {
+        this.channel.send({ type: 'view_disposed', session_id: sessionId });
+      }
+    }, 0);
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this.watcher.dispose();
+    // After the views' own checks (queued as the panel's widgets were disposed),
+    // so that closing the notebook still tells the kernel its sessions went.
+    window.setTimeout(() => this.channel.dispose(), 0);
+  }
+
+  /** Does the notebook, or the clipboard, still hold an output of `sessionId`? */
+  private holds(sessionId: string): boolean {
+    const model = this.panel.isDisposed ? null : this.panel.content.model;
+    const cells: ICellJSON[] = model
+      ? Array.from(model.cells, cell => cell.toJSON() as ICellJSON)
+      : [];
+    return [...cells, ...clipboardCells()].some(cell =>
+      (cell.outputs ?? []).some(output => sessionIdOf(output.data) === sessionId)
+    );
+  }
+
+  private readonly watcher: CellWatcher;
+  private _disposed = false;
+}
+
+function clipboardCells(): ICellJSON[] {
+  const data = Clipboard.getInstance().getData(CELLS_MIME);
+  return Array.isArray(data) ? (data as ICellJSON[]) : [];
+}
+
+/** Attaches a `NotebookSessions` to every notebook panel as it is created. */
+export class NotebookSessionsExtension
+  implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
+{
+  createNew(panel: NotebookPanel): IDisposable {
+    const sessions = new NotebookSessions(panel);
+    panel.disposed.connect(() => sessions.dispose());
+    return sessions;
+  }
+}

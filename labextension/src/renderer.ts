@@ -1,0 +1,80 @@
+/**
+ * The mime renderer for session outputs: shows the session's view and tells
+ * the kernel when the view goes.
+ *
+ * A trusted Bokeh view is embedded live from the kernel's server; anything else
+ * is the output's own HTML, rendered with JupyterLab's `renderHTML`, so an
+ * untrusted notebook runs no script. `dispose()` is the one signal that an output
+ * left the page: output cleared, cell re-run or deleted, notebook closed. Whether
+ * the session really went (a moved cell's output comes straight back) is for the
+ * owner to decide.
+ */
+import { renderHTML } from '@jupyterlab/rendermime';
+import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Widget } from '@lumino/widgets';
+
+import { isBokehView, renderBokehView } from './bokehView';
+import { ISessionOutput, MIME_TYPE } from './messages';
+
+/** What a renderer needs from the notebook it renders in. */
+export interface IOutputOwner {
+  /** A session output is rendering: the kernel has sessions, open the comm. */
+  outputRendered(sessionId: string): void;
+  /** A view of `sessionId` was disposed. */
+  viewDisposed(sessionId: string): void;
+}
+
+export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
+  constructor(
+    private readonly options: IRenderMime.IRendererOptions,
+    private readonly owner: IOutputOwner
+  ) {
+    super();
+    this.addClass('jp-jupyter-sessions-output');
+  }
+
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    const data = model.data[MIME_TYPE] as unknown as ISessionOutput;
+    this.sessionId = data.session_id;
+    this.node.dataset.sessionId = data.session_id;
+    this.owner.outputRendered(data.session_id);
+    if (model.trusted && isBokehView(data.view)) {
+      renderBokehView(this.node, data.view);
+      return;
+    }
+    await renderHTML({
+      host: this.node,
+      source: String(model.data['text/html'] ?? ''),
+      trusted: model.trusted,
+      sanitizer: this.options.sanitizer,
+      resolver: this.options.resolver,
+      linkHandler: this.options.linkHandler,
+      shouldTypeset: this.isAttached,
+      latexTypesetter: this.options.latexTypesetter,
+      translator: this.options.translator
+    });
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    const sessionId = this.sessionId;
+    super.dispose();
+    if (sessionId) {
+      this.owner.viewDisposed(sessionId);
+    }
+  }
+
+  private sessionId: string | null = null;
+}
+
+/** A renderer factory bound to one notebook. */
+export function rendererFactory(owner: IOutputOwner): IRenderMime.IRendererFactory {
+  return {
+    safe: true,
+    mimeTypes: [MIME_TYPE],
+    defaultRank: 0,
+    createRenderer: options => new SessionRenderer(options, owner)
+  };
+}
