@@ -25,7 +25,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 
 # pip builds the extension (hatch-jupyter-builder); `develop` links it so that
 # `make build` (npm run build) is enough after TypeScript changes.
