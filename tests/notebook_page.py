@@ -65,9 +65,12 @@ class NotebookPage:
             [index, source],
         )
 
-    def kernel_status(self) -> str:
-        return str(self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+    def cell_running(self, index: int) -> bool:
+        """Is cell ``index`` executing now (its prompt shows ``[*]``)?"""
+        return bool(self.page.evaluate(
+            "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
+            ".model.executionState === 'running'",
+            index,
         ))
 
     def restart_kernel(self, timeout: float = 60.0) -> None:
