@@ -33,11 +33,30 @@ class NotebookPage:
     def __init__(self, page: Page, url: str, timeout: float = 60.0) -> None:
         self.page = page
         page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_function(
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        self.page.wait_for_function(
             "() => window.jupyterapp && document.querySelector('.jp-Notebook')",
             timeout=timeout * 1000,
         )
         self.wait_idle(timeout)
+
+    def reload(self, timeout: float = 60.0) -> None:
+        """Reload the page, as the browser's reload button does."""
+        self.page.reload(wait_until="domcontentloaded")
+        self.wait_ready(timeout)
+
+    def save(self) -> None:
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+    def open_panel(self, panel_id: str) -> None:
+        self.page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", panel_id)
+
+    def active_cell(self) -> int:
+        return int(self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+        ))
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         self.page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)

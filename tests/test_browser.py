@@ -191,3 +191,39 @@ def test_after_a_kernel_restart_sessions_work_and_close_again(notebook: Notebook
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
     wait_for(lambda: counts(kernel) == [0, 0], timeout=2)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_after_a_page_reload_the_output_is_live_again_and_nothing_is_left(
+    notebook: Notebook,
+) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.save()
+    time.sleep(1.0)
+    page.reload()
+    page.wait_for_plot(1)
+    first = wait_for(page.sources)
+    time.sleep(1.0)
+    assert page.sources() != first
+    time.sleep(3.0)  # the old page's view is discarded within ~2.5 s
+    assert counts(kernel) == [1, 1]
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_the_side_panel_lists_finds_and_closes_sessions(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.open_panel("jupyter-sessions-panel")
+    rows = page.page.locator("#jupyter-sessions-panel tr[data-session-id]")
+    rows.first.wait_for(timeout=5000)
+    assert rows.count() == 1
+    text = rows.first.inner_text()
+    assert "bokeh (Live)" in text and "[2]" in text and "RUNNING" in text
+    page.screenshot("side-panel")
+    page.select_cell(2)
+    rows.first.click()
+    assert page.active_cell() == 1
+    rows.first.get_by_role("button", name="Close").click()
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=2)
+    page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=5000)

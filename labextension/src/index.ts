@@ -2,8 +2,10 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { NotebookSessionsExtension } from './notebookSessions';
+import { SessionsPanel } from './sessionsPanel';
 
 /**
  * Session outputs in notebooks: renders them, and tells the kernel at once
@@ -18,4 +20,17 @@ const notebookSessions: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [notebookSessions];
+/** A side panel listing the sessions of the current notebook's kernel. */
+const sessionsPanel: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-sessions:panel',
+  description: 'Lists, finds and closes the sessions of the current notebook.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker): void => {
+    const panel = new SessionsPanel(tracker);
+    panel.title.label = 'Sessions';
+    app.shell.add(panel, 'right', { rank: 900 });
+  }
+};
+
+export default [notebookSessions, sessionsPanel];

@@ -27,7 +27,13 @@ interface ICellJSON {
 }
 
 export class NotebookSessions implements IOutputOwner, IDisposable {
-  constructor(private readonly panel: NotebookPanel) {
+  /** The link of a notebook panel, once the panel exists. */
+  static of(panel: NotebookPanel): NotebookSessions | undefined {
+    return links.get(panel);
+  }
+
+  constructor(readonly panel: NotebookPanel) {
+    links.set(panel, this);
     this.channel = new SessionChannel(panel.sessionContext);
     this.watcher = new CellWatcher(panel, m => this.channel.send(m), id =>
       clipboardCells().some(cell => cell.id === id)
@@ -78,6 +84,8 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   private readonly watcher: CellWatcher;
   private _disposed = false;
 }
+
+const links = new WeakMap<NotebookPanel, NotebookSessions>();
 
 function clipboardCells(): ICellJSON[] {
   const data = Clipboard.getInstance().getData(CELLS_MIME);
