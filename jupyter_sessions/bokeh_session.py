@@ -108,7 +108,7 @@ class BokehSession(Session):
     def update_callback_period(self, period: float | None) -> None:
         """Change the period of every view's callback (seconds, None to stop it)."""
         value = checked_period(period)
-        owner = self._owner if self._lifecycle else self
+        owner = self._session()
         owner.callback_period = value
         if not owner._lifecycle or owner.state.ended:
             return
@@ -121,7 +121,7 @@ class BokehSession(Session):
         the server thread under each document's lock. Raises the first exception
         ``fn`` raised, or SessionError after ``timeout`` seconds.
         """
-        owner = self._owner if self._lifecycle else self
+        owner = self._session()
         if not owner._lifecycle or owner.state.ended:
             raise SessionError(f"{owner!r} is not running; open it with open_session() first")
         futures = owner._server.call(owner._schedule_update, fn, args)
@@ -130,6 +130,10 @@ class BokehSession(Session):
             raise SessionError(f"update() did not finish within {timeout} s")
         for future in done:
             future.result()
+
+    def _session(self) -> BokehSession:
+        """The opened session, whether called on it or on one of its views."""
+        return self._owner if self._lifecycle else self
 
     # -- lifecycle -------------------------------------------------------------
 
