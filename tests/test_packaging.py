@@ -1,0 +1,32 @@
+"""The wheel carries the built JupyterLab extension: installing it needs no Node."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+PREFIX = "jupyter_sessions-{}.data/data/share/jupyter/labextensions/jupyter-sessions/"
+
+
+def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+        check=True, timeout=900,
+    )
+    wheel = next(tmp_path.glob("jupyter_sessions-*.whl"))
+    version = wheel.name.split("-")[1]
+    prefix = PREFIX.format(version)
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        meta = json.loads(archive.read(prefix + "package.json"))
+        install = json.loads(archive.read(prefix + "install.json"))
+    load = meta["jupyterlab"]["_build"]["load"]
+    assert prefix + load in names  # the federated entry point JupyterLab loads
+    assert meta["name"] == "jupyter-sessions" and meta["version"] == version
+    assert install["packageName"] == "jupyter-sessions"
+    assert "jupyter_sessions/kernel.py" in names and "jupyter_sessions/py.typed" in names
+    assert not any(n.startswith(("tests/", "node_modules/")) for n in names)
