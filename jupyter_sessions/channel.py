@@ -86,7 +86,7 @@ class Channel:
         """Comm target callback: a page will tell us what goes away. Never send on it."""
         comm.on_msg(self._on_msg)
         comm.on_close(self._on_close)
-        self._handle(comm.comm_id, open_msg["content"].get("data") or {})
+        self._on_msg(open_msg)
 
     def open_feed(self, comm: Any, open_msg: dict[str, Any]) -> None:
         """Comm target callback: a page wants the list of sessions as it changes."""
@@ -102,6 +102,7 @@ class Channel:
             self.pages.pop(comm_id, None)
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
+        """Handle a page's message (comm_open or comm_msg); a bad one is logged, not raised."""
         content = msg["content"]
         try:
             self._handle(content["comm_id"], content.get("data") or {})

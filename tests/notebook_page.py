@@ -32,8 +32,14 @@ class NotebookPage:
 
     def __init__(self, page: Page, url: str, timeout: float = 60.0) -> None:
         self.page = page
+        self.websockets: list[str] = []
+        page.on("websocket", lambda ws: self.websockets.append(ws.url))
         page.goto(url, wait_until="domcontentloaded")
         self.wait_ready(timeout)
+
+    def bokeh_websockets(self) -> list[str]:
+        """URLs of the websockets BokehJS opened to view sessions."""
+        return [url for url in self.websockets if url.endswith("/session/ws")]
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         self.page.wait_for_function(

@@ -117,6 +117,8 @@ def test_a_live_plot_renders_and_updates(lab: JupyterLab, notebook: Notebook) ->
     time.sleep(1.0)
     assert page.sources() != first  # the periodic callback reaches the browser
     page.screenshot(f"live-plot-{'extension' if lab.extension else 'fallback'}")
+    sockets = page.bokeh_websockets()
+    assert sockets and all(url.startswith("ws://127.0.0.1:") for url in sockets)  # no proxy
 
 
 def test_rerun_keeps_exactly_one_session(notebook: Notebook) -> None:
@@ -227,3 +229,4 @@ def test_the_side_panel_lists_finds_and_closes_sessions(notebook: Notebook) -> N
     rows.first.get_by_role("button", name="Close").click()
     wait_for(lambda: counts(kernel) == [0, 0], timeout=2)
     page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=5000)
+
