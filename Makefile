@@ -55,6 +55,7 @@ pytest: setup
 
 bench: setup
 	$(PY) benchmarks/bench_bokeh.py
+	$(PY) benchmarks/bench_pymol.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

@@ -19,6 +19,8 @@ from .bokeh_session import BokehSession
 from .diagnostics import print_info, sessions
 from .kernel import close_all, close_session, open_session
 from .output import MIME_TYPE
+from .pymol_local import PyMOLBusy, SharedPyMOL, shared_pymol
+from .pymol_session import PyMOLCommands, PyMOLCrashed, PyMOLError, PyMOLSession
 from .session import Session, SessionError, SessionState
 
 # A library logs, the application decides where logs go; without this, Python's
@@ -33,9 +35,15 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "MIME_TYPE",
     "BokehSession",
+    "PyMOLBusy",
+    "PyMOLCommands",
+    "PyMOLCrashed",
+    "PyMOLError",
+    "PyMOLSession",
     "Session",
     "SessionError",
     "SessionState",
+    "SharedPyMOL",
     "__version__",
     "close_all",
     "close_session",
@@ -43,6 +51,7 @@ __all__ = [
     "open_session",
     "print_info",
     "sessions",
+    "shared_pymol",
     "unload_ipython_extension",
 ]
 

@@ -10,8 +10,13 @@ Threads (the one place that says which thread runs what):
   ``BokehSession.update``. Other threads reach it only through
   ``EmbeddedServer.call``.
 - **Comm handlers** (main thread, or a subshell thread with ipykernel 7 and
-  JupyterLab >= 4.4): the close button and, later, the frontend's messages.
-  They only call ``Session.close``, which is thread safe.
+  JupyterLab >= 4.4): the close button and the frontend extension's messages
+  (``channel.py``). They only read the registry and call ``Session.close``,
+  which is thread safe.
+- **PyMOL reaper thread** (``jupyter-sessions-pymol-reaper``, only while isolated
+  PyMOL workers live): notices a worker's death at once and moves its session to
+  CRASHED from that thread. PyMOL commands run on the caller's thread, one at a
+  time per session.
 
 Closing is thread safe and runs once, whichever thread gets there first.
 """
