@@ -46,6 +46,8 @@ def closed_bundle(session: Session) -> dict[str, Any]:
 
 
 _outputs: dict[str, SessionOutput] = {}
+# session id -> the session and the display ids of its further outputs
+_more: dict[str, tuple[Session, list[str]]] = {}
 _subscribed = False
 _lock = threading.Lock()
 
@@ -56,14 +58,34 @@ def show(session: Session) -> None:
     Main thread (``open_session``). Retiring runs on whichever thread closed the
     session, after everything was released, so the note shows the final state.
     """
-    global _subscribed
     output = SessionOutput(session)
     with _lock:
-        if not _subscribed:
-            kernel.registry().subscribe(_on_event)
-            _subscribed = True
+        _subscribe()
         _outputs[str(session.id)] = output
     output.show()
+
+
+def show_more(session: Session, data: dict[str, Any]) -> None:
+    """Display another output of ``session`` (a snapshot, say) in the running cell.
+
+    ``data`` is a mime bundle, normally ``bundle(session)`` with more in it. Like the
+    session's own output, it turns into the "closed" note when the session closes.
+    """
+    from IPython.display import display
+
+    display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
+    with _lock:
+        _subscribe()
+        _more.setdefault(str(session.id), (session, []))[1].append(display_id)
+    display(data, raw=True, display_id=display_id)
+
+
+def _subscribe() -> None:
+    """Retire outputs when their session is removed (called under ``_lock``)."""
+    global _subscribed
+    if not _subscribed:
+        kernel.registry().subscribe(_on_event)
+        _subscribed = True
 
 
 def _on_event(event: Event) -> None:
@@ -71,8 +93,15 @@ def _on_event(event: Event) -> None:
         return
     with _lock:
         output = _outputs.pop(event.session_id, None)
+        more = _more.pop(event.session_id, None)
     if output is not None:
         output.retire()
+    if more is not None:
+        from IPython.display import update_display
+
+        session, display_ids = more
+        for display_id in display_ids:
+            update_display(closed_bundle(session), raw=True, display_id=display_id)
 
 
 class SessionOutput:

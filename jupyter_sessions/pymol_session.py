@@ -163,11 +163,10 @@ class PyMOLSession(Session):
         """Display the current scene in the running cell, as a ray-traced PNG.
 
         The output carries the project's mime type with this session's id, so the
-        frontend extension treats it like the session's own output. Raises like
-        any command (PyMOLError, PyMOLCrashed).
+        frontend extension treats it like the session's own output, and it turns
+        into the "closed" note when the session closes. Raises like any command
+        (PyMOLError, PyMOLCrashed).
         """
-        from IPython.display import display
-
         from . import output
 
         width, height = int(width), int(height)
@@ -178,7 +177,7 @@ class PyMOLSession(Session):
         alt = html.escape(f"PyMOL scene of session {self.id}")
         bundle["text/html"] = (f'<img src="data:image/png;base64,{encoded}" width="{width}" '
                                f'height="{height}" alt="{alt}">')
-        display(bundle, raw=True)  # type: ignore[no-untyped-call]
+        output.show_more(self, bundle)
 
     # -- lifecycle -------------------------------------------------------------
 

@@ -97,13 +97,19 @@ def test_the_cell_shows_the_session_and_show_draws_the_scene(kernel: NotebookKer
     data = reply.displays[0]["data"][MIME_TYPE]
     assert data["kind"] == "pymol" and data["state"] == "RUNNING"
     assert data["view"] == {"isolated": True, "pid": int(reply.stdout.split()[-1])}
-    shown = ok(kernel.run("s.show(200, 150)", cell_id="cell-b")).displays[-1]["data"]
+    shown_reply = ok(kernel.run("s.show(200, 150)", cell_id="cell-b"))
+    shown = shown_reply.displays[-1]["data"]
     assert shown[MIME_TYPE]["session_id"] == data["session_id"]
     assert shown[MIME_TYPE]["view"]["image"] == "image/png"
     png = base64.b64decode(shown["image/png"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (200, 150)  # the IHDR chunk
     assert shown["text/html"].startswith('<img src="data:image/png;base64,')
+    # Closing retires the picture too, like the session's own output.
+    updates = ok(kernel.run("s.close()", cell_id="cell-c")).updates
+    retired = {u["transient"]["display_id"] for u in updates}
+    assert shown_reply.displays[-1]["transient"]["display_id"] in retired
+    assert all(u["data"][MIME_TYPE]["state"] == "TERMINATED" for u in updates)
 
 
 def test_a_pymol_crash_leaves_the_kernel_alive(kernel: NotebookKernel) -> None:
