@@ -54,6 +54,7 @@ pytest: setup
 	pytest -ra
 
 bench: setup
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_bokeh.py
 	$(PY) benchmarks/bench_pymol.py
 
