@@ -10,7 +10,8 @@ import pytest
 
 from .notebook_kernel import NotebookKernel
 
-# Defined in the kernel, outside any cell (no cellId), like a notebook's setup cell.
+# A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
+# the first cell of the notebooks the browser tests open.
 KERNEL_SETUP = """
 import time
 import numpy as np
