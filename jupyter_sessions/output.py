@@ -10,7 +10,6 @@ happens, the output is replaced by a one-line "closed" note.
 from __future__ import annotations
 
 import html
-import logging
 import threading
 import uuid
 from typing import Any
@@ -18,8 +17,6 @@ from typing import Any
 from . import kernel
 from .registry import Event
 from .session import Session
-
-log = logging.getLogger(__name__)
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 
