@@ -22,6 +22,7 @@ import concurrent.futures
 import logging
 import os
 import threading
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -101,6 +102,7 @@ class EmbeddedServer:
         self._server: BaseServer | None = None
         self._tornado_app: BokehTornado | None = None
         self._http: HTTPServer | None = None
+        self._page_origins: set[str] = set()
         self._port = 0
 
     @property
@@ -149,6 +151,27 @@ class EmbeddedServer:
             log.warning("The Bokeh server thread did not end within %s s", timeout)
         with self._lock:
             self._routes.clear()
+
+    def static_paths(self) -> list[str]:
+        """BokehJS's files, relative to the server root: for pages behind a proxy."""
+        return list(self._tornado().resources(None).js_files)
+
+    def allow_origin(self, origin: str) -> None:
+        """Accept websockets from the page at ``origin`` (``scheme://host[:port]``).
+
+        The JupyterLab extension tells its page's origin over a comm, which only an
+        authenticated Jupyter frontend can open: that is what lets a remote page (a
+        hub, a tunnel) reach views through jupyter-server-proxy. Never a wildcard.
+        """
+        parsed = urllib.parse.urlsplit(origin)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or "*" in origin:
+            raise ValueError(f"not a page origin: {origin!r}")
+        # Bokeh compares an Origin that names no port as host:80, whatever the scheme.
+        host = f"{parsed.hostname}:{parsed.port or 80}"
+        with self._lock:
+            self._page_origins.add(host)
+        if self.running:
+            self.call(self._tornado().websocket_origins.add, host)
 
     def mint(self, fill: ViewFactory, destroyed: ViewDestroyed) -> str:
         """A new signed view id: ``fill`` fills its documents, ``destroyed`` hears it went."""
@@ -251,7 +274,7 @@ class EmbeddedServer:
         tornado_app = BokehTornado(
             {APP_PATH: app},
             absolute_url=self.url,
-            extra_websocket_origins=list(cfg.origins),
+            extra_websocket_origins=[*cfg.origins, *self._page_origins],
             secret_key=self.secret,
             sign_sessions=True,
             generate_session_ids=False,

@@ -170,7 +170,8 @@ class BokehSession(Session):
         # The cell's output keeps the first view id: a page reload re-attaches to it.
         view_id = self._view_ids[0]
         script = server_session(session_id=ID(view_id), url=self._server.app_url)
-        data = {"url": self._server.app_url, "view_id": view_id}
+        data = {"url": self._server.app_url, "view_id": view_id,
+                "static": self._server.static_paths()}
         return data, script
 
     def _info(self) -> dict[str, Any]:

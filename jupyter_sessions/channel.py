@@ -113,9 +113,11 @@ class Channel:
         kind = data.get("type")
         registry = kernel.registry()
         if kind == "hello":
+            hello = Hello(type="hello", origin=str(data.get("origin", "")),
+                          base_url=str(data.get("base_url", "/")))
             with self._lock:
-                self.pages[comm_id] = Hello(type="hello", origin=str(data.get("origin", "")),
-                                            base_url=str(data.get("base_url", "/")))
+                self.pages[comm_id] = hello
+            kernel.allow_page_origin(hello["origin"])
         elif kind in ("view_disposed", "close"):
             session = registry.get(str(data.get("session_id")))
             if session is not None:

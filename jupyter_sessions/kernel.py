@@ -56,6 +56,15 @@ def bokeh_server() -> EmbeddedServer:
         return _server
 
 
+def allow_page_origin(origin: str) -> None:
+    """Let the page at ``origin`` (from the frontend's comm) connect to Bokeh views."""
+    global _server
+    with _server_lock:
+        if _server is None:
+            _server = EmbeddedServer()
+        _server.allow_origin(origin)
+
+
 def running_bokeh_server() -> EmbeddedServer | None:
     """The embedded Bokeh server if it runs, without starting it."""
     server = _server

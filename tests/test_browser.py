@@ -55,6 +55,9 @@ def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) 
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
     lab.write_notebook(name, [KERNEL_SETUP.strip(), OPEN, "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    if request.node.get_closest_marker("remote_browser"):
+        # A browser on another machine: the kernel's 127.0.0.1 is not its own.
+        context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/"), lambda route: route.abort())
     page = NotebookPage(context.new_page(), lab.notebook_url(name))
     kernel = lab.kernel_of(name)
     try:
@@ -209,3 +212,19 @@ def test_the_side_panel_lists_finds_and_closes_sessions(notebook: Notebook) -> N
     wait_for(lambda: counts(kernel) == [0, 0], timeout=2)
     page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=5000)
 
+
+
+@pytest.mark.usefixtures("with_extension")
+@pytest.mark.remote_browser
+def test_a_remote_browser_gets_live_views_through_the_jupyter_proxy(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    first = wait_for(page.sources)
+    time.sleep(1.0)
+    assert page.sources() != first
+    sockets = page.bokeh_websockets()
+    assert sockets and all("/proxy/127.0.0.1:" in url for url in sockets), sockets
+    page.screenshot("live-plot-through-proxy")
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)

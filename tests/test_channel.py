@@ -5,6 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
+import websocket
+
+from .bokeh_client import ViewClient, fetch_token
 from .conftest import wait_for
 from .notebook_kernel import NotebookKernel
 
@@ -86,3 +90,18 @@ def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel) -> None
     assert nb.value_now("live()", subshell) == []
     assert time.monotonic() - started < 2.0  # the busy cell (3 s) had not finished
     assert nb.collect(busy, timeout=30).status == "ok"
+
+
+def test_a_remote_page_origin_is_allowed_once_the_page_says_hello(nb: NotebookKernel) -> None:
+    opened(nb, "cell-a")
+    view = nb.value("view_of(s)")
+    token = fetch_token(view["app_url"], view["view_id"])
+    hub = "https://hub.example.org"
+    with pytest.raises(websocket.WebSocketBadStatusException):
+        ViewClient.connect(view["app_url"], token, origin=hub)
+    nb.open_comm(uuid.uuid4().hex, TARGET, {**HELLO, "origin": hub})
+    origins = "sorted(_kernel.running_bokeh_server()._tornado().websocket_origins)"
+    wait_for(lambda: "hub.example.org:80" in nb.value(origins))
+    ViewClient.connect(view["app_url"], token, origin=hub).close()
+    nb.open_comm(uuid.uuid4().hex, TARGET, {**HELLO, "origin": "*"})  # logged, refused
+    assert "*" not in nb.value(origins)

@@ -1,16 +1,28 @@
 /**
  * A live Bokeh view in the page, from the embedded server of the kernel.
  *
- * The server's autoload script is loaded into an element whose id is unique to
- * this render: a moved cell is rendered again while its old DOM still exists,
- * and BokehJS finds its element by id. BokehJS itself comes from the embedded
- * server, so this works with no internet access.
+ * Directly from the kernel's 127.0.0.1 when this browser can reach it (a local
+ * Jupyter); otherwise through jupyter-server-proxy, `{base_url}proxy/127.0.0.1:
+ * {port}/`, under the Jupyter server's own authentication (a hub, a remote
+ * server, a tunnel). Which one is found once per server, by loading its icon.
+ *
+ * Through the proxy, BokehJS is loaded from the proxied server first (the
+ * autoload script would name unproxied URLs for it), and the app path given to
+ * BokehJS is the whole proxied path: BokehJS builds the websocket URL from the
+ * host of the absolute URL and the app path, dropping the absolute URL's path.
+ *
+ * The autoload script goes into an element whose id is unique to this render:
+ * a moved cell is rendered again while its old DOM still exists, and BokehJS
+ * finds its element by id. BokehJS itself comes from the embedded server, so
+ * this works with no internet access.
  */
+import { ServerConnection } from '@jupyterlab/services';
 
 /** The view data of a Bokeh session output (`BokehSession._view` in the kernel). */
 export interface IBokehView {
   url: string;
   view_id: string;
+  static?: string[];
 }
 
 export function isBokehView(view: unknown): view is IBokehView {
@@ -18,19 +30,69 @@ export function isBokehView(view: unknown): view is IBokehView {
   return typeof v?.url === 'string' && typeof v?.view_id === 'string';
 }
 
+const PROBE_TIMEOUT_MS = 1500;
+const reachable = new Map<string, Promise<boolean>>();
 let renders = 0;
 
-/** Load the view into `host` (it runs once `host` is in the document). */
-export function renderBokehView(host: HTMLElement, view: IBokehView): void {
+/** Load the view into `host` (its script runs once `host` is in the document). */
+export async function renderBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
+  const app = new URL(view.url);
+  let absolute = view.url;
+  let resources = 'default';
+  if (!(await canReach(app.origin))) {
+    const root = `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
+    absolute = root + app.pathname;
+    resources = 'none';
+    await loadScripts((view.static ?? []).map(path => root + path));
+  }
   const elementId = `jp-jupyter-sessions-bokeh-${++renders}-${Date.now()}`;
   const query = new URLSearchParams({
     'bokeh-autoload-element': elementId,
-    'bokeh-app-path': new URL(view.url).pathname,
-    'bokeh-absolute-url': view.url,
-    'bokeh-session-id': view.view_id
+    'bokeh-app-path': new URL(absolute).pathname,
+    'bokeh-absolute-url': absolute,
+    'bokeh-session-id': view.view_id,
+    resources
   });
   const script = document.createElement('script');
-  script.src = `${view.url}/autoload.js?${query}`;
+  script.src = `${absolute}/autoload.js?${query}`;
   script.id = elementId;
   host.replaceChildren(script);
+}
+
+/** Can this browser load from `origin` directly? Asked once per server. */
+function canReach(origin: string): Promise<boolean> {
+  let answer = reachable.get(origin);
+  if (!answer) {
+    answer = new Promise<boolean>(resolve => {
+      const image = new Image();
+      const timer = window.setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+      image.onload = () => {
+        window.clearTimeout(timer);
+        resolve(true);
+      };
+      image.onerror = () => {
+        window.clearTimeout(timer);
+        resolve(false);
+      };
+      image.src = `${origin}/favicon.ico`;
+    });
+    reachable.set(origin, answer);
+  }
+  return answer;
+}
+
+/** Load BokehJS's scripts in order, unless the page has BokehJS already. */
+async function loadScripts(urls: string[]): Promise<void> {
+  if ((window as unknown as { Bokeh?: unknown }).Bokeh) {
+    return;
+  }
+  for (const url of urls) {
+    await new Promise<void>((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = url;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error(`could not load ${url}`));
+      document.head.append(script);
+    });
+  }
 }

@@ -39,8 +39,12 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
     if (model.trusted && isBokehView(data.view)) {
-      renderBokehView(this.node, data.view);
-      return;
+      try {
+        await renderBokehView(this.node, data.view);
+        return;
+      } catch (reason) {
+        console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
+      }
     }
     await renderHTML({
       host: this.node,
