@@ -57,6 +57,7 @@ bench: setup
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/bench_bokeh.py
 	$(PY) benchmarks/bench_pymol.py
+	$(PY) benchmarks/bench_process.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

@@ -19,6 +19,13 @@ from .bokeh_session import BokehSession
 from .diagnostics import print_info, sessions
 from .kernel import close_all, close_session, open_session
 from .output import MIME_TYPE
+from .process_session import (
+    CommandResult,
+    PersistentProcess,
+    ProcessCrashed,
+    ProcessTimeout,
+    kill_all,
+)
 from .pymol_local import PyMOLBusy, SharedPyMOL, shared_pymol
 from .pymol_session import PyMOLCommands, PyMOLCrashed, PyMOLError, PyMOLSession
 from .session import Session, SessionError, SessionState
@@ -35,6 +42,10 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "MIME_TYPE",
     "BokehSession",
+    "CommandResult",
+    "PersistentProcess",
+    "ProcessCrashed",
+    "ProcessTimeout",
     "PyMOLBusy",
     "PyMOLCommands",
     "PyMOLCrashed",
@@ -47,6 +58,7 @@ __all__ = [
     "__version__",
     "close_all",
     "close_session",
+    "kill_all",
     "load_ipython_extension",
     "open_session",
     "print_info",

@@ -17,6 +17,9 @@ Threads (the one place that says which thread runs what):
   PyMOL workers live): notices a worker's death at once and moves its session to
   CRASHED from that thread. PyMOL commands run on the caller's thread, one at a
   time per session.
+- **PersistentProcess commands** run on the caller's thread, one at a time per
+  shared kernel; ``interrupt()`` works from any thread; a child kernel found dead
+  moves every handle on it to CRASHED from the thread that found it.
 
 Closing is thread safe and runs once, whichever thread gets there first.
 """

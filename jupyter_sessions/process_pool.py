@@ -1,0 +1,281 @@
+"""Persistent kernels shared by key, and the one loop that runs a command on one.
+
+A :class:`SharedKernel` is one Jupyter kernel process (jupyter_client
+``KernelManager`` + ``BlockingKernelClient``) with a reference count. The pool
+hands out one per key (kernel name, cwd, group); each ``PersistentProcess``
+session holds one reference and gives it back when it closes; the last one out
+shuts the kernel down. A kernel found dead leaves the pool at once, so the next
+``acquire`` of its key starts a fresh one.
+
+Threads: any thread may acquire, release or run a command. Commands (and
+completion / is_complete requests, which share the shell channel) run one at a
+time per kernel under ``SharedKernel.lock``; ``interrupt`` never takes it, so it
+can stop a command another thread is waiting on. Every wait has a timeout and
+checks the kernel process every ``POLL`` seconds, so a dead kernel is reported
+at once instead of waited on.
+
+The child kernel is started by jupyter_client with ``subprocess`` (not
+multiprocessing, whose resource tracker makes kernel exit hang) in its own
+session, with ``JPY_PARENT_PID`` set: an ipykernel child exits by itself when
+the notebook kernel dies, even by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+log = logging.getLogger(__name__)
+
+POLL = 0.1
+Key = tuple[str, str | None, str | None]
+Message = dict[str, Any]
+
+
+class KernelDied(RuntimeError):
+    """The kernel process is gone (killed, crashed, exited)."""
+
+
+class KernelTimeout(RuntimeError):
+    """The kernel did not answer within the given time; it may still be running."""
+
+
+class SharedKernel:
+    """One kernel process, reference counted by the pool. See the module docstring."""
+
+    def __init__(self, key: Key, startup_timeout: float) -> None:
+        self.key = key
+        self.refs = 0
+        self.lock = threading.RLock()
+        self.history: list[str] = []
+        self.dead = False
+        self._restarting = False
+        self._on_death: list[Callable[[str], None]] = []
+        self.manager = KernelManager(kernel_name=key[0])
+        self.manager.start_kernel(cwd=key[1]) if key[1] else self.manager.start_kernel()
+        self.client: BlockingKernelClient = self.manager.client()
+        try:
+            self.client.start_channels()
+            self.client.wait_for_ready(timeout=startup_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id, or None once it is gone."""
+        provisioner = self.manager.provisioner
+        process = getattr(provisioner, "process", None)
+        return int(process.pid) if process is not None else None
+
+    def alive(self) -> bool:
+        """True while the kernel process runs; the first False reports the death."""
+        if self.dead:
+            return False
+        if self._restarting:  # the old process is gone on purpose, the new one coming
+            return True
+        # Popen.poll, not manager.is_alive(): that runs an event loop of its own,
+        # left unclosed on whichever thread calls it.
+        process = getattr(self.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            return True
+        self._died("the kernel process exited")
+        return False
+
+    def watch(self, on_death: Callable[[str], None]) -> None:
+        """Call ``on_death(reason)`` once if the kernel is found dead (any thread)."""
+        self._on_death.append(on_death)
+
+    def unwatch(self, on_death: Callable[[str], None]) -> None:
+        if on_death in self._on_death:
+            self._on_death.remove(on_death)
+
+    def execute(self, code: str, on_message: Callable[[Message], None],
+                timeout: float) -> tuple[str, list[Message]]:
+        """Run ``code``; (status, messages in the order the kernel sent them).
+
+        Caller holds ``lock``. Messages of other requests (late output of an
+        earlier, timed-out command) are skipped by parent id. Raises KernelDied
+        at once if the process dies, KernelTimeout after ``timeout`` seconds.
+        """
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False)
+        self.history.append(code)
+        deadline = time.monotonic() + timeout
+        messages: list[Message] = []
+        while True:
+            try:
+                msg = self._next(self.client.iopub_channel.get_msg, msg_id, deadline)
+            except KernelTimeout:
+                self._abandon(msg_id)
+                raise
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "status" and content["execution_state"] == "idle":
+                break
+            message = _message(kind, content)
+            if message is not None:
+                messages.append(message)
+                on_message(message)
+        reply = self._next(self.client.shell_channel.get_msg, msg_id, deadline + 10.0)
+        return str(reply["content"]["status"]), messages
+
+    def _abandon(self, msg_id: str) -> None:
+        """Interrupt a timed-out request and drop its remaining output (up to 5 s).
+
+        Without waiting for its end, the kernel would abort the next request
+        (stop_on_error) and its late output would be mixed into the next one's.
+        """
+        self.interrupt()
+        deadline = time.monotonic() + 5.0
+        try:
+            while True:
+                msg = self._next(self.client.iopub_channel.get_msg, msg_id, deadline)
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return
+        except (KernelTimeout, KernelDied):
+            log.warning("A timed-out command did not stop within 5 s of an interrupt")
+
+    def request(self, send: Callable[[], str], timeout: float) -> dict[str, Any]:
+        """Send a shell request (``send`` returns its msg id); its reply content."""
+        deadline = time.monotonic() + timeout
+        if not self.lock.acquire(timeout=timeout):
+            raise KernelTimeout("a command is running; ask again when it is done")
+        try:
+            reply = self._next(self.client.shell_channel.get_msg, send(), deadline)
+            return dict(reply["content"])
+        finally:
+            self.lock.release()
+
+    def interrupt(self) -> None:
+        """Interrupt the running command (SIGINT or an interrupt request); any thread."""
+        if not self.alive():
+            return
+        spec = self.manager.kernel_spec
+        pid = self.pid
+        if spec is not None and spec.interrupt_mode == "signal" and pid is not None:
+            # The kernel leads its own process group (start_new_session), as
+            # jupyter_client's own signal_kernel assumes; no event loop on this thread.
+            os.killpg(pid, signal.SIGINT)
+        else:
+            self.manager.interrupt_kernel()
+
+    def restart(self, timeout: float) -> None:
+        """A fresh interpreter in a new process, same connection; history starts over.
+
+        Waits for a running command (never under it: its wait would take the
+        restart for a death); interrupts it after 5 s, KernelTimeout after 10 s.
+        """
+        if not self.lock.acquire(timeout=5.0):
+            self.interrupt()
+            if not self.lock.acquire(timeout=5.0):
+                raise KernelTimeout("a command is still running; interrupt or kill it")
+        self._restarting = True
+        try:
+            self.manager.restart_kernel(now=True)
+            self.history.clear()
+            self.client.wait_for_ready(timeout=timeout)
+        finally:
+            self._restarting = False
+            self.lock.release()
+
+    def kill(self, reason: str) -> None:
+        """Kill the process now and report the death to every watcher."""
+        self.shutdown()
+        self._died(reason)
+
+    def shutdown(self) -> None:
+        """Stop channels and the process (kill after a short grace); idempotent."""
+        self.client.stop_channels()
+        if self.manager.has_kernel:
+            self.manager.shutdown_kernel(now=True)
+        self.dead = True
+
+    def _died(self, reason: str) -> None:
+        with _lock:
+            if _kernels.get(self.key) is self:
+                del _kernels[self.key]
+        if self.dead and not self._on_death:
+            return
+        self.dead = True
+        watchers, self._on_death = self._on_death, []
+        for on_death in watchers:
+            try:
+                on_death(reason)
+            except Exception:
+                log.warning("Kernel death watcher %r failed", on_death, exc_info=True)
+
+    def _next(self, get: Callable[..., Any], msg_id: str, deadline: float) -> Message:
+        """The next message answering ``msg_id``; checks the process between polls.
+
+        ``get`` is a channel's own (synchronous) ``get_msg``: the client's
+        ``get_iopub_msg`` runs an event loop per calling thread and never closes it.
+        """
+        while True:
+            try:
+                msg = get(timeout=POLL)
+            except queue.Empty:
+                if not self.alive():
+                    raise KernelDied("the kernel process died") from None
+                if time.monotonic() > deadline:
+                    raise KernelTimeout("the kernel did not answer in time") from None
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return dict(msg)
+
+
+def _message(kind: str, content: dict[str, Any]) -> Message | None:
+    """The seed's message shape: {"type": "stdout"|"stderr"|..., "data": ...}."""
+    if kind == "stream":
+        return {"type": content["name"], "data": content["text"]}
+    if kind in ("display_data", "execute_result", "update_display_data"):
+        return {"type": kind, "data": content["data"], "metadata": content.get("metadata", {})}
+    if kind == "error":
+        return {"type": "error", "data": {k: content[k] for k in ("ename", "evalue", "traceback")}}
+    if kind == "clear_output":
+        return {"type": kind, "data": content}
+    return None
+
+
+_lock = threading.Lock()
+_kernels: dict[Key, SharedKernel] = {}
+
+
+def acquire(key: Key, startup_timeout: float) -> SharedKernel:
+    """The live kernel for ``key`` with one more reference, started if needed.
+
+    Runs on the opener's thread; startup errors propagate (nothing is left running).
+    Kernels for the same key start one at a time (under the pool lock).
+    """
+    with _lock:
+        kernel = _kernels.get(key)
+        if kernel is None or kernel.dead:
+            kernel = SharedKernel(key, startup_timeout)
+            _kernels[key] = kernel
+        kernel.refs += 1
+        return kernel
+
+
+def release(kernel: SharedKernel) -> None:
+    """Drop one reference; the last one shuts the kernel down. Any thread."""
+    with _lock:
+        kernel.refs -= 1
+        last = kernel.refs <= 0
+        if last and _kernels.get(kernel.key) is kernel:
+            del _kernels[kernel.key]
+    if last:
+        kernel.shutdown()
+        log.debug("Persistent kernel %s shut down", kernel.key)
+
+
+def live() -> list[SharedKernel]:
+    """Kernels currently in the pool."""
+    with _lock:
+        return list(_kernels.values())

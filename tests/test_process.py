@@ -1,0 +1,215 @@
+"""PersistentProcess against real Jupyter kernels (jupyter_client), outside a notebook."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+
+from jupyter_sessions import (
+    PersistentProcess,
+    ProcessCrashed,
+    ProcessTimeout,
+    SessionError,
+    SessionState,
+    kill_all,
+    open_session,
+    process_pool,
+)
+
+from .conftest import wait_for
+
+
+def alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.fixture
+def proc() -> Iterator[PersistentProcess]:
+    p = open_session(PersistentProcess(group="test"))
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def test_output_is_ordered_rich_and_the_result_says_ok_or_error(proc: PersistentProcess) -> None:
+    code = ("import sys\nfor i in range(3):\n    print('out', i, flush=True)\n"
+            "    print('err', i, file=sys.stderr, flush=True)\n"
+            "from IPython.display import HTML, display\ndisplay(HTML('<b>hi</b>'))\n41 + 1")
+    result = proc.issue_command(code, echo=False)
+    assert result.ok
+    streams = [(m["type"], m["data"].strip()) for m in result if m["type"] in ("stdout", "stderr")]
+    assert streams == [(k, f"{w} {i}") for i in range(3)
+                       for k, w in (("stdout", "out"), ("stderr", "err"))]
+    kinds = [m["type"] for m in result]
+    assert kinds[-2:] == ["display_data", "execute_result"]
+    assert result.messages[-2]["data"]["text/html"] == "<b>hi</b>"
+    assert result.messages[-1]["data"]["text/plain"] == "42"
+    failed = proc.issue_command("1 / 0", echo=False)
+    assert not failed.ok and failed.error is not None
+    assert failed.error["ename"] == "ZeroDivisionError"
+    assert proc.issue_command("print('still here')", echo=False).stdout == "still here\n"
+
+
+def test_state_completions_is_complete_and_history(proc: PersistentProcess) -> None:
+    proc.issue_command("persistent_value = 7", echo=False)
+    assert proc.issue_command("print(persistent_value)", echo=False).stdout == "7\n"
+    assert "persistent_value" in proc.completions("persist")
+    assert proc.is_complete("for i in range(3):") == "incomplete"
+    assert proc.is_complete("x = 1") == "complete"
+    assert proc.history() == ["persistent_value = 7", "print(persistent_value)"]
+    assert proc.history(1) == ["print(persistent_value)"]
+    assert proc.alive
+
+
+def test_handles_with_one_key_share_a_kernel_until_the_last_closes() -> None:
+    a = open_session(PersistentProcess(group="shared"))
+    b = open_session(PersistentProcess(group="shared"))
+    other = open_session(PersistentProcess(group="other"))
+    try:
+        assert a.pid == b.pid and a.pid != other.pid
+        a.issue_command("shared_x = 5", echo=False)
+        assert b.issue_command("print(shared_x)", echo=False).stdout == "5\n"
+        pid = a.pid
+        a.close()
+        assert alive(pid) and b.issue_command("print(1)", echo=False).ok
+        b.close()
+        wait_for(lambda: not alive(pid), timeout=10)
+        assert alive(other.pid)
+    finally:
+        for p in (a, b, other):
+            p.close()
+
+
+def test_kill_9_mid_command_is_reported_at_once_and_restart_recovers(
+        proc: PersistentProcess) -> None:
+    pid = proc.pid
+    assert pid is not None
+    threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
+    started = time.monotonic()
+    with pytest.raises(ProcessCrashed, match="restart"):
+        proc.issue_command("import time\nwhile True: time.sleep(0.1)", echo=False)
+    assert time.monotonic() - started < 10  # far below the 600 s command timeout
+    assert proc.state is SessionState.CRASHED and not proc.alive
+    with pytest.raises(ProcessCrashed):
+        proc.issue_command("1", echo=False)
+    proc.restart()
+    assert proc.state is SessionState.RUNNING and proc.pid != pid
+    assert proc.issue_command("print(2)", echo=False).stdout == "2\n"
+
+
+def test_ten_megabytes_of_output_do_not_block(proc: PersistentProcess) -> None:
+    result = proc.issue_command("import sys\nsys.stdout.write('x' * 10_000_000)", echo=False,
+                                timeout=60)
+    assert result.ok and len(result.stdout) == 10_000_000
+
+
+def test_interrupt_stops_an_infinite_loop_and_the_process_lives_on(
+        proc: PersistentProcess) -> None:
+    proc.issue_command("kept = 3", echo=False)
+    threading.Timer(1.0, proc.interrupt).start()
+    result = proc.issue_command("while True: pass", echo=False, timeout=30)
+    assert not result.ok and result.error is not None
+    assert result.error["ename"] == "KeyboardInterrupt"
+    assert proc.issue_command("print(kept)", echo=False).stdout == "3\n"
+
+
+def test_restart_gives_a_fresh_interpreter_and_kill_ends_the_session(
+        proc: PersistentProcess) -> None:
+    proc.issue_command("gone = 1", echo=False)
+    old = proc.pid
+    proc.restart()
+    assert proc.history() == []
+    result = proc.issue_command("gone", echo=False)
+    assert result.error is not None and result.error["ename"] == "NameError"
+    pid = proc.pid
+    assert pid != old and not alive(old)
+    proc.kill()
+    assert proc.state is SessionState.TERMINATED and not alive(pid)
+    with pytest.raises(SessionError, match="closed"):
+        proc.issue_command("1", echo=False)
+
+
+def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> None:
+    a = open_session(PersistentProcess(group="k"))
+    b = open_session(PersistentProcess(group="k"))
+    c = open_session(PersistentProcess(group="k2"))
+    pid_c = c.pid
+    a.kill()
+    assert b.state is SessionState.CRASHED and "killed" in (b.error or "")
+    assert kill_all() == 2  # b (crashed, still listed) and c
+    assert c.state is SessionState.TERMINATED and not alive(pid_c)
+    assert process_pool.live() == []
+
+
+def test_a_kernel_that_cannot_start_fails_the_open() -> None:
+    with pytest.raises(SessionError, match="could not start"):
+        open_session(PersistentProcess("no-such-kernel"))
+    assert process_pool.live() == []
+
+
+def _julia_kernel() -> str | None:
+    names = [n for n in KernelSpecManager().find_kernel_specs() if n.startswith("julia")]
+    return names[0] if names and shutil.which("julia") else None
+
+
+@pytest.mark.skipif(_julia_kernel() is None, reason="no Julia kernel (IJulia) installed")
+def test_julia() -> None:
+    p = open_session(PersistentProcess(str(_julia_kernel()), startup_timeout=120))
+    try:
+        assert p.issue_command('println("hi from julia")', echo=False).stdout == "hi from julia\n"
+    finally:
+        p.close()
+
+
+def test_a_timed_out_command_is_interrupted_and_its_late_output_not_misattributed(
+        proc: PersistentProcess) -> None:
+    slow = "import time\ntry:\n    time.sleep(30)\nfinally:\n    print('late')"
+    with pytest.raises(ProcessTimeout, match="interrupted"):
+        proc.issue_command(slow, echo=False, timeout=1)
+    result = proc.issue_command("print('next')", echo=False)
+    assert result.stdout == "next\n" and proc.alive
+
+
+def test_restart_interrupts_a_command_running_on_another_thread(proc: PersistentProcess) -> None:
+    results: list[BaseException | bool] = []
+
+    def run() -> None:
+        try:
+            results.append(proc.issue_command("while True: pass", echo=False, timeout=60).ok)
+        except BaseException as exc:
+            results.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(1.0)
+    proc.restart()
+    worker.join(timeout=30)
+    assert results == [False]  # KeyboardInterrupt, not a crash
+    assert proc.state is SessionState.RUNNING
+    assert proc.issue_command("print(3)", echo=False).stdout == "3\n"
+
+
+def test_requests_while_another_thread_runs_a_command_wait_with_a_limit(
+        proc: PersistentProcess) -> None:
+    worker = threading.Thread(
+        target=lambda: proc.issue_command("import time; time.sleep(3)", echo=False))
+    worker.start()
+    time.sleep(0.5)
+    with pytest.raises(ProcessTimeout, match="busy"):
+        proc.issue_command("1", echo=False, timeout=0.5)
+    worker.join(timeout=30)
+    assert proc.issue_command("print(4)", echo=False).stdout == "4\n"

@@ -1,0 +1,74 @@
+"""PersistentProcess in a real notebook kernel, driven as JupyterLab drives it (cellId).
+
+The child kernel runs in its own process session (jupyter_client's start_new_session),
+so killing the notebook kernel's process group does not hide a child left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel, Reply
+
+SETUP = "from jupyter_sessions import PersistentProcess, open_session, sessions"
+OPEN = "p = open_session(PersistentProcess())\nprint(p.pid)"
+
+
+@pytest.fixture
+def kernel() -> Iterator[NotebookKernel]:
+    nb = NotebookKernel()
+    try:
+        assert nb.run(SETUP).status == "ok"
+        yield nb
+    finally:
+        nb.close()
+
+
+def ok(reply: Reply) -> Reply:
+    assert reply.status == "ok", reply.traceback
+    return reply
+
+
+def child(nb: NotebookKernel, cell: str) -> int:
+    pid = int(ok(nb.run(OPEN, cell_id=cell)).stdout.split()[-1])
+    assert psutil.Process(pid).ppid() == nb.pid
+    return pid
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_output_streams_into_the_cell_and_rerun_stops_the_process(kernel: NotebookKernel) -> None:
+    old = child(kernel, "cell-a")
+    code = ("r = p.issue_command(\"print('from child')\\n"
+            "from IPython.display import HTML; display(HTML('<i>rich</i>'))\")")
+    reply = ok(kernel.run(code, cell_id="cell-b"))
+    assert "from child" in reply.stdout
+    assert any(d["data"].get("text/html") == "<i>rich</i>" for d in reply.displays)
+    new = child(kernel, "cell-a")
+    wait_for(lambda: not alive(old), timeout=10)
+    assert new != old and alive(new)
+    assert kernel.value("[(r['kind'], r['cell']) for r in sessions()]") == [["process", "cell-a"]]
+
+
+def test_kernel_shutdown_leaves_no_child(kernel: NotebookKernel) -> None:
+    pid = child(kernel, "cell-a")
+    kernel.shutdown()
+    wait_for(lambda: not alive(pid), timeout=15)
+
+
+def test_sigkill_of_the_notebook_kernel_ends_the_child(kernel: NotebookKernel) -> None:
+    pid = child(kernel, "cell-a")
+    os.kill(kernel.pid, signal.SIGKILL)
+    # ipykernel's parent poller (JPY_PARENT_PID) notices within a few seconds.
+    wait_for(lambda: not alive(pid), timeout=20)
