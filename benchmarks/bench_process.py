@@ -21,12 +21,11 @@ import platform
 import queue
 import statistics
 import time
-from collections.abc import Callable
-from typing import Any
 
 import jupyter_client
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
+from timing import timed
 
 from jupyter_sessions import PersistentProcess, open_session
 
@@ -55,16 +54,6 @@ def plain_execute(client: BlockingKernelClient, code: str, timeout: float = 60.0
     while client.get_shell_msg(timeout=timeout)["parent_header"].get("msg_id") != msg_id:
         pass
     return size
-
-
-def timed(n: int, step: Callable[[], Any]) -> list[float]:
-    """Seconds per call of ``step``, ``n`` times."""
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def pct(values: list[float], q: float) -> float:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from timing import timed
 
 MARK = "RESULT "
 TARGET_READY_MS = 500.0
@@ -69,16 +70,6 @@ def pept() -> str:
 
 
 # -- the cases, each run in its own process ----------------------------------------------
-
-
-def timed(n: int, step: Callable[[], Any]) -> list[float]:
-    """Seconds per call of ``step``, ``n`` times."""
-    times = []
-    for _ in range(n):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def uss() -> int:

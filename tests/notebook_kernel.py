@@ -36,6 +36,12 @@ class Reply:
         return "\n".join(self.error["traceback"]) if self.error else ""
 
 
+def ok(reply: Reply) -> Reply:
+    """``reply``, after checking that its cell ran without error."""
+    assert reply.status == "ok", reply.traceback
+    return reply
+
+
 class NotebookKernel:
     """One kernel process with a blocking client; ``close()`` shuts it down.
 

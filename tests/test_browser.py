@@ -124,7 +124,7 @@ def test_the_close_button_closes_the_session(notebook: Notebook) -> None:
     open_plot(page, kernel)
     page.output(1).get_by_role("button", name="Close").click()
     wait_for(lambda: counts(kernel) == [0, 0], timeout=5)
-    page.output(1).get_by_text("closed").wait_for(timeout=5000)
+    page.output(1).locator("i", has_text="closed (TERMINATED)").wait_for(timeout=5000)
     assert page.output(1).locator("canvas").count() == 0
 
 

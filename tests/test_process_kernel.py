@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, Reply
+from .notebook_kernel import NotebookKernel, ok
 
 SETUP = "from jupyter_sessions import PersistentProcess, open_session, sessions"
 OPEN = "p = open_session(PersistentProcess())\nprint(p.pid)"
@@ -28,11 +28,6 @@ def kernel() -> Iterator[NotebookKernel]:
         yield nb
     finally:
         nb.close()
-
-
-def ok(reply: Reply) -> Reply:
-    assert reply.status == "ok", reply.traceback
-    return reply
 
 
 def child(nb: NotebookKernel, cell: str) -> int:

@@ -24,7 +24,7 @@ from jupyter_sessions import MIME_TYPE
 from jupyter_sessions.pymol_worker import WORKER_TITLE
 
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, Reply
+from .notebook_kernel import NotebookKernel, ok
 from .test_pymol import PEPT
 
 SETUP = f"""
@@ -43,11 +43,6 @@ def kernel() -> Iterator[NotebookKernel]:
         yield nb
     finally:
         nb.close()
-
-
-def ok(reply: Reply) -> Reply:
-    assert reply.status == "ok", reply.traceback
-    return reply
 
 
 def opened(nb: NotebookKernel, cell: str | None, code: str = OPEN) -> int:

@@ -32,6 +32,7 @@ export function isBokehView(view: unknown): view is IBokehView {
 
 const PROBE_TIMEOUT_MS = 1500;
 const reachable = new Map<string, Promise<boolean>>();
+let bokehLoading: Promise<void> | null = null;
 let renders = 0;
 
 /** Load the view into `host` (its script runs once `host` is in the document). */
@@ -43,7 +44,14 @@ export async function renderBokehView(host: HTMLElement, view: IBokehView): Prom
     const root = `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
     absolute = root + app.pathname;
     resources = 'none';
-    await loadScripts((view.static ?? []).map(path => root + path));
+    // Once per page, however many outputs render at the same time.
+    bokehLoading ??= loadScripts((view.static ?? []).map(path => root + path)).catch(
+      (reason: unknown) => {
+        bokehLoading = null; // let a later render try again
+        throw reason;
+      }
+    );
+    await bokehLoading;
   }
   const elementId = `jp-jupyter-sessions-bokeh-${++renders}-${Date.now()}`;
   const query = new URLSearchParams({
