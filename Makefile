@@ -9,8 +9,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: demo test setup system lint jest extension pytest build bench clean
 
+# Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
-	jupyter lab notebooks/demo.ipynb
+	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/demo.ipynb
 
 # CI order: lint -> unit tests (jest) -> build -> extension listed OK -> kernel and browser tests.
 test: setup lint jest extension pytest
