@@ -1,5 +1,9 @@
 """A real JupyterLab server and Debian's Chromium, for browser tests.
 
+The same server also serves Notebook 7 (``/notebooks/<name>``) when the ``notebook``
+package is installed (the ``test`` extra): its server extension is enabled in the
+virtualenv's config, which the temporary config dir below does not hide.
+
 JupyterLab runs from the test virtualenv with the package installed from the working
 tree, in a temporary root with its own settings, workspaces and runtime dirs (so no
 news pop-up, no stale workspace, and kernel connection files we can attach to).
@@ -72,7 +76,8 @@ class JupyterLab:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
              f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-             "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+             "--LabApp.expose_app_in_browser=True",
+             "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready(timeout)
@@ -85,6 +90,10 @@ class JupyterLab:
         """The notebook alone in a workspace of its own (no restored tabs from others)."""
         workspace = name.replace(".", "-")
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?reset&token={self.token}"
+
+    def notebook7_url(self, name: str) -> str:
+        """The notebook in Notebook 7, which the same server serves at ``/notebooks/``."""
+        return f"{self.url}/notebooks/{name}?token={self.token}"
 
     def api(self, path: str) -> Any:
         request = urllib.request.Request(

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,11 +47,11 @@ def browser() -> Iterator[Browser]:
         yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-@pytest.fixture
-def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
-    Notebook
-]:
-    """A fresh notebook (setup cell, session cell, a spare cell) open in Chromium."""
+@contextmanager
+def open_notebook(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, url: Callable[[str], str]
+) -> Iterator[Notebook]:
+    """A fresh notebook (setup cell, session cell, a spare cell) open at ``url(name)``."""
     # No ':' or brackets: JupyterLab reads "x:" in a path as a drive name.
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
     lab.write_notebook(name, [KERNEL_SETUP.strip(), OPEN, "x = 1"])
@@ -58,7 +59,7 @@ def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) 
     if request.node.get_closest_marker("remote_browser"):
         # A browser on another machine: the kernel's 127.0.0.1 is not its own.
         context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/"), lambda route: route.abort())
-    page = NotebookPage(context.new_page(), lab.notebook_url(name))
+    page = NotebookPage(context.new_page(), url(name))
     kernel = lab.kernel_of(name)
     try:
         page.run_cell(0)
@@ -70,6 +71,24 @@ def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) 
         kernel.close()
         context.close()
         shut_down_kernel_of(lab, name)
+
+
+@pytest.fixture
+def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
+    Notebook
+]:
+    """A fresh notebook open in JupyterLab."""
+    with open_notebook(lab, browser, request, lab.notebook_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def notebook7(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
+    Notebook
+]:
+    """A fresh notebook open in Notebook 7, served by the same Jupyter server."""
+    with open_notebook(lab, browser, request, lab.notebook7_url) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -225,6 +244,32 @@ def test_a_remote_browser_gets_live_views_through_the_jupyter_proxy(notebook: No
     sockets = page.bokeh_websockets()
     assert sockets and all("/proxy/127.0.0.1:" in url for url in sockets), sockets
     page.screenshot("live-plot-through-proxy")
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)
+
+
+def test_in_notebook_7_a_live_plot_renders_and_rerun_keeps_one(
+    lab: JupyterLab, notebook7: Notebook
+) -> None:
+    page, kernel = notebook7
+    open_plot(page, kernel)
+    first = wait_for(page.sources)
+    time.sleep(1.0)
+    assert page.sources() != first  # live in Notebook 7 too
+    page.screenshot(f"notebook7-live-plot-{'extension' if lab.extension else 'fallback'}")
+    page.run_cell(1)  # Notebook 7 sends cellId: the kernel alone closes the old one
+    page.wait_for_plot(1)
+    wait_for(lambda: counts(kernel) == [1, 1], timeout=5)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_in_notebook_7_clearing_closes_within_a_second(notebook7: Notebook) -> None:
+    page, kernel = notebook7
+    assert page.page.evaluate(
+        "() => window.jupyterapp.isPluginActivated('jupyter-sessions:notebook')"
+    )
+    open_plot(page, kernel)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
     wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)
