@@ -17,6 +17,7 @@ from typing import Any
 from . import cells
 from .bokeh_session import BokehSession
 from .diagnostics import print_info, sessions
+from .job import Job, JobError
 from .kernel import close_all, close_session, open_session
 from .output import MIME_TYPE
 from .process_session import (
@@ -29,6 +30,7 @@ from .process_session import (
 from .pymol_local import PyMOLBusy, SharedPyMOL, shared_pymol
 from .pymol_session import PyMOLCommands, PyMOLCrashed, PyMOLError, PyMOLSession
 from .session import Session, SessionError, SessionState
+from .task import Task
 
 # A library logs, the application decides where logs go; without this, Python's
 # last-resort handler would write warnings into whichever cell is running.
@@ -43,6 +45,8 @@ __all__ = [
     "MIME_TYPE",
     "BokehSession",
     "CommandResult",
+    "Job",
+    "JobError",
     "PersistentProcess",
     "ProcessCrashed",
     "ProcessTimeout",
@@ -55,6 +59,7 @@ __all__ = [
     "SessionError",
     "SessionState",
     "SharedPyMOL",
+    "Task",
     "__version__",
     "close_all",
     "close_session",

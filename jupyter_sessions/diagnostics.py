@@ -6,7 +6,7 @@ import html
 import time
 from typing import Any
 
-from . import cells, kernel
+from . import cells, kernel, task
 
 NO_OWNER = "none: lives until closed or the kernel ends"
 _COLUMNS = ("id", "kind", "cell", "state", "age", "views", "callback_period", "error")
@@ -16,7 +16,9 @@ def sessions() -> list[dict[str, Any]]:
     """Every open session as plain data (id, kind, cell, state, age in s, ...), oldest first.
 
     Kind-specific fields (``views``, ``callback_period``, ``callback_errors`` for
-    Bokeh) are included where they apply.
+    Bokeh, ``progress`` for tasks) are included where they apply. Closed tasks
+    whose ``run()`` ignores ``terminating()`` come last, TERMINATING, with an error
+    that says so: they still hold a thread.
     """
     now = time.monotonic()
     rows = []
@@ -35,7 +37,7 @@ def sessions() -> list[dict[str, Any]]:
         }
         row.update(session._info())
         rows.append(row)
-    return rows
+    return rows + task.lingering()
 
 
 def server_info() -> dict[str, Any]:

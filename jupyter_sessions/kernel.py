@@ -20,6 +20,10 @@ Threads (the one place that says which thread runs what):
 - **PersistentProcess commands** run on the caller's thread, one at a time per
   shared kernel; ``interrupt()`` works from any thread; a child kernel found dead
   moves every handle on it to CRASHED from the thread that found it.
+- **Task threads** (``jupyter-sessions-task-<id>``, or the threads of the task's
+  executor): ``Task.run``, ``Job.monitor``, ``progress()``. A task's end moves its
+  session to FINISHED or FAILED from that thread; ``on_finish`` is handed to the
+  kernel main thread with :func:`on_main_thread` and runs between cells.
 
 Closing is thread safe and runs once, whichever thread gets there first.
 """
@@ -28,7 +32,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .bokeh_server import EmbeddedServer
 from .registry import Registry
@@ -72,6 +77,35 @@ def running_bokeh_server() -> EmbeddedServer | None:
     """The embedded Bokeh server if it runs, without starting it."""
     server = _server
     return server if server is not None and server.running else None
+
+
+def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
+    """Run ``fn(*args)`` on the kernel's main thread, as soon as no cell is running.
+
+    For results of background work that user code expects where cells run (a
+    task's ``on_finish``): the kernel's main loop runs it between cells. Without
+    a kernel (a script, terminal IPython) there is no such loop, and ``fn`` runs
+    at once on the calling thread. A failing ``fn`` is logged.
+    """
+    loop = _main_loop()
+    if loop is None or threading.current_thread() is threading.main_thread():
+        _call_logged(fn, *args)
+        return
+    loop.add_callback(_call_logged, fn, *args)  # thread safe, unlike the rest of tornado
+
+
+def _main_loop() -> Any:
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    return getattr(kernel, "io_loop", None)
+
+
+def _call_logged(fn: Callable[..., object], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.warning("%r failed on the kernel main thread", fn, exc_info=True)
 
 
 def open_session(session: S) -> S:

@@ -153,4 +153,6 @@ def _close_bar(session: Session) -> Any:
     )
     label = widgets.HTML(f"<small>{html.escape(type(session).__name__)} {session.id}</small>")
     button.on_click(lambda _button: session.close())
-    return widgets.HBox([button, label])
+    bar = widgets.HBox([button, label])
+    controls = session._controls()
+    return widgets.VBox([bar, *controls]) if controls else bar

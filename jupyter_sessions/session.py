@@ -160,9 +160,9 @@ class Session:
     the kernel shuts down, whichever comes first, exactly once.
 
     A kind overrides ``_start()`` (acquire resources, ``_defer`` their release),
-    and may override ``_view()`` (what the cell shows) and ``_info()`` (extra
-    diagnostics). Subclasses need not call ``Session.__init__``: the lifecycle is
-    attached by ``open_session``.
+    and may override ``_view()`` (what the cell shows), ``_controls()`` (live
+    widgets under it) and ``_info()`` (extra diagnostics). Subclasses need not
+    call ``Session.__init__``: the lifecycle is attached by ``open_session``.
     """
 
     kind: ClassVar[str] = "session"
@@ -232,6 +232,14 @@ class Session:
     def _info(self) -> dict[str, Any]:
         """Kind-specific diagnostics for ``sessions()`` and ``print_info()``."""
         return {}
+
+    def _controls(self) -> list[Any]:
+        """Live ipywidgets shown under the close button (a task's progress bar).
+
+        Called once, on the main thread, when the output shows; the widgets are
+        closed with the output. The kind may update them from any thread.
+        """
+        return []
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id or '(not opened)'} {self.state.value}>"
