@@ -9,7 +9,7 @@ from typing import Any
 from . import cells, kernel, task
 
 NO_OWNER = "none: lives until closed or the kernel ends"
-_COLUMNS = ("id", "kind", "cell", "state", "age", "views", "callback_period", "error")
+_COLUMNS = ("id", "kind", "type", "cell", "state", "age", "views", "callback_period", "error")
 
 
 def sessions() -> list[dict[str, Any]]:

@@ -363,21 +363,33 @@ class _Widgets:
         import contextlib
 
         stack = contextlib.ExitStack()
-        stack.enter_context(contextlib.redirect_stdout(_Stream(self, "stdout")))
-        stack.enter_context(contextlib.redirect_stderr(_Stream(self, "stderr")))
+        for name, redirect in (("stdout", contextlib.redirect_stdout),
+                               ("stderr", contextlib.redirect_stderr)):
+            stream = _Stream(self, name)
+            stack.enter_context(redirect(stream))  # type: ignore[arg-type]
+            stack.callback(stream.flush)
         return stack
 
 
 class _Stream:
-    """A file-like object writing into a task's output area."""
+    """A file-like object writing whole lines into a task's output area.
+
+    Lines, not writes: ``print(a, b)`` is four writes, each a widget update.
+    """
 
     def __init__(self, widgets: _Widgets, name: str) -> None:
         self._widgets, self._name = widgets, name
+        self._pending = ""
 
     def write(self, text: str) -> int:
-        if text:
-            self._widgets.append(text, self._name)
+        self._pending += text
+        head, newline, self._pending = self._pending.rpartition("\n")
+        if newline:
+            self._widgets.append(head + newline, self._name)
         return len(text)
 
     def flush(self) -> None:
-        """Nothing buffered."""
+        """Send what is left of the last line."""
+        text, self._pending = self._pending, ""
+        if text:
+            self._widgets.append(text, self._name)

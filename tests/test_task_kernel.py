@@ -1,0 +1,139 @@
+"""Tasks and jobs in a real notebook kernel, driven as JupyterLab drives it (cellId).
+
+What only a kernel shows: ``on_finish`` on the kernel main thread, a failed task's
+traceback in its own cell (the task's output widget, updated over its comm), and
+one re-run of the owning cell stopping a task, a job with a child process and a
+persistent interpreter together.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel, ok
+
+SETUP = '''
+import sys, threading, time
+from jupyter_sessions import Job, PersistentProcess, Task, open_session, print_info, sessions
+
+class Forever(Task):
+    def run(self):
+        while not self.terminating():
+            self.progress(None, "working")
+            time.sleep(0.01)
+
+class Stubborn(Task):
+    terminate_grace = 0.2
+    def run(self):
+        time.sleep(3)
+
+class Quick(Task):
+    def run(self):
+        time.sleep(0.2)
+        return 42
+    def on_finish(self):
+        print("on_finish:", threading.current_thread() is threading.main_thread(), self.result)
+
+class Boom(Task):
+    def run(self):
+        time.sleep(0.2)
+        return 1 / 0
+
+SPAWNS = (
+    "import subprocess, sys, time\\n"
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\\n"
+    "print(child.pid, flush=True)\\n"
+    "time.sleep(600)\\n"
+)
+'''
+
+
+@pytest.fixture
+def kernel() -> Iterator[NotebookKernel]:
+    nb = NotebookKernel()
+    try:
+        ok(nb.run(SETUP))
+        yield nb
+    finally:
+        nb.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def widget_text(nb: NotebookKernel, wanted: str, timeout: float = 10.0) -> str:
+    """The first widget state update (comm_msg on iopub) that contains ``wanted``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = nb.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if msg["msg_type"] != "comm_msg":
+            continue
+        text = json.dumps(msg["content"]["data"])
+        if wanted in text:
+            return text
+    raise AssertionError(f"no widget update containing {wanted!r} within {timeout} s")
+
+
+def test_on_finish_runs_on_the_main_thread_and_prints_into_its_cell(
+        kernel: NotebookKernel) -> None:
+    ok(kernel.run("t = open_session(Quick())", cell_id="cell-a"))
+    text = widget_text(kernel, "on_finish:")
+    assert "on_finish: True 42" in text
+    assert kernel.value("[t.state.value, t.result]") == ["FINISHED", 42]
+
+
+def test_a_failed_task_shows_its_traceback_in_its_cell(kernel: NotebookKernel) -> None:
+    ok(kernel.run("t = open_session(Boom())", cell_id="cell-a"))
+    text = widget_text(kernel, "ZeroDivisionError")
+    assert "Traceback" in text and "return 1 / 0" in text
+    state = kernel.value("[t.state.value, t.error]")
+    assert state == ["FAILED", "ZeroDivisionError: division by zero"]
+
+
+def test_rerun_stops_a_task_a_job_with_children_and_a_process(kernel: NotebookKernel) -> None:
+    cell = ("t = open_session(Forever())\n"
+            "j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
+            "p = open_session(PersistentProcess())\n"
+            "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
+            "print(j.pid, j.read_output()[0].strip(), p.pid)")
+    job, child, interpreter = map(int, ok(kernel.run(cell, cell_id="cell-a")).stdout.split())
+    assert all(alive(pid) for pid in (job, child, interpreter))
+    kinds = kernel.value("sorted((r['kind'], r['state']) for r in sessions())")
+    assert kinds == [["job", "RUNNING"], ["process", "RUNNING"], ["task", "RUNNING"]]
+    ok(kernel.run("old = (t, j)\nprint('re-run')", cell_id="cell-a"))
+    assert kernel.value("[s.state.value for s in old]") == ["TERMINATED", "TERMINATED"]
+    assert kernel.value("[x.name for x in threading.enumerate() if 'task' in x.name]") == []
+    wait_for(lambda: not any(alive(pid) for pid in (job, child, interpreter)), timeout=10)
+    assert kernel.value("sessions()") == []
+
+
+def test_print_info_reports_a_task_that_ignores_terminating(kernel: NotebookKernel) -> None:
+    ok(kernel.run("t = open_session(Stubborn())", cell_id="cell-a"))
+    ok(kernel.run("pass", cell_id="cell-a"))  # the re-run closes it; it keeps running
+    info = ok(kernel.run("print_info()", cell_id="cell-b"))
+    html = json.dumps(info.displays)
+    assert "Stubborn" in html and "ignores terminating()" in html
+    wait_for(lambda: kernel.value("sessions()") == [], timeout=10)
+
+
+def test_kernel_shutdown_leaves_no_job_process(kernel: NotebookKernel) -> None:
+    cell = ("j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
+            "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
+            "print(j.pid, j.read_output()[0].strip())")
+    job, child = map(int, ok(kernel.run(cell, cell_id="cell-a")).stdout.split())
+    kernel.shutdown()
+    wait_for(lambda: not alive(job) and not alive(child), timeout=10)
