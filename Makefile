@@ -59,6 +59,7 @@ bench: setup
 	$(PY) benchmarks/bench_bokeh.py
 	$(PY) benchmarks/bench_pymol.py
 	$(PY) benchmarks/bench_process.py
+	$(PY) benchmarks/bench_task.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo
