@@ -19,7 +19,9 @@ Threads (the one place that says which thread runs what):
   time per session.
 - **PersistentProcess commands** run on the caller's thread, one at a time per
   shared kernel; ``interrupt()`` works from any thread; a child kernel found dead
-  moves every handle on it to CRASHED from the thread that found it.
+  moves every handle on it to CRASHED from the thread that found it: the command's
+  thread, or between commands the pool's watcher (``jupyter-sessions-process-watch``,
+  only while persistent kernels live).
 - **Task threads** (``jupyter-sessions-task-<id>``, or the threads of the task's
   executor): ``Task.run``, ``Job.monitor``, ``progress()``. A task's end moves its
   session to FINISHED or FAILED from that thread; ``on_finish`` is handed to the

@@ -12,7 +12,9 @@ completion / is_complete requests, which share the shell channel) run one at a
 time per kernel under ``SharedKernel.lock``; ``interrupt`` never takes it, so it
 can stop a command another thread is waiting on. Every wait has a timeout and
 checks the kernel process every ``POLL`` seconds, so a dead kernel is reported
-at once instead of waited on.
+at once instead of waited on. Between commands, one watcher thread
+(``jupyter-sessions-process-watch``, alive only while the pool holds kernels)
+checks every ``WATCH_EVERY`` seconds, so an idle kernel's death shows too.
 
 The child kernel is started by jupyter_client with ``subprocess`` (not
 multiprocessing, whose resource tracker makes kernel exit hang) in its own
@@ -22,6 +24,7 @@ the notebook kernel dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue
@@ -31,12 +34,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
 log = logging.getLogger(__name__)
 
 POLL = 0.1
+WATCH_EVERY = 0.5
 Key = tuple[str, str | None, str | None]
 Message = dict[str, Any]
 
@@ -221,6 +226,11 @@ class SharedKernel:
         while True:
             try:
                 msg = get(timeout=POLL)
+            except zmq.ZMQError:
+                # Another thread found the kernel dead and closed its channels.
+                if self.dead:
+                    raise KernelDied("the kernel process died") from None
+                raise
             except queue.Empty:
                 if not self.alive():
                     raise KernelDied("the kernel process died") from None
@@ -260,6 +270,7 @@ def acquire(key: Key, startup_timeout: float) -> SharedKernel:
             kernel = SharedKernel(key, startup_timeout)
             _kernels[key] = kernel
         kernel.refs += 1
+        _watch()
         return kernel
 
 
@@ -273,6 +284,45 @@ def release(kernel: SharedKernel) -> None:
     if last:
         kernel.shutdown()
         log.debug("Persistent kernel %s shut down", kernel.key)
+
+
+_watcher: threading.Thread | None = None
+
+
+def _watch() -> None:
+    """Start the idle-death watcher unless it runs (called under ``_lock``)."""
+    global _watcher
+    if _watcher is None:
+        _watcher = threading.Thread(target=_watch_idle, name="jupyter-sessions-process-watch",
+                                    daemon=True)
+        _watcher.start()
+
+
+def _watch_idle() -> None:
+    """Check every pooled kernel's process; end once the pool is empty."""
+    global _watcher
+    try:
+        while True:
+            time.sleep(WATCH_EVERY)
+            with _lock:
+                kernels = list(_kernels.values())
+                if not kernels:  # decided under the lock, so acquire() starts a new watcher
+                    _watcher = None
+                    return
+            for kernel in kernels:
+                kernel.alive()  # a dead one reports itself; its handles release it here
+    finally:
+        _close_thread_loop()
+
+
+def _close_thread_loop() -> None:
+    """Close the event loop jupyter_client's blocking calls left on this thread."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:  # none was made
+        return
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def live() -> list[SharedKernel]:

@@ -14,8 +14,8 @@ Semantics chosen here:
   handle on it sees a fresh interpreter, history starts over); on a CRASHED handle
   it is ``Session._restart()``: the handle takes a fresh kernel from the pool.
 - A kernel that dies is reported at once to a running command (ProcessCrashed)
-  and to every handle on it (CRASHED); between commands, on the next use or
-  ``p.alive``.
+  and to every handle on it (CRASHED); between commands, within half a second
+  (the pool's watcher thread).
 
 Threads: every method may be called from any thread; commands on one kernel run
 one at a time; ``interrupt()`` works while another thread waits on a command.

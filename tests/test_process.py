@@ -111,6 +111,19 @@ def test_kill_9_mid_command_is_reported_at_once_and_restart_recovers(
     assert proc.issue_command("print(2)", echo=False).stdout == "2\n"
 
 
+def test_an_idle_kernel_killed_between_commands_is_reported_without_a_command(
+        proc: PersistentProcess) -> None:
+    pid = proc.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    # Nobody touches proc: the pool's watcher thread notices.
+    wait_for(lambda: proc.state is SessionState.CRASHED, timeout=5, interval=0.05)
+    assert "exited" in (proc.error or "")
+    proc.close()
+    wait_for(lambda: "jupyter-sessions-process-watch" not in
+             [t.name for t in threading.enumerate()], timeout=5)
+
+
 def test_ten_megabytes_of_output_do_not_block(proc: PersistentProcess) -> None:
     result = proc.issue_command("import sys\nsys.stdout.write('x' * 10_000_000)", echo=False,
                                 timeout=60)
