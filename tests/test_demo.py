@@ -26,3 +26,32 @@ def test_demo_notebook_runs_and_ends_with_one_session() -> None:
         ]
     finally:
         kernel.close()
+
+
+TASKS = Path(__file__).parent.parent / "notebooks" / "tasks.ipynb"
+
+
+def test_tasks_notebook_runs_and_a_rerun_stops_its_counter() -> None:
+    notebook = nbformat.read(TASKS, as_version=4)
+    kernel = NotebookKernel()
+    try:
+        counter_cell = None
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            reply = kernel.run(cell.source, cell_id=cell.id)
+            assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
+            if "open_session(Count(" in cell.source:
+                counter_cell = cell
+        assert counter_cell is not None
+        assert kernel.value("job.returncode") == 0
+        assert kernel.value("result.ok") is True
+        kernel.run("first = counter", cell_id="scratch")
+        rerun = kernel.run(counter_cell.source, cell_id=counter_cell.id)
+        assert rerun.status == "ok", rerun.traceback
+        assert kernel.value("[first.state.value, first.i < first.n]") == ["TERMINATED", True]
+        rows = kernel.value("__import__('jupyter_sessions').sessions()")
+        assert sorted((r["type"], r["state"]) for r in rows) == [
+            ("Count", "RUNNING"), ("Job", "FINISHED"), ("PersistentProcess", "RUNNING")]
+    finally:
+        kernel.close()
