@@ -132,8 +132,8 @@ class Task(Session):
     def progress(self, fraction: float | None, message: str = "") -> None:
         """Show how far the task is: ``fraction`` in [0, 1] (None: unknown) and a message.
 
-        Any thread. Cheap to call often: the page gets at most 20 updates a second
-        and always the last one.
+        Any thread. Cheap to call often: the page gets at most 20 updates a second;
+        a call within 50 ms of the last update shows with the next one, or at the end.
         """
         if fraction is not None and not 0.0 <= fraction <= 1.0:
             raise ValueError(f"progress fraction must be between 0 and 1, not {fraction!r}")
