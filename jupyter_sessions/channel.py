@@ -15,6 +15,10 @@ Each notebook page opens two comms per kernel, one per direction:
 - ``jupyter_sessions.sessions.v1``: kernel to page, the list of open sessions
   whenever it changes (for the side panel).
 
+A page closes both comms when it goes (notebook closed, page reloaded or closed:
+``pagehide``), which is the only way the kernel learns of it; a page that dies
+without a word (a crashed browser) leaves its feed open until the kernel ends.
+
 Threads: with ipykernel 7 and JupyterLab >= 4.4 the page's messages arrive on a
 subshell thread while a cell runs; handlers only read the registry and close
 sessions, both thread safe, so clearing an output closes its session even while
@@ -81,6 +85,12 @@ class Channel:
         self.pages: dict[str, Hello] = {}
         self._lock = threading.Lock()
         self._unsubscribe = kernel.registry().subscribe(self._on_event)
+
+    @property
+    def open_feeds(self) -> list[str]:
+        """Comm ids of the pages fed the list of sessions now (any thread; for tests)."""
+        with self._lock:
+            return list(self._feeds)
 
     def open_commands(self, comm: Any, open_msg: dict[str, Any]) -> None:
         """Comm target callback: a page will tell us what goes away. Never send on it."""

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test i
 OPEN = "s = open_session(Ticker())"
 COUNT = ("[len(__import__('jupyter_sessions').sessions()), "
          "__import__('jupyter_sessions').diagnostics.server_info()['view_sessions']]")
+# Pages the kernel feeds its list of sessions to (their feed comms).
+FEEDS = "__import__('jupyter_sessions.channel').channel._channel.open_feeds"
 
 Notebook = tuple[NotebookPage, NotebookKernel]
 
@@ -111,6 +114,12 @@ def counts(kernel: NotebookKernel, subshell: str | None = None) -> list[int]:
     if subshell is not None:
         return list(kernel.value_now(COUNT, subshell))
     return list(kernel.value(COUNT))
+
+
+def one_new_feed(kernel: NotebookKernel, old: list[str]) -> list[str]:
+    """The kernel's open feed comms once they are one, not among ``old``; else []."""
+    now: list[str] = kernel.value(FEEDS)
+    return now if len(now) == 1 and now[0] not in old else []
 
 
 def open_plot(page: NotebookPage, kernel: NotebookKernel) -> None:
@@ -197,20 +206,42 @@ def test_after_a_kernel_restart_sessions_work_and_close_again(notebook: Notebook
 
 
 @pytest.mark.usefixtures("with_extension")
-def test_after_a_page_reload_the_output_is_live_again_and_nothing_is_left(
+def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_left(
     notebook: Notebook,
 ) -> None:
     page, kernel = notebook
     open_plot(page, kernel)
     page.save()
     time.sleep(1.0)
-    page.reload()
-    page.wait_for_plot(1)
+    feeds = kernel.value(FEEDS)
+    assert len(feeds) == 1
+    for _ in range(3):
+        page.reload()
+        page.wait_for_plot(1)
+        # The departed page closed its feed; the reloaded page opened its own.
+        feeds = wait_for(partial(one_new_feed, kernel, feeds), timeout=5)
     first = wait_for(page.sources)
     time.sleep(1.0)
     assert page.sources() != first
-    time.sleep(3.0)  # the old page's view is discarded within ~2.5 s
+    time.sleep(3.0)  # the old pages' views are discarded within ~2.5 s
     assert counts(kernel) == [1, 1]
+    assert kernel.value(FEEDS) == feeds
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")  # the reloaded page tells the kernel
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=1.0, interval=0.02)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_closing_the_notebook_closes_its_sessions_and_its_feed(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    assert len(kernel.value(FEEDS)) == 1
+    page.save()
+    time.sleep(1.0)
+    page.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
+    # The kernel keeps running (JupyterLab leaves it to the user); its sessions go.
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=2)
+    wait_for(lambda: kernel.value(FEEDS) == [], timeout=2)
 
 
 @pytest.mark.usefixtures("with_extension")

@@ -9,6 +9,11 @@
  * imported `jupyter_sessions` has no such comm targets and is left alone. A kernel
  * restart or change drops the comms (and the sessions listed); the next render
  * opens new ones. Messages are fire-and-forget and idempotent kernel-side.
+ *
+ * A page that goes (reload, tab closed, navigation) closes its comms on
+ * `pagehide`: nothing else would tell the kernel, which would otherwise keep
+ * feeding every departed page's comm. A page restored from the back/forward
+ * cache opens them again.
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
@@ -26,8 +31,10 @@ import {
 
 export class SessionChannel implements IDisposable {
   constructor(private readonly context: ISessionContext) {
-    context.kernelChanged.connect(this.drop, this);
+    context.kernelChanged.connect(this.onKernelChanged, this);
     context.statusChanged.connect(this.onStatus, this);
+    window.addEventListener('pagehide', this.onPageHide);
+    window.addEventListener('pageshow', this.onPageShow);
   }
 
   /** The kernel's open sessions, as last reported. */
@@ -46,28 +53,47 @@ export class SessionChannel implements IDisposable {
 
   /** Open the comms, if the kernel is there and they are not open yet. */
   connect(): void {
-    const kernel = this.context.session?.kernel;
-    if (this._commands || this._disposed || !kernel) {
+    if (this._commands || this._disposed) {
       return;
     }
+    const kernel = this.context.session?.kernel;
+    if (!kernel) {
+      // An output rendered before the page reached its kernel (a reloaded page
+      // renders the saved outputs at once): connect as soon as it does.
+      this._pending = true;
+      return;
+    }
+    this._pending = false;
     const hello: IPageMessage = {
       type: 'hello',
       origin: window.location.origin,
       base_url: this.context.session?.serverSettings.baseUrl ?? '/'
     };
+    this._wanted = true;
+    this._kernel = kernel;
     this._commands = this.open(kernel, COMM_TARGET, hello as unknown as JSONObject);
     this._feed = this.open(kernel, FEED_TARGET, {});
     this._feed.onMsg = msg => this.onFeed(msg);
   }
 
-  /** Tell the kernel something, if it ever showed us a session. */
-  send(message: IPageMessage): void {
+  /**
+   * Tell the kernel something, if it ever showed us a session.
+   *
+   * `onMainShell` for a last word before the comms close (see `sendOnMainShell`).
+   */
+  send(message: IPageMessage, onMainShell = false): void {
     const comm = this._commands;
-    if (!comm || comm.isDisposed) {
+    const kernel = this._kernel;
+    if (!comm || comm.isDisposed || !kernel) {
       return;
     }
+    const data = message as unknown as JSONObject;
     try {
-      comm.send(message as unknown as JSONObject);
+      if (onMainShell) {
+        sendOnMainShell(kernel, 'comm_msg', comm.commId, data);
+      } else {
+        comm.send(data);
+      }
     } catch (reason) {
       console.warn('[jupyter-sessions] could not tell the kernel', message, reason);
     }
@@ -78,14 +104,36 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._disposed = true;
-    for (const comm of [this._commands, this._feed]) {
-      if (comm && !comm.isDisposed) {
-        comm.close();
-      }
-    }
-    this._commands = this._feed = null;
+    window.removeEventListener('pagehide', this.onPageHide);
+    window.removeEventListener('pageshow', this.onPageShow);
+    this.close();
     Signal.clearData(this);
   }
+
+  /** Close both comms, telling the kernel (it forgets this page's feed). */
+  private close(): void {
+    const kernel = this._kernel;
+    for (const comm of [this._commands, this._feed]) {
+      if (comm && !comm.isDisposed && kernel && !kernel.isDisposed) {
+        try {
+          sendOnMainShell(kernel, 'comm_close', comm.commId, {});
+          comm.dispose();
+        } catch (reason) {
+          console.warn('[jupyter-sessions] could not close comm', reason);
+        }
+      }
+    }
+    this._commands = this._feed = this._kernel = null;
+  }
+
+  // Arrow functions: `removeEventListener` needs the very same function.
+  private readonly onPageHide = (): void => this.close();
+
+  private readonly onPageShow = (event: PageTransitionEvent): void => {
+    if (event.persisted && this._wanted) {
+      this.connect();
+    }
+  };
 
   private open(kernel: Kernel.IKernelConnection, target: string, data: JSONObject): Kernel.IComm {
     const comm = kernel.createComm(target);
@@ -115,16 +163,59 @@ export class SessionChannel implements IDisposable {
     }
   }
 
+  private onKernelChanged(): void {
+    const pending = this._pending;
+    this.drop();
+    if (pending) {
+      this.connect();
+    }
+  }
+
   /** The kernel went (restart, change): its comm and sessions went with it. */
   private drop(): void {
-    this._commands = this._feed = null;
+    // Until a session output renders for the new kernel.
+    this._wanted = this._pending = false;
+    this._commands = this._feed = this._kernel = null;
     this._sessions = [];
     this._sessionsChanged.emit(this._sessions);
   }
 
+  /** The kernel the comms are open to. */
+  private _kernel: Kernel.IKernelConnection | null = null;
   private _commands: Kernel.IComm | null = null;
   private _feed: Kernel.IComm | null = null;
   private _disposed = false;
+  /** A session output rendered since the kernel (re)started: the page wants comms. */
+  private _wanted = false;
+  /** A session output rendered while the page had no kernel yet. */
+  private _pending = false;
   private _sessions: readonly ISessionInfo[] = [];
   private _sessionsChanged = new Signal<this, readonly ISessionInfo[]>(this);
+}
+
+/**
+ * Send a comm message on the kernel's main shell, not on the comm's subshell.
+ *
+ * For the last messages of a comm: `comm.close()` sends on the comm's subshell
+ * and at once asks the kernel to delete that subshell, and ipykernel drops what
+ * the subshell has not handled yet, so the kernel would often never hear them.
+ * The main shell may answer later (after a busy cell), but it always answers.
+ */
+function sendOnMainShell(
+  kernel: Kernel.IKernelConnection,
+  msgType: 'comm_msg' | 'comm_close',
+  commId: string,
+  data: JSONObject
+): void {
+  const options = {
+    channel: 'shell' as const,
+    session: kernel.clientId,
+    username: kernel.username,
+    content: { comm_id: commId, data }
+  };
+  const msg =
+    msgType === 'comm_msg'
+      ? KernelMessage.createMessage({ msgType: 'comm_msg', ...options })
+      : KernelMessage.createMessage({ msgType: 'comm_close', ...options });
+  kernel.sendShellMessage(msg, false, true);
 }

@@ -65,20 +65,25 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     }
     this._disposed = true;
     this.watcher.dispose();
-    // After the views' own checks (queued as the panel's widgets were disposed),
-    // so that closing the notebook still tells the kernel its sessions went.
-    window.setTimeout(() => this.channel.dispose(), 0);
+    // The notebook closed: its sessions went. Said now, while the kernel
+    // connection lives (JupyterLab disposes it right after the panel, before
+    // the views' deferred checks run), and on the main shell (see channel.ts).
+    for (const sessionId of sessionIds(this.cells())) {
+      this.channel.send({ type: 'view_disposed', session_id: sessionId }, true);
+    }
+    this.channel.dispose();
   }
 
   /** Does the notebook, or the clipboard, still hold an output of `sessionId`? */
   private holds(sessionId: string): boolean {
-    const model = this.panel.isDisposed ? null : this.panel.content.model;
-    const cells: ICellJSON[] = model
-      ? Array.from(model.cells, cell => cell.toJSON() as ICellJSON)
-      : [];
-    return [...cells, ...clipboardCells()].some(cell =>
-      (cell.outputs ?? []).some(output => sessionIdOf(output.data) === sessionId)
-    );
+    const cells = this.panel.isDisposed ? [] : this.cells();
+    return sessionIds([...cells, ...clipboardCells()]).has(sessionId);
+  }
+
+  /** The notebook's cells as nbformat JSON (the model outlives the panel a little). */
+  private cells(): ICellJSON[] {
+    const model = this.panel.context.model;
+    return model.isDisposed ? [] : Array.from(model.cells, c => c.toJSON() as ICellJSON);
   }
 
   private readonly watcher: CellWatcher;
@@ -86,6 +91,20 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
 }
 
 const links = new WeakMap<NotebookPanel, NotebookSessions>();
+
+/** The ids of the sessions whose outputs `cells` hold. */
+function sessionIds(cells: ICellJSON[]): Set<string> {
+  const ids = new Set<string>();
+  for (const cell of cells) {
+    for (const output of cell.outputs ?? []) {
+      const id = sessionIdOf(output.data);
+      if (id) {
+        ids.add(id);
+      }
+    }
+  }
+  return ids;
+}
 
 function clipboardCells(): ICellJSON[] {
   const data = Clipboard.getInstance().getData(CELLS_MIME);
