@@ -41,6 +41,7 @@ from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_s
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
+from .bokeh_logging import QuietDepartedBrowsers
 from .session import SessionError
 
 log = logging.getLogger(__name__)
@@ -258,10 +259,13 @@ class EmbeddedServer:
             loop.close()
             return
         self._loop = loop
+        quiet = QuietDepartedBrowsers()  # Bokeh's routine warnings stay out of cells
+        quiet.install()
         ready.set_result(None)
         try:
             loop.run_forever()
         finally:
+            quiet.uninstall()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self._loop = None
