@@ -41,6 +41,13 @@ class Quick(Task):
     def on_finish(self):
         print("on_finish:", threading.current_thread() is threading.main_thread(), self.result)
 
+class Halfway(Task):
+    def run(self):
+        time.sleep(0.3)  # after the cell showed the bar: an update, not its first state
+        self.progress(0.5, "half way")
+        while not self.terminating():
+            time.sleep(0.01)
+
 class Boom(Task):
     def run(self):
         time.sleep(0.2)
@@ -94,6 +101,18 @@ def test_on_finish_runs_on_the_main_thread_and_prints_into_its_cell(
     text = widget_text(kernel, "on_finish:")
     assert "on_finish: True 42" in text
     assert kernel.value("[t.state.value, t.result]") == ["FINISHED", 42]
+
+
+def test_progress_shows_in_the_cell_as_a_bar_and_a_status_line(kernel: NotebookKernel) -> None:
+    reply = ok(kernel.run("t = open_session(Halfway())", cell_id="cell-a"))
+    models = {m["data"]["state"].get("_model_name") for m in reply.comm_opens}
+    assert {"FloatProgressModel", "HTMLModel", "OutputModel", "ButtonModel"} <= models
+    deadline = time.monotonic() + 10
+    seen: list[str] = []
+    while not ('"value": 0.5' in "".join(seen) and "half way" in "".join(seen)):
+        assert time.monotonic() < deadline, f"no progress update in {seen}"
+        seen.append(widget_text(kernel, '"value"'))
+    assert kernel.value("[r['progress'] for r in sessions()]") == [0.5]
 
 
 def test_a_failed_task_shows_its_traceback_in_its_cell(kernel: NotebookKernel) -> None:
