@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from playwright.sync_api import Page
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -125,6 +127,13 @@ class NotebookPage:
         self.output(index).locator(".bk-Figure, .bk-Plot").first.wait_for(
             state="attached", timeout=timeout * 1000
         )
+
+    def plot_colors(self, index: int) -> int:
+        """How many colours cell ``index``'s plot shows on screen (a blank one: 1 or 2)."""
+        figure = self.output(index).locator(".bk-Figure, .bk-Plot").first
+        figure.scroll_into_view_if_needed(timeout=5000)
+        image = Image.open(io.BytesIO(figure.screenshot(timeout=5000)))
+        return len(image.convert("RGB").getcolors(maxcolors=1 << 16) or ())
 
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

@@ -182,13 +182,36 @@ def test_clearing_closes_even_while_another_cell_is_busy(notebook: Notebook) -> 
 
 
 @pytest.mark.usefixtures("with_extension")
-def test_a_moved_cell_keeps_its_session(notebook: Notebook) -> None:
+def test_a_moved_cell_keeps_its_session_and_its_plot(notebook: Notebook) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    assert page.plot_colors(1) > 10  # a blank plot shows one or two
+    page.select_cell(1)
+    page.command("notebook:move-cell-down")  # JupyterLab renders the cell anew
+    page.wait_for_plot(2, timeout=5)
+    assert page.plot_colors(2) > 10
+    page.select_cell(2)
+    page.command("notebook:move-cell-up")
+    page.wait_for_plot(1, timeout=5)
+    assert page.plot_colors(1) > 10
+    page.screenshot("moved-cell")
+    first = wait_for(page.sources)
+    time.sleep(1.0)
+    assert page.sources() != first  # still live
+    assert counts(kernel) == [1, 1]
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_a_cut_and_pasted_cell_keeps_its_session_and_its_plot(notebook: Notebook) -> None:
     page, kernel = notebook
     open_plot(page, kernel)
     page.select_cell(1)
-    page.command("notebook:move-cell-down")
-    page.command("notebook:move-cell-up")
-    time.sleep(1.0)
+    page.command("notebook:cut-cell")
+    time.sleep(0.5)
+    page.select_cell(1)
+    page.command("notebook:paste-cell-below")
+    page.wait_for_plot(2, timeout=5)
+    assert page.plot_colors(2) > 10
     assert counts(kernel) == [1, 1]
 
 

@@ -11,10 +11,15 @@
  * BokehJS is the whole proxied path: BokehJS builds the websocket URL from the
  * host of the absolute URL and the app path, dropping the absolute URL's path.
  *
- * The autoload script goes into an element whose id is unique to this render:
- * a moved cell is rendered again while its old DOM still exists, and BokehJS
- * finds its element by id. BokehJS itself comes from the embedded server, so
- * this works with no internet access.
+ * The autoload script goes into an element whose id is unique to this render,
+ * as BokehJS finds its element by id. BokehJS itself comes from the embedded
+ * server, so this works with no internet access.
+ *
+ * A moved cell (JupyterLab removes the cell and renders a new one) or a cut and
+ * pasted one renders the same view again, but BokehJS embeds a view's document
+ * once per page: a second embed fails and leaves the plot blank. So the new
+ * output takes over the live DOM its departed predecessor left behind, BokehJS's
+ * views and websocket included, until the owner says the view went for good.
  */
 import { ServerConnection } from '@jupyterlab/services';
 
@@ -35,8 +40,47 @@ const reachable = new Map<string, Promise<boolean>>();
 let bokehLoading: Promise<void> | null = null;
 let renders = 0;
 
+/** The element each view was last rendered into, until released. */
+const hosts = new Map<string, HTMLElement>();
+
 /** Load the view into `host` (its script runs once `host` is in the document). */
 export async function renderBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
+  if (hosts.get(view.view_id)?.isConnected) {
+    // A cell moved up is rendered anew before its old DOM leaves the page,
+    // within this task.
+    await new Promise(resolve => window.setTimeout(resolve, 0));
+  }
+  if (adoptBokehView(host, view.view_id)) {
+    return;
+  }
+  await embedBokehView(host, view);
+  hosts.set(view.view_id, host);
+}
+
+/**
+ * The view left the page for good (its output cleared, its cell deleted): forget
+ * the DOM kept for a moved cell to take over. A no-op once another host took it.
+ */
+export function releaseBokehView(viewId: string, host: HTMLElement): void {
+  if (hosts.get(viewId) === host) {
+    hosts.delete(viewId);
+  }
+}
+
+/** Move the view's live DOM into `host`, if a departed output left it; false if none. */
+function adoptBokehView(host: HTMLElement, viewId: string): boolean {
+  const previous = hosts.get(viewId);
+  // One still in the page (a second view of the notebook) is left alone: taking
+  // it would blank that one, and BokehJS cannot show the view twice.
+  if (!previous || previous === host || previous.isConnected || !previous.hasChildNodes()) {
+    return false;
+  }
+  host.replaceChildren(...Array.from(previous.childNodes));
+  hosts.set(viewId, host);
+  return true;
+}
+
+async function embedBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
   const app = new URL(view.url);
   let absolute = view.url;
   let resources = 'default';

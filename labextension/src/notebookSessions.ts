@@ -51,10 +51,11 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.channel.connect();
   }
 
-  viewDisposed(sessionId: string): void {
+  viewDisposed(sessionId: string, release: () => void): void {
     window.setTimeout(() => {
       if (!this.holds(sessionId)) {
         this.channel.send({ type: 'view_disposed', session_id: sessionId });
+        release();
       }
     }, 0);
   }

@@ -13,15 +13,18 @@ import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
-import { isBokehView, renderBokehView } from './bokehView';
+import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
 import { ISessionOutput, MIME_TYPE } from './messages';
 
 /** What a renderer needs from the notebook it renders in. */
 export interface IOutputOwner {
   /** A session output is rendering: the kernel has sessions, open the comm. */
   outputRendered(sessionId: string): void;
-  /** A view of `sessionId` was disposed. */
-  viewDisposed(sessionId: string): void;
+  /**
+   * A view of `sessionId` was disposed; `release` frees what it keeps for a
+   * moved cell to take back, once the owner finds the session really went.
+   */
+  viewDisposed(sessionId: string, release: () => void): void;
 }
 
 export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
@@ -41,11 +44,13 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     if (model.trusted && isBokehView(data.view)) {
       try {
         await renderBokehView(this.node, data.view);
+        this.viewId = data.view.view_id;
         return;
       } catch (reason) {
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
       }
     }
+    this.release(); // no live view here any more (a closed session's note)
     await renderHTML({
       host: this.node,
       source: String(model.data['text/html'] ?? ''),
@@ -66,11 +71,21 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     const sessionId = this.sessionId;
     super.dispose();
     if (sessionId) {
-      this.owner.viewDisposed(sessionId);
+      this.owner.viewDisposed(sessionId, () => this.release());
+    }
+  }
+
+  /** Forget the live view's DOM kept for a moved cell to take over. */
+  private release(): void {
+    if (this.viewId) {
+      releaseBokehView(this.viewId, this.node);
+      this.viewId = null;
     }
   }
 
   private sessionId: string | null = null;
+  /** The live Bokeh view shown, if any. */
+  private viewId: string | null = null;
 }
 
 /** A renderer factory bound to one notebook. */
