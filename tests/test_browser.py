@@ -320,9 +320,8 @@ def test_in_notebook_7_a_live_plot_renders_and_rerun_keeps_one(
 @pytest.mark.usefixtures("with_extension")
 def test_in_notebook_7_clearing_closes_within_a_second(notebook7: Notebook) -> None:
     page, kernel = notebook7
-    assert page.page.evaluate(
-        "() => window.jupyterapp.isPluginActivated('jupyter-sessions:notebook')"
-    )
+    for plugin in ("jupyter-sessions:notebook", "jupyter-sessions:panel"):
+        assert page.page.evaluate("(id) => window.jupyterapp.isPluginActivated(id)", plugin)
     open_plot(page, kernel)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
