@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup system lint jest extension pytest build bench clean
+.PHONY: demo test setup system lint jest extension pytest build bench bench-deps bench-browser clean
 
 # Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
@@ -54,12 +54,20 @@ extension: setup
 pytest: setup
 	pytest -ra
 
-bench: setup
+# The benchmarks compare with Bokeh's show(app) and jupyter_bokeh (the bench extra).
+bench-deps: setup
 	$(PY) -m pip install --quiet -e ".[bench]"
+
+bench: bench-deps
 	$(PY) benchmarks/bench_bokeh.py
+	$(PY) benchmarks/bench_browser.py
 	$(PY) benchmarks/bench_pymol.py
 	$(PY) benchmarks/bench_process.py
 	$(PY) benchmarks/bench_task.py
+
+# Clear output -> server sessions destroyed, in JupyterLab and Chromium (~7 min).
+bench-browser: bench-deps
+	$(PY) benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

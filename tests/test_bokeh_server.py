@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
+from typing import Any
 
 import psutil
 import pytest
 import websocket
+from bokeh.document import Document
+from bokeh.plotting import figure
 from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_session_id
+
+from jupyter_sessions.bokeh_server import EmbeddedServer, ServerConfig, _ViewDocument
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .conftest import wait_for
@@ -185,3 +192,63 @@ def test_callback_period_changes_while_live(nb: NotebookKernel, view: dict[str, 
             assert reply.error and reply.error["ename"] == "ValueError", bad
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(("delay", "views"), [(0.2, 10), (3600.0, 1)],
+                         ids=["after-a-delay", "after-enough-views"])
+def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, views: int) -> None:
+    """Not at Bokeh's next cleanup tick (an hour away here), and its cycles are
+    collected by the server's one deferred gc.collect (automatic gc is off)."""
+    server = EmbeddedServer(ServerConfig(check_ms=3_600_000, collect_delay_s=delay,
+                                         collect_after_views=views))
+    plots: list[weakref.ref[Any]] = []
+
+    def fill(doc: Document) -> None:
+        plot = figure()
+        plot.line([1, 2, 3], [3, 1, 2])
+        doc.add_root(plot)
+        plots.append(weakref.ref(plot))
+
+    def live() -> int:
+        return server.call(lambda: len(server.view_sessions()))
+
+    server.start()
+    gc.disable()
+    try:
+        view_id = server.mint(fill, lambda _: None)
+        server.open_view(view_id)
+        assert live() == 1
+        server.call(server.destroy_views, {view_id})
+        wait_for(lambda: live() == 0, timeout=1.0, interval=0.01)
+        wait_for(lambda: plots[0]() is None, timeout=3.0, interval=0.05)
+    finally:
+        gc.enable()
+        server.stop()
+
+
+def test_view_documents_are_torn_down_as_bokeh_does_without_a_full_collection() -> None:
+    def tear_down(kind: type[Document]) -> tuple[list[set[str]], int]:
+        doc = Document()
+        doc.add_root(figure())
+        doc.__class__ = kind
+        receiver = object()
+        doc.callbacks.on_change_dispatch_to(receiver)
+        full: list[dict[str, Any]] = []
+
+        def count(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start" and info["generation"] == 2:
+                full.append(info)
+
+        gc.callbacks.append(count)
+        gc.disable()  # count only the collections destroy() asks for
+        try:
+            doc.destroy(receiver)
+        finally:
+            gc.enable()
+            gc.callbacks.remove(count)
+        return [set(vars(x)) for x in (doc, doc.callbacks, doc.models, doc.modules)], len(full)
+
+    bokeh_state, bokeh_collections = tear_down(Document)
+    ours_state, ours_collections = tear_down(_ViewDocument)
+    assert ours_state == bokeh_state  # what Bokeh's destroy releases, ours does too
+    assert (bokeh_collections, ours_collections) == (1, 0)
