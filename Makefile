@@ -29,8 +29,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm install --no-audit --no-fund
 
 # pip builds the extension (hatch-jupyter-builder); `develop` links it so that
-# `make build` (npm run build) is enough after TypeScript changes.
+# `make build` (npm run build) is enough after TypeScript changes. The link goes
+# first: an editable install writes install.json through it into the package,
+# and the next build would then find install.json twice.
+UNLINK := rm -rf $(VENV)/share/jupyter/labextensions/jupyter-sessions \
+	jupyter_sessions/labextension/install.json
+
 $(STAMP): $(PY) pyproject.toml node_modules/.package-lock.json $(wildcard labextension/src/*.ts)
+	$(UNLINK)
 	$(PY) -m pip install --quiet -e ".[test]"
 	jupyter labextension develop --overwrite .
 	touch $(STAMP)
@@ -56,7 +62,9 @@ pytest: setup
 
 # The benchmarks compare with Bokeh's show(app) and jupyter_bokeh (the bench extra).
 bench-deps: setup
-	$(PY) -m pip install --quiet -e ".[bench]"
+	$(UNLINK)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	jupyter labextension develop --overwrite .
 
 bench: bench-deps
 	$(PY) benchmarks/bench_bokeh.py

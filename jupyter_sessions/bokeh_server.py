@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import logging
 import os
 import threading
@@ -30,7 +29,6 @@ from typing import Any, TypeVar
 
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
-from bokeh.application.handlers.handler import Handler
 from bokeh.core.types import ID
 from bokeh.document import Document
 from bokeh.models.widgets.markups import Div
@@ -43,13 +41,13 @@ from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
 from .bokeh_logging import QuietDepartedBrowsers
+from .bokeh_teardown import ViewDestroyed, ViewDocument, ViewLifecycle, ViewTeardown
 from .session import SessionError
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ViewFactory = Callable[[Document], None]
-ViewDestroyed = Callable[[str], None]
 
 APP_PATH = "/session"
 # Loopback pages only, any port: the notebook server's port is unknown to the kernel.
@@ -82,7 +80,7 @@ class ServerConfig:
     # it: they are discarded as soon as their websockets are closed (destroy_views).
     check_ms: int = 50
     # One full gc.collect() for many discarded views, instead of Bokeh's one per
-    # document inside the discard (see _ViewDocument): this long after the first of
+    # document inside the discard (see bokeh_teardown): this long after the first of
     # them (it holds the GIL ~0.1 s; seconds later it rarely lands on the next close),
     # or at once after this many (so a burst of re-runs leaves little garbage).
     collect_delay_s: float = 5.0
@@ -112,9 +110,8 @@ class EmbeddedServer:
         self._http: HTTPServer | None = None
         self._page_origins: set[str] = set()
         self._port = 0
-        self._uncollected = 0  # views discarded since the last collection; server thread
-        self._collect_timer: asyncio.TimerHandle | None = None
-        self._discards: set[asyncio.Task[None]] = set()  # strong refs to running tasks
+        self._teardown = ViewTeardown(self.config.collect_delay_s,
+                                      self.config.collect_after_views)
 
     @property
     def running(self) -> bool:
@@ -245,76 +242,14 @@ class EmbeddedServer:
     def destroy_views(self, view_ids: set[str]) -> None:
         """Disconnect the browsers of ``view_ids`` and discard their sessions. Server thread.
 
-        Bokeh has no public "destroy now" for a session with connections, so this
-        closes the websockets and asks for expiration; as soon as tornado has
-        reported them closed, Bokeh's own cleanup destroys the documents, running
-        its usual hooks. Returns at once.
+        At once, not at Bokeh's next cleanup tick; see ``bokeh_teardown``. Returns
+        before the documents are destroyed (a few ms later).
         """
         doomed = [s for s in self.view_sessions() if s.id in view_ids]
-        for session in doomed:
-            # Private Bokeh and tornado state: a session's connections, their handlers.
-            for connection in list(session._subscribed_connections):
-                handler = connection._socket
-                protocol = handler.ws_connection
-                stream = protocol.stream if protocol is not None else None
-                handler.close()  # sends the close frame
-                if stream is not None:
-                    # End the TCP connection now rather than wait for the browser's
-                    # answer to the close: tens of ms while its page is busy (tornado
-                    # waits up to 5 s). Tornado then reports the websocket closed.
-                    stream.close()
-            session.request_expiration()
         if doomed:
-            task = asyncio.ensure_future(self._discard(doomed))
-            self._discards.add(task)
-            task.add_done_callback(self._discards.discard)
+            self._teardown.destroy(self._tornado(), doomed)
 
     # -- server thread ---------------------------------------------------------
-
-    async def _discard(self, sessions: list[ServerSession], timeout: float = 2.0) -> None:
-        """Run Bokeh's cleanup once ``sessions`` have no websockets, not at its next tick.
-
-        Waiting for the periodic cleanup (every ``check_ms``) was half of a closed
-        view's latency. A session is discarded only once its connections have gone
-        (a discarded session whose websocket closes later makes Bokeh raise), so this
-        polls until tornado has reported the closed websockets, a loop turn or two.
-        After ``timeout`` the periodic cleanup takes over.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while any(s.connection_count for s in sessions) and loop.time() < deadline:
-            await asyncio.sleep(0.002)
-        tornado_app = self._tornado_app
-        if tornado_app is not None:
-            # Private Bokeh method: the body of the periodic cleanup. Two runs could
-            # only overlap if one waited for a document lock held across an await by
-            # an async callback; our views' callbacks are synchronous.
-            await tornado_app._cleanup_sessions()
-
-    def _collect_soon(self) -> None:
-        """A view was discarded: one full ``gc.collect()`` soon, for it and the next ones.
-
-        Bokeh documents hold reference cycles, which is why Bokeh's Document.destroy
-        ends with a full collection: about 0.1 s with the GIL held, for each view, on
-        the latency path of every close. Our documents defer it to here (Panel does
-        the same for its own), so their memory is still returned: within
-        ``collect_delay_s``, or after ``collect_after_views`` views.
-        """
-        loop = asyncio.get_running_loop()
-        self._uncollected += 1
-        if self._uncollected >= self.config.collect_after_views:
-            # Soon, not here: this runs in Bokeh's discard, which is still going on.
-            loop.call_soon(self._collect)
-        elif self._collect_timer is None:
-            self._collect_timer = loop.call_later(self.config.collect_delay_s, self._collect)
-
-    def _collect(self) -> None:
-        if self._collect_timer is not None:
-            self._collect_timer.cancel()
-            self._collect_timer = None
-        if self._uncollected:
-            self._uncollected = 0
-            gc.collect()
 
     def _run(self, ready: concurrent.futures.Future[None]) -> None:
         loop = asyncio.new_event_loop()
@@ -341,7 +276,7 @@ class EmbeddedServer:
     async def _listen(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
-        app = Application(FunctionHandler(self._fill_document), _ViewLifecycle(self._destroyed))
+        app = Application(FunctionHandler(self._fill_document), ViewLifecycle(self._destroyed))
         tornado_app = BokehTornado(
             {APP_PATH: app},
             absolute_url=self.url,
@@ -368,12 +303,7 @@ class EmbeddedServer:
             server.stop(wait=False)
             await http.close_all_connections()
         self._server = self._tornado_app = self._http = None
-        # Nothing of ours may outlive this loop: a restarted server starts afresh.
-        for task in list(self._discards):
-            task.cancel()
-        if self._collect_timer is not None:
-            self._collect_timer.cancel()
-            self._collect_timer = None
+        self._teardown.stop()  # nothing of ours outlives this loop
         asyncio.get_running_loop().stop()
 
     def _tornado(self) -> BokehTornado:
@@ -394,7 +324,7 @@ class EmbeddedServer:
         doc.config.reconnect_session = False
         doc.config.notify_connection_status = False
         # Only our own documents: other Bokeh servers in the kernel keep Bokeh's destroy.
-        doc.__class__ = _ViewDocument
+        doc.__class__ = ViewDocument
         context = doc.session_context
         with self._lock:
             route = self._routes.get(context.id) if context is not None else None
@@ -404,48 +334,8 @@ class EmbeddedServer:
         route[0](doc)
 
     def _destroyed(self, view_id: str) -> None:
-        self._collect_soon()
+        self._teardown.view_destroyed()
         with self._lock:
             route = self._routes.get(view_id)
         if route is not None:
             route[1](view_id)
-
-
-class _ViewDocument(Document):
-    """A view's document: Bokeh's teardown, without its full ``gc.collect()``.
-
-    ``destroy`` is Bokeh's ``Document.destroy`` (bokeh 3.x) minus the last line; the
-    server collects once for many views instead (``EmbeddedServer._collect_soon``,
-    run by the view's destroyed hook). Only documents of the embedded server are
-    made this class, so other Bokeh servers and documents in the kernel are as Bokeh
-    made them.
-    """
-
-    def destroy(self, session: Any) -> None:
-        """Release the document's models, callbacks and modules (server thread)."""
-        self.remove_on_change(session)
-        del self._roots
-        del self._theme
-        del self._template
-        self._session_context = None
-        self.callbacks.destroy()
-        self.models.destroy()
-        self.modules.destroy()
-
-
-class _ViewLifecycle(Handler):
-    """Tells a view's owner that Bokeh discarded the view (server thread).
-
-    An application handler rather than ``doc.on_session_destroyed``: a document
-    with such callbacks makes Bokeh run a second full ``gc.collect()`` per view.
-    """
-
-    def __init__(self, destroyed: ViewDestroyed) -> None:
-        super().__init__()
-        self._on_destroyed = destroyed
-
-    def modify_document(self, doc: Document) -> None:
-        """Nothing to add: the FunctionHandler fills the document."""
-
-    async def on_session_destroyed(self, session_context: Any) -> None:
-        self._on_destroyed(session_context.id)

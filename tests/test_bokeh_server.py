@@ -14,7 +14,8 @@ from bokeh.document import Document
 from bokeh.plotting import figure
 from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_session_id
 
-from jupyter_sessions.bokeh_server import EmbeddedServer, ServerConfig, _ViewDocument
+from jupyter_sessions.bokeh_server import EmbeddedServer, ServerConfig
+from jupyter_sessions.bokeh_teardown import ViewDocument
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .conftest import wait_for
@@ -249,6 +250,6 @@ def test_view_documents_are_torn_down_as_bokeh_does_without_a_full_collection() 
         return [set(vars(x)) for x in (doc, doc.callbacks, doc.models, doc.modules)], len(full)
 
     bokeh_state, bokeh_collections = tear_down(Document)
-    ours_state, ours_collections = tear_down(_ViewDocument)
+    ours_state, ours_collections = tear_down(ViewDocument)
     assert ours_state == bokeh_state  # what Bokeh's destroy releases, ours does too
     assert (bokeh_collections, ours_collections) == (1, 0)
