@@ -483,8 +483,9 @@ def notebook(kind: type[Side], log: Path) -> Iterator[Side]:
 def settle(side: Side, server_sessions: int, timeout: float = 5.0) -> None:
     """Wait until at most ``server_sessions`` Bokeh server sessions are alive in the kernel.
 
-    jupyter-sessions discards closed views asynchronously (Bokeh's cleanup, every
-    500 ms); Bokeh's destroy_server is synchronous, so there this returns at once.
+    jupyter-sessions discards closed views asynchronously, a few ms after the close
+    (``bokeh_teardown``); Bokeh's destroy_server is synchronous, so there this returns
+    at once.
     """
     wait_for(lambda: side.value("live_server_sessions()") <= server_sessions,
              timeout, interval=0.05)
@@ -961,7 +962,7 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "in-kernel start (pre_execute) of the re-run's first execution. Stopped = "
         "jupyter-sessions' registry 'removed' event, or destroy_server returning. Destroyed = "
         "a kernel watcher thread saw every old Bokeh server session destroyed "
-        "(jupyter-sessions expires them via Bokeh's cleanup, every 500 ms).",
+        "(jupyter-sessions discards them a few ms after the close: bokeh_teardown.py).",
         f"Row 3: {plan.reruns} re-runs of one cell; a browser connects to every "
         f"{BROWSE_EVERY}th output (every one would not fit the time budget: each connection "
         "builds and later destroys a Bokeh document, and Bokeh's Document.destroy runs a "
