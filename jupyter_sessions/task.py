@@ -61,7 +61,6 @@ class _Runtime:
     worker: threading.Thread | None = None
     progress: _Progress = field(default_factory=_Progress)
     widgets: _Widgets | None = None
-    ended: float | None = None
     stop_requested: float | None = None
 
 
@@ -203,8 +202,6 @@ class Task(Session):
         rt, lifecycle = self._rt, self._lifecycle
         if rt is None or lifecycle is None:
             return
-        rt.ended = time.monotonic()
-        _lingering.pop(lifecycle.id, None)
         if future.cancelled():  # by us when closing; else by its executor's shutdown
             lifecycle.set_state(SessionState.FAILED, error="cancelled by its executor")
             return
@@ -305,7 +302,8 @@ def _run_in_thread(task: Task, future: concurrent.futures.Future[Any]) -> None:
         future.set_exception(exc)
 
 
-# Closed tasks whose run() did not return within their grace: listed by print_info().
+# Closed tasks whose run() did not return within their grace, by id: listed by
+# print_info() until their run() ends (checked when listed, so no end is missed).
 _lingering: dict[str, Task] = {}
 
 
@@ -313,9 +311,10 @@ def lingering() -> list[dict[str, Any]]:
     """Closed tasks still running because they ignore ``terminating()``, as plain data."""
     now = time.monotonic()
     rows = []
-    for task in list(_lingering.values()):
+    for task_id, task in list(_lingering.items()):
         lifecycle, rt = task._lifecycle, task._rt
-        if lifecycle is None or rt is None:
+        if lifecycle is None or rt is None or rt.future is None or rt.future.done():
+            _lingering.pop(task_id, None)  # it did end, late
             continue
         since = now - (rt.stop_requested or now)
         rows.append({"id": lifecycle.id, "kind": lifecycle.kind, "type": type(task).__name__,
