@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+from timing import percentile, wait_for  # noqa: E402
+
 from tests.bokeh_client import DEFAULT_ORIGIN, ViewClient, fetch_token  # noqa: E402
 from tests.notebook_kernel import NotebookKernel, Reply  # noqa: E402
 
@@ -250,31 +252,8 @@ class NA:
     reason: str
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values``, linearly interpolated."""
-    data = sorted(values)
-    if not data:
-        raise ValueError("no values")
-    k = (len(data) - 1) * q
-    low = int(k)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (k - low)
-
-
 def median(values: list[float]) -> float:
     return percentile(values, 0.5)
-
-
-def wait_for(get: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
-    """Poll ``get`` until it returns something truthy; None after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = get()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
 
 
 def jupyter_bokeh_dispose_code() -> str:

@@ -41,7 +41,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from bench_bokeh import jupyter_bokeh_dispose_code, machine  # noqa: E402
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+from timing import percentile, wait_for  # noqa: E402
 
 from tests.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab  # noqa: E402
 from tests.notebook_kernel import NotebookKernel  # noqa: E402
@@ -369,28 +369,6 @@ def sample(t_clear: float, within: dict[str, Any], times: dict[str, Any],
         destroy_began_ms=ms(last[0]) if last else None,
         destroy_took_ms=(last[1] - last[0]) * 1000 if last else None,
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1), linearly interpolated; ``inf`` ("> cap") stays ``inf``."""
-    data = sorted(values)
-    k = (len(data) - 1) * q
-    low, high = int(k), min(int(k) + 1, len(data) - 1)
-    if k == low or data[low] == data[high]:
-        return data[low]
-    return data[low] + (data[high] - data[low]) * (k - low)
-
-
-def wait_for(get: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
-    """Poll ``get`` until it returns something truthy; None after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = get()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
 
 
 # -- running it ----------------------------------------------------------------------

@@ -25,12 +25,13 @@ import argparse
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+
+from timing import percentile
 
 from jupyter_sessions import Job, Task, open_session
 
@@ -104,7 +105,8 @@ def plain_job_stop() -> float:
 
 
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+    """The ``q``-th percentile of ``values`` (seconds), in ms."""
+    return percentile(values, q / 100) * 1000
 
 
 def alternate(n: int, ours: Callable[[], object], plain: Callable[[], object]) -> tuple[list, list]:
