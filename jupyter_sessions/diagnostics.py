@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from . import cells, kernel, task
+from .session import Session, SessionState
 
 NO_OWNER = "none: lives until closed or the kernel ends"
 _COLUMNS = ("id", "kind", "type", "cell", "state", "age", "views", "callback_period", "error")
@@ -21,23 +22,28 @@ def sessions() -> list[dict[str, Any]]:
     that says so: they still hold a thread.
     """
     now = time.monotonic()
-    rows = []
-    for session in kernel.registry().all():
-        lifecycle = session._lifecycle
-        if lifecycle is None:
-            continue
-        row: dict[str, Any] = {
-            "id": lifecycle.id,
-            "kind": lifecycle.kind,
-            "type": type(session).__name__,
-            "cell": lifecycle.cell,
-            "state": lifecycle.state.value,
-            "age": round(now - lifecycle.created, 3),
-            "error": lifecycle.error,
-        }
-        row.update(session._info())
-        rows.append(row)
-    return rows + task.lingering()
+    rows = [_row(session, now) for session in kernel.registry().all()
+            if session._lifecycle is not None]
+    stubborn = SessionState.TERMINATING.value
+    rows += [{**_row(t, now), "state": stubborn, "error": why} for t, why in task.lingering()]
+    return rows
+
+
+def _row(session: Session, now: float) -> dict[str, Any]:
+    """One session as plain data: the lifecycle's fields, then the kind's own ``_info()``."""
+    lifecycle = session._lifecycle
+    assert lifecycle is not None  # callers list opened sessions only
+    row: dict[str, Any] = {
+        "id": lifecycle.id,
+        "kind": lifecycle.kind,
+        "type": type(session).__name__,
+        "cell": lifecycle.cell,
+        "state": lifecycle.state.value,
+        "age": round(now - lifecycle.created, 3),
+        "error": lifecycle.error,
+    }
+    row.update(session._info())
+    return row
 
 
 def server_info() -> dict[str, Any]:

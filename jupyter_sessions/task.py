@@ -307,22 +307,19 @@ def _run_in_thread(task: Task, future: concurrent.futures.Future[Any]) -> None:
 _lingering: dict[str, Task] = {}
 
 
-def lingering() -> list[dict[str, Any]]:
-    """Closed tasks still running because they ignore ``terminating()``, as plain data."""
+def lingering() -> list[tuple[Task, str]]:
+    """Closed tasks still running because they ignore ``terminating()``, each with why."""
     now = time.monotonic()
-    rows = []
+    found = []
     for task_id, task in list(_lingering.items()):
-        lifecycle, rt = task._lifecycle, task._rt
-        if lifecycle is None or rt is None or rt.future is None or rt.future.done():
+        rt = task._rt
+        if task._lifecycle is None or rt is None or rt.future is None or rt.future.done():
             _lingering.pop(task_id, None)  # it did end, late
             continue
         since = now - (rt.stop_requested or now)
-        rows.append({"id": lifecycle.id, "kind": lifecycle.kind, "type": type(task).__name__,
-                     "cell": lifecycle.cell, "state": SessionState.TERMINATING.value,
-                     "age": round(now - lifecycle.created, 3),
-                     "error": f"ignores terminating(): still running {since:.1f} s "
-                              "after it was closed"})
-    return rows
+        why = f"ignores terminating(): still running {since:.1f} s after it was closed"
+        found.append((task, why))
+    return found
 
 
 class _Widgets:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import queue
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,19 +172,22 @@ class NotebookKernel:
             if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
                 return str(reply["content"]["subshell_id"])
 
-    def comm_messages(self, comm_id: str, timeout: float = 2.0) -> list[dict[str, Any]]:
-        """The data of every comm_msg the kernel sends on ``comm_id`` within ``timeout`` s."""
-        found: list[dict[str, Any]] = []
+    def iopub(self, timeout: float) -> Iterator[dict[str, Any]]:
+        """Every iopub message the kernel publishes within ``timeout`` s, whichever cell."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                msg = self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+                yield self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
-                break
-            content = msg["content"]
-            if msg["msg_type"] == "comm_msg" and content.get("comm_id") == comm_id:
-                found.append(content["data"])
-        return found
+                return
+
+    def comm_messages(self, comm_id: str, timeout: float = 2.0) -> list[dict[str, Any]]:
+        """The data of every comm_msg the kernel sends on ``comm_id`` within ``timeout`` s."""
+        return [
+            msg["content"]["data"]
+            for msg in self.iopub(timeout)
+            if msg["msg_type"] == "comm_msg" and msg["content"].get("comm_id") == comm_id
+        ]
 
     def _send_shell(self, kind: str, content: dict[str, Any], subshell_id: str | None) -> str:
         msg = self.client.session.msg(kind, content)

@@ -9,7 +9,6 @@ persistent interpreter together.
 from __future__ import annotations
 
 import json
-import queue
 import time
 from collections.abc import Iterator
 
@@ -81,12 +80,7 @@ def alive(pid: int) -> bool:
 
 def widget_text(nb: NotebookKernel, wanted: str, timeout: float = 10.0) -> str:
     """The first widget state update (comm_msg on iopub) that contains ``wanted``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            msg = nb.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
+    for msg in nb.iopub(timeout):
         if msg["msg_type"] != "comm_msg":
             continue
         text = json.dumps(msg["content"]["data"])
