@@ -164,7 +164,7 @@ class Job(Task):
 
     def _stop_run(self) -> None:
         rt = self._rt
-        if rt is not None:
+        if rt is not None:  # before the kill, so run() takes the exit for a stop, not a failure
             rt.stop.set()
         with self._launch_lock:
             process = self._process
@@ -192,9 +192,9 @@ class Job(Task):
             self.stdout, self.stderr = _tail(files[0]), _tail(files[1])
 
     def _close_files(self) -> None:
+        self._keep_output()
         files, self._files = self._files, None
         if files is not None:
-            self.stdout, self.stderr = _tail(files[0]), _tail(files[1])
             for f in files:
                 f.close()
 
