@@ -47,6 +47,7 @@ build: setup
 lint: setup
 	ruff check jupyter_sessions tests benchmarks
 	mypy
+	lint-imports
 	npx tsc --noEmit
 
 jest: setup

@@ -5,32 +5,44 @@ when that cell is re-run, its output cleared, the cell deleted, its close button
 pressed, or the kernel shut down. Importing the package in an IPython kernel
 installs the cell hooks (once); ``%load_ext jupyter_sessions`` does the same.
 
-Which thread runs what is documented in ``jupyter_sessions.kernel``.
+The tree shows the design: ``core/`` is the one lifecycle, and each kind of
+session is a subpackage (``bokeh``, ``pymol``, ``interpreters``, ``tasks``) that
+loads when one of its names is first used, so a Task-only user never imports
+Bokeh, PyMOL or jupyter_client. Which thread runs what: ``core/threads.py``.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import cells
-from .bokeh_session import BokehSession
-from .diagnostics import print_info, sessions
-from .job import Job, JobError
-from .kernel import close_all, close_session, open_session
-from .output import MIME_TYPE
-from .process_session import (
-    CommandResult,
-    PersistentProcess,
-    ProcessCrashed,
-    ProcessTimeout,
-    kill_all,
-)
-from .pymol_local import PyMOLBusy, SharedPyMOL, shared_pymol
-from .pymol_session import PyMOLCommands, PyMOLCrashed, PyMOLError, PyMOLSession
-from .session import Session, SessionError, SessionState
-from .task import Task
+from .core.diagnostics import print_info, sessions
+from .core.output import MIME_TYPE
+from .core.runtime import close_all, close_session, ensure_installed, install, open_session
+from .core.runtime import uninstall as _uninstall
+from .core.session import Session, SessionError, SessionState, StillRunning
+
+if TYPE_CHECKING:
+    from .bokeh import BokehSession
+    from .interpreters import (
+        CommandResult,
+        PersistentProcess,
+        ProcessCrashed,
+        ProcessTimeout,
+        kill_all,
+    )
+    from .pymol import (
+        PyMOLBusy,
+        PyMOLCommands,
+        PyMOLCrashed,
+        PyMOLError,
+        PyMOLSession,
+        SharedPyMOL,
+        shared_pymol,
+    )
+    from .tasks import Job, JobError, Task
 
 # A library logs, the application decides where logs go; without this, Python's
 # last-resort handler would write warnings into whichever cell is running.
@@ -40,6 +52,26 @@ try:
     __version__ = version("jupyter-sessions")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
+
+# Each kind's public names, and the subpackage that defines them.
+_KINDS = {
+    "BokehSession": "bokeh",
+    "PyMOLBusy": "pymol",
+    "PyMOLCommands": "pymol",
+    "PyMOLCrashed": "pymol",
+    "PyMOLError": "pymol",
+    "PyMOLSession": "pymol",
+    "SharedPyMOL": "pymol",
+    "shared_pymol": "pymol",
+    "CommandResult": "interpreters",
+    "PersistentProcess": "interpreters",
+    "ProcessCrashed": "interpreters",
+    "ProcessTimeout": "interpreters",
+    "kill_all": "interpreters",
+    "Job": "tasks",
+    "JobError": "tasks",
+    "Task": "tasks",
+}
 
 __all__ = [
     "MIME_TYPE",
@@ -59,6 +91,7 @@ __all__ = [
     "SessionError",
     "SessionState",
     "SharedPyMOL",
+    "StillRunning",
     "Task",
     "__version__",
     "close_all",
@@ -73,6 +106,20 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """Load a kind on first use of one of its names (PEP 562)."""
+    package = _KINDS.get(name)
+    if package is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{package}", __name__), name)
+    globals()[name] = value  # next time, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """Where the built JupyterLab extension lives (for ``jupyter labextension develop``)."""
     return [{"src": "labextension", "dest": "jupyter-sessions"}]
@@ -80,12 +127,12 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext jupyter_sessions``: install the cell hooks (idempotent)."""
-    cells.install(shell)
+    install(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """``%unload_ext jupyter_sessions``: remove the hooks and close every session."""
-    cells.uninstall()
+    _uninstall()
 
 
-cells.ensure_installed()
+ensure_installed()

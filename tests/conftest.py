@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import psutil
 import pytest
 
 from .notebook_kernel import NotebookKernel
@@ -19,7 +20,10 @@ from bokeh.models import ColumnDataSource
 from bokeh.plotting import figure
 from jupyter_sessions import (BokehSession, open_session, close_session, close_all,
                               sessions, print_info)
-from jupyter_sessions import kernel as _kernel
+from jupyter_sessions.bokeh.shared_server import running_server
+from jupyter_sessions.core import runtime as _runtime
+from jupyter_sessions.core.channel import channel as _kernel_channel
+from jupyter_sessions.core.registry import registry as _registry
 
 TICKS = []
 
@@ -41,15 +45,11 @@ def ticks(session_id):
     return TICKS.count(session_id)
 
 def view_sessions():
-    server = _kernel.running_bokeh_server()
+    server = running_server()
     return 0 if server is None else server.call(lambda: len(server.view_sessions()))
 
-def _kernel_channel():
-    from jupyter_sessions import channel
-    return channel._channel
-
 def view_of(s):
-    return {"app_url": s._server.app_url, "view_id": s._view_ids[0]}
+    return {"app_url": s.app_url, "view_id": s.view_id}
 """
 
 
@@ -63,6 +63,16 @@ def nb() -> Iterator[NotebookKernel]:
         yield kernel
     finally:
         kernel.close()
+
+
+def alive(pid: int | None) -> bool:
+    """True while process ``pid`` runs (a zombie, exited but not reaped, is not running)."""
+    if pid is None:
+        return False
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:

@@ -14,8 +14,8 @@ from bokeh.document import Document
 from bokeh.plotting import figure
 from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_session_id
 
-from jupyter_sessions.bokeh_server import EmbeddedServer, ServerConfig
-from jupyter_sessions.bokeh_teardown import ViewDocument
+from jupyter_sessions.bokeh.server import EmbeddedServer, ServerConfig
+from jupyter_sessions.bokeh.teardown import ViewDocument
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .conftest import wait_for
@@ -151,7 +151,7 @@ def test_each_view_has_its_own_models_and_all_close_together(
     first_client, second_client = connect(view), connect(second)
     try:
         assert nb.value("s.views") == 2
-        assert nb.value("len({id(v.source) for v in s._views.values()})") == 2
+        assert nb.value("len(set(s.update(lambda v: id(v.source))))") == 2
         assert first_client.count_patches(1.0) >= 2
         assert second_client.count_patches(1.0) >= 2
         nb.run("s.close()", cell_id="cell-b")
@@ -172,7 +172,7 @@ def test_update_changes_every_view_from_a_notebook_cell(
     assert reply.status == "ok", reply.traceback
     client = connect(view)
     try:
-        assert nb.value("[list(v.source.data['y']) for v in s._views.values()]") == [[7.0] * 10]
+        assert nb.value("s.update(lambda v: list(v.source.data['y']))") == [[7.0] * 10]
         failing = nb.run("s.update(lambda v: 1 / 0)", cell_id="cell-c")
         assert failing.error and failing.error["ename"] == "ZeroDivisionError"
     finally:

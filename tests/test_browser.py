@@ -28,9 +28,9 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test i
 
 OPEN = "s = open_session(Ticker())"
 COUNT = ("[len(__import__('jupyter_sessions').sessions()), "
-         "__import__('jupyter_sessions').diagnostics.server_info()['view_sessions']]")
+         "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server.server_info()['view_sessions']]")
 # Pages the kernel feeds its list of sessions to (their feed comms).
-FEEDS = "__import__('jupyter_sessions.channel').channel._channel.open_feeds"
+FEEDS = "__import__('jupyter_sessions.core.channel').core.channel.channel().open_feeds"
 
 Notebook = tuple[NotebookPage, NotebookKernel]
 

@@ -58,8 +58,8 @@ def test_session_without_cell_id_lives_until_closed(nb: NotebookKernel) -> None:
     nb.run("x = 1", cell_id="cell-b")
     assert nb.value("live()") == [sid]
     assert nb.value("sessions()[0]['cell']") is None
-    text = nb.run("print(repr(__import__('jupyter_sessions').diagnostics.Report("
-                  "__import__('jupyter_sessions').diagnostics.server_info(), sessions())))")
+    text = nb.run("from jupyter_sessions.core import diagnostics as _d\n"
+                  "print(repr(_d.Report(_d.summaries(), sessions())))")
     assert "lives until closed" in text.stdout
     assert "http://127.0.0.1:" in text.stdout
 
@@ -117,7 +117,7 @@ def test_hooks_install_once_however_loaded(nb: NotebookKernel) -> None:
     nb.run("%load_ext jupyter_sessions", cell_id="c2")
     nb.run("%reload_ext jupyter_sessions", cell_id="c3")
     count = nb.value(
-        "sum(getattr(h, '__module__', '') == 'jupyter_sessions.cells' "
+        "sum(getattr(h, '__module__', '') == 'jupyter_sessions.core.cells' "
         "for h in get_ipython().events.callbacks['pre_run_cell'])"
     )
     assert count == 1
@@ -139,9 +139,9 @@ def test_the_cell_that_imports_owns_what_it_opens() -> None:
 def test_kernel_shutdown_closes_sessions_and_frees_the_port(nb: NotebookKernel, tmp_path) -> None:
     log = tmp_path / "events.log"
     opened(nb, "cell-a")
-    nb.run(f"_kernel.registry().subscribe(lambda e: open({str(log)!r}, 'a')"
+    nb.run(f"_registry().subscribe(lambda e: open({str(log)!r}, 'a')"
            ".write(f'{e.kind} {e.state.value}\\n'))")
-    port = nb.value("_kernel.running_bokeh_server()._port")
+    port = nb.value("running_server()._port")
     process = psutil.Process(nb.pid)
 
     nb.shutdown()
@@ -155,10 +155,10 @@ def test_kernel_shutdown_closes_sessions_and_frees_the_port(nb: NotebookKernel, 
 
 def test_shutdown_leaves_no_thread_or_port_inside_a_live_kernel(nb: NotebookKernel) -> None:
     opened(nb, "cell-a")
-    port = nb.value("_kernel.running_bokeh_server()._port")
+    port = nb.value("running_server()._port")
     threads_before = nb.value("[t.name for t in __import__('threading').enumerate()]")
     assert "jupyter-sessions-bokeh" in threads_before
-    nb.run("_kernel.shutdown()")
+    nb.run("_runtime.shutdown()")
     threads = nb.value("[t.name for t in __import__('threading').enumerate()]")
     assert "jupyter-sessions-bokeh" not in threads
     assert len(threads) == len(threads_before) - 1

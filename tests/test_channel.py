@@ -40,7 +40,7 @@ def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookK
     later = [m["data"] for m in nb.run("s.close()", cell_id="cell-b").comm_msgs
              if m["comm_id"] == comm_id]
     assert later and later[-1]["sessions"] == []
-    assert nb.value("list(_kernel_channel().pages.values())") == [HELLO]
+    assert nb.value("_kernel_channel().pages") == [HELLO]
 
 
 def test_view_disposed_closes_the_session_and_repeats_are_harmless(nb: NotebookKernel) -> None:
@@ -100,7 +100,7 @@ def test_a_remote_page_origin_is_allowed_once_the_page_says_hello(nb: NotebookKe
     with pytest.raises(websocket.WebSocketBadStatusException):
         ViewClient.connect(view["app_url"], token, origin=hub)
     nb.open_comm(uuid.uuid4().hex, TARGET, {**HELLO, "origin": hub})
-    origins = "sorted(_kernel.running_bokeh_server()._tornado().websocket_origins)"
+    origins = "sorted(running_server()._tornado().websocket_origins)"
     wait_for(lambda: "hub.example.org:80" in nb.value(origins))
     ViewClient.connect(view["app_url"], token, origin=hub).close()
     nb.open_comm(uuid.uuid4().hex, TARGET, {**HELLO, "origin": "*"})  # logged, refused

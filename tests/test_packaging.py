@@ -28,5 +28,8 @@ def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
     assert prefix + load in names  # the federated entry point JupyterLab loads
     assert meta["name"] == "jupyter-sessions" and meta["version"] == version
     assert install["packageName"] == "jupyter-sessions"
-    assert "jupyter_sessions/kernel.py" in names and "jupyter_sessions/py.typed" in names
+    # The core and every kind's subpackage, and the worker script PyMOL runs by path.
+    for module in ("core/runtime.py", "bokeh/session.py", "pymol/worker.py",
+                   "interpreters/pool.py", "tasks/job.py", "py.typed"):
+        assert f"jupyter_sessions/{module}" in names, module
     assert not any(n.startswith(("tests/", "node_modules/")) for n in names)

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-import psutil
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
@@ -21,19 +20,10 @@ from jupyter_sessions import (
     SessionState,
     kill_all,
     open_session,
-    process_pool,
 )
+from jupyter_sessions.interpreters import pool
 
-from .conftest import wait_for
-
-
-def alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+from .conftest import alive, wait_for
 
 
 @pytest.fixture
@@ -165,13 +155,13 @@ def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> Non
     assert b.state is SessionState.CRASHED and "killed" in (b.error or "")
     assert kill_all() == 2  # b (crashed, still listed) and c
     assert c.state is SessionState.TERMINATED and not alive(pid_c)
-    assert process_pool.live() == []
+    assert pool.live() == []
 
 
 def test_a_kernel_that_cannot_start_fails_the_open() -> None:
     with pytest.raises(SessionError, match="could not start"):
         open_session(PersistentProcess("no-such-kernel"))
-    assert process_pool.live() == []
+    assert pool.live() == []
 
 
 def _julia_kernel() -> str | None:

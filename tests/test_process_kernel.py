@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from .conftest import wait_for
+from .conftest import alive, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
 SETUP = "from jupyter_sessions import PersistentProcess, open_session, sessions"
@@ -34,13 +34,6 @@ def child(nb: NotebookKernel, cell: str) -> int:
     pid = int(ok(nb.run(OPEN, cell_id=cell)).stdout.split()[-1])
     assert psutil.Process(pid).ppid() == nb.pid
     return pid
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_output_streams_into_the_cell_and_rerun_stops_the_process(kernel: NotebookKernel) -> None:

@@ -30,7 +30,7 @@ from jupyter_sessions import (
     close_all,
     open_session,
 )
-from jupyter_sessions.pymol_worker import WORKER_TITLE
+from jupyter_sessions.pymol.worker import WORKER_TITLE
 
 from .conftest import wait_for
 
@@ -142,7 +142,7 @@ open_session(s)
 s.close(); s.close()                   # stop twice
 expect(lambda: s.cmd.count_atoms())    # after stop
 expect(lambda: s.restart())
-local = __import__("jupyter_sessions.pymol_local").pymol_local.Local()
+local = __import__("jupyter_sessions.pymol.in_kernel").pymol.in_kernel.Local()
 local.stop(); local.stop()
 expect(lambda: local.run("cmd", "count_atoms", (), {}))
 print("ok")
@@ -275,7 +275,7 @@ def test_misuse_of_the_lifecycle_raises_clear_errors(isolated: bool) -> None:
         open_session(s)
     s.close()
     s.close()
-    with pytest.raises(SessionError, match="is closed; open a new PyMOLSession"):
+    with pytest.raises(SessionError, match=r"is closed; open a new one: open_session\(PyMOLSession"):
         s.cmd.count_atoms()
     with pytest.raises(SessionError, match="closed"):
         s.restart()

@@ -21,9 +21,9 @@ import psutil
 import pytest
 
 from jupyter_sessions import MIME_TYPE
-from jupyter_sessions.pymol_worker import WORKER_TITLE
+from jupyter_sessions.pymol.worker import WORKER_TITLE
 
-from .conftest import wait_for
+from .conftest import alive, wait_for
 from .notebook_kernel import NotebookKernel, ok
 from .test_pymol import PEPT
 
@@ -50,13 +50,6 @@ def opened(nb: NotebookKernel, cell: str | None, code: str = OPEN) -> int:
     worker = psutil.Process(pid)
     assert worker.name() == WORKER_TITLE and worker.ppid() == nb.pid
     return pid
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_rerunning_the_owning_cell_ends_its_worker_within_a_second(kernel: NotebookKernel) -> None:
@@ -143,7 +136,7 @@ def test_kernel_shutdown_leaves_no_pymol_process(kernel: NotebookKernel, tmp_pat
     pids = [opened(kernel, "cell-a"), opened(kernel, None), opened(kernel, "cell-b")]
     ok(kernel.run("t = open_session(PyMOLSession(isolated=False))", cell_id="cell-c"))
     log = tmp_path / "events.log"
-    ok(kernel.run("from jupyter_sessions import kernel as _k\n_k.registry().subscribe("
+    ok(kernel.run("from jupyter_sessions.core.registry import registry\nregistry().subscribe("
                   f"lambda e: open({str(log)!r}, 'a').write(f'{{e.kind}} {{e.state.value}}\\n'))"))
     process = psutil.Process(kernel.pid)
     kernel.client.shutdown()  # as JupyterLab does; then look before anyone kills the group

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from jupyter_sessions.registry import Event, Registry
-from jupyter_sessions.session import Session, SessionState
+from jupyter_sessions.core.registry import Event, Registry
+from jupyter_sessions.core.session import Session, SessionState
 
 
 class Resource(Session):

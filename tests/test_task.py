@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import psutil
 import pytest
 
 from jupyter_sessions import (
@@ -23,13 +22,12 @@ from jupyter_sessions import (
     SessionState,
     Task,
     close_all,
-    kernel,
     open_session,
     sessions,
 )
-from jupyter_sessions.registry import Event
+from jupyter_sessions.core.registry import Event, registry
 
-from .conftest import wait_for
+from .conftest import alive, wait_for
 
 PY = sys.executable
 
@@ -90,13 +88,6 @@ def task_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("jupyter-sessions-task")]
 
 
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 # -- Task -----------------------------------------------------------------------------
 
 
@@ -155,7 +146,7 @@ def test_run_ending_before_start_returns_stays_finished() -> None:
             type(self).ended += 1
 
     events: list[Event] = []
-    unsubscribe = kernel.registry().subscribe(events.append)
+    unsubscribe = registry().subscribe(events.append)
     try:
         tasks = [open_session(Instant()) for _ in range(200)]
         for t in tasks:

@@ -12,10 +12,9 @@ import json
 import time
 from collections.abc import Iterator
 
-import psutil
 import pytest
 
-from .conftest import wait_for
+from .conftest import alive, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
 SETUP = '''
@@ -69,13 +68,6 @@ def kernel() -> Iterator[NotebookKernel]:
         yield nb
     finally:
         nb.close()
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def widget_text(nb: NotebookKernel, wanted: str, timeout: float = 10.0) -> str:

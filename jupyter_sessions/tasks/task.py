@@ -19,8 +19,11 @@ ChimeraX's races, and why they cannot happen here:
 - *END fired twice*: the end is the future's done callback, which runs once, and
   ``on_finish`` is called from there only.
 
+A task that ignores ``terminating()`` past its grace is the core's "still running"
+outcome (``StillRunning``): closed, but listed as TERMINATING until ``run()`` ends.
+
 Threads: ``run()``, ``progress()`` and ``terminating()`` on the task's thread;
-``on_finish()`` on the kernel main thread, between cells (``kernel.on_main_thread``).
+``on_finish()`` on the kernel main thread, between cells (``threads.on_main_thread``).
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from . import kernel
-from .session import Session, SessionError, SessionState
+from ..core.session import Session, SessionError, SessionState, StillRunning
+from ..core.threads import on_main_thread
+from .progress import ProgressWidgets
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,10 @@ class _Progress:
 class _Runtime:
     """What exists only while a task is open in this kernel; never pickled."""
 
-    stop: threading.Event = field(default_factory=threading.Event)
     future: concurrent.futures.Future[Any] | None = None
     worker: threading.Thread | None = None
     progress: _Progress = field(default_factory=_Progress)
-    widgets: _Widgets | None = None
-    stop_requested: float | None = None
+    widgets: ProgressWidgets | None = None
 
 
 class Task(Session):
@@ -124,9 +126,8 @@ class Task(Session):
     # -- for the task's own code -------------------------------------------------
 
     def terminating(self) -> bool:
-        """True once the owner asked the task to stop: return from ``run()`` soon."""
-        rt = self._rt
-        return rt is not None and rt.stop.is_set()
+        """True once the owner asked the task to stop (it closed): return from ``run()`` soon."""
+        return self.closed
 
     def progress(self, fraction: float | None, message: str = "") -> None:
         """Show how far the task is: ``fraction`` in [0, 1] (None: unknown) and a message.
@@ -214,7 +215,7 @@ class Task(Session):
             lifecycle.set_state(SessionState.FAILED, error=f"{type(exc).__name__}: {exc}")
             self._show_text("".join(traceback.format_exception(exc)), "stderr")
         self._show_status()
-        kernel.on_main_thread(self._finish)
+        on_main_thread(self._finish)
 
     def _finish(self) -> None:
         """Kernel main thread: ``on_finish``, its printed output routed to the task's cell."""
@@ -229,36 +230,32 @@ class Task(Session):
             log.warning("%r.on_finish() failed", self, exc_info=True)
             self._show_text(traceback.format_exc(), "stderr")
 
-    def _stop_run(self) -> None:
-        """Teardown (any thread): ask run() to stop and give it ``terminate_grace`` s."""
+    def _stop_run(self) -> StillRunning | None:
+        """Teardown (any thread): ``run()`` sees ``terminating()``; give it ``terminate_grace`` s.
+
+        A ``run()`` still going after that is the core's "still running" outcome.
+        """
         rt = self._rt
         if rt is None or rt.future is None:
-            return
-        if rt.stop_requested is None:
-            rt.stop_requested = time.monotonic()
-        rt.stop.set()
-        rt.future.cancel()  # a task still queued in an executor never starts
-        if rt.future.done() or threading.current_thread() is rt.worker:
-            return
+            return None
+        future = rt.future
+        future.cancel()  # a task still queued in an executor never starts
+        if future.done() or threading.current_thread() is rt.worker:
+            return None
         try:
-            rt.future.result(self.terminate_grace)
+            future.result(self.terminate_grace)
         except concurrent.futures.TimeoutError:
-            self._ignores_terminating()
+            return StillRunning("ignores terminating()", lambda: not future.done())
         except BaseException:  # run()'s own exception: reported by _run_ended
             pass
-
-    def _ignores_terminating(self) -> None:
-        log.warning("%s %s ignored terminating() for %.1f s; its thread still runs",
-                    type(self).__name__, self.id, self.terminate_grace)
-        if self.id is not None:
-            _lingering[self.id] = self
+        return None
 
     # -- the cell's view ---------------------------------------------------------------
 
     def _controls(self) -> list[Any]:
         if self._rt is None:
             return []
-        self._rt.widgets = _Widgets()
+        self._rt.widgets = ProgressWidgets()
         self._show_status()
         return self._rt.widgets.parts()
 
@@ -300,92 +297,3 @@ def _run_in_thread(task: Task, future: concurrent.futures.Future[Any]) -> None:
         future.set_result(_invoke(task))
     except BaseException as exc:  # a task's failure is data: FAILED, shown in its cell
         future.set_exception(exc)
-
-
-# Closed tasks whose run() did not return within their grace, by id: listed by
-# print_info() until their run() ends (checked when listed, so no end is missed).
-_lingering: dict[str, Task] = {}
-
-
-def lingering() -> list[tuple[Task, str]]:
-    """Closed tasks still running because they ignore ``terminating()``, each with why."""
-    now = time.monotonic()
-    found = []
-    for task_id, task in list(_lingering.items()):
-        rt = task._rt
-        if task._lifecycle is None or rt is None or rt.future is None or rt.future.done():
-            _lingering.pop(task_id, None)  # it did end, late
-            continue
-        since = now - (rt.stop_requested or now)
-        why = f"ignores terminating(): still running {since:.1f} s after it was closed"
-        found.append((task, why))
-    return found
-
-
-class _Widgets:
-    """A task's status line, progress bar and output area in its cell.
-
-    Updated from any thread: setting a widget trait only sends a comm message.
-    """
-
-    def __init__(self) -> None:
-        import ipywidgets as widgets
-
-        self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
-                                          layout=widgets.Layout(width="12em"))
-        self._label = widgets.HTML()
-        self._line = widgets.HBox([self._bar, self._label])
-        self._out = widgets.Output()
-
-    def parts(self) -> list[Any]:
-        return [self._line, self._out]
-
-    def status(self, state: str, fraction: float | None, message: str) -> None:
-        percent = "" if fraction is None else f" {fraction:.0%}"
-        self._bar.bar_style = {"FAILED": "danger", "FINISHED": "success"}.get(state, "")
-        if fraction is not None:
-            self._bar.value = fraction
-        self._label.value = (f"<code>{html.escape(state)}</code>{percent} "
-                             f"{html.escape(message)}")
-
-    def append(self, text: str, stream: str) -> None:
-        if stream == "stderr":
-            self._out.append_stderr(text)
-        else:
-            self._out.append_stdout(text)
-
-    def capture(self) -> Any:
-        """Route ``print`` output to this task's cell (the main thread, between cells)."""
-        import contextlib
-
-        stack = contextlib.ExitStack()
-        for name, redirect in (("stdout", contextlib.redirect_stdout),
-                               ("stderr", contextlib.redirect_stderr)):
-            stream = _Stream(self, name)
-            stack.enter_context(redirect(stream))  # type: ignore[arg-type]
-            stack.callback(stream.flush)
-        return stack
-
-
-class _Stream:
-    """A file-like object writing whole lines into a task's output area.
-
-    Lines, not writes: ``print(a, b)`` is four writes, each a widget update.
-    """
-
-    def __init__(self, widgets: _Widgets, name: str) -> None:
-        self._widgets, self._name = widgets, name
-        self._pending = ""
-
-    def write(self, text: str) -> int:
-        self._pending += text
-        head, newline, self._pending = self._pending.rpartition("\n")
-        if newline:
-            self._widgets.append(head + newline, self._name)
-        return len(text)
-
-    def flush(self) -> None:
-        """Send what is left of the last line."""
-        text, self._pending = self._pending, ""
-        if text:
-            self._widgets.append(text, self._name)

@@ -4,21 +4,28 @@ The bundle carries the project's own mime type (rendered by the JupyterLab
 extension, which tells the kernel when the output goes away) and an HTML
 fallback that works in any frontend that runs trusted HTML. A small ipywidgets
 bar under it holds the close button. When the session closes, however that
-happens, the output is replaced by a one-line "closed" note.
+happens, every output of it is replaced by a one-line "closed" note: each output
+asks the session's lifecycle to retire it once closed, so nothing here keeps a
+map of sessions to find their displays again.
 """
 
 from __future__ import annotations
 
 import html
-import threading
 import uuid
 from typing import Any
 
-from . import kernel
-from .registry import Event
+from IPython import get_ipython
+from IPython.display import display, update_display
+
 from .session import Session
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
+
+
+def in_ipython() -> bool:
+    """True inside an IPython shell (a kernel or the terminal), where outputs show."""
+    return get_ipython() is not None
 
 
 def bundle(session: Session) -> dict[str, Any]:
@@ -42,24 +49,19 @@ def closed_bundle(session: Session) -> dict[str, Any]:
     return {MIME_TYPE: data, "text/html": f"<i>{html.escape(text)}</i>", "text/plain": text}
 
 
-_outputs: dict[str, SessionOutput] = {}
-# session id -> the session and the display ids of its further outputs
-_more: dict[str, tuple[Session, list[str]]] = {}
-_subscribed = False
-_lock = threading.Lock()
-
-
 def show(session: Session) -> None:
-    """Show ``session`` in the running cell; retire the output when it is removed.
+    """Show ``session`` and its close button in the running cell (main thread).
 
-    Main thread (``open_session``). Retiring runs on whichever thread closed the
-    session, after everything was released, so the note shows the final state.
+    Retiring runs on whichever thread closed the session, after everything was
+    released, so the note shows the final state; for a session closed already it
+    runs at once.
     """
-    output = SessionOutput(session)
-    with _lock:
-        _subscribe()
-        _outputs[str(session.id)] = output
-    output.show()
+    SessionOutput(session).show()
+
+
+def show_closed(session: Session) -> None:
+    """Show the "closed" note of a session closed before it could show (main thread)."""
+    display(closed_bundle(session), raw=True)
 
 
 def show_more(session: Session, data: dict[str, Any]) -> None:
@@ -68,44 +70,17 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
     ``data`` is a mime bundle, normally ``bundle(session)`` with more in it. Like the
     session's own output, it turns into the "closed" note when the session closes.
     """
-    from IPython.display import display
-
     display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
-    with _lock:
-        _subscribe()
-        _more.setdefault(str(session.id), (session, []))[1].append(display_id)
     display(data, raw=True, display_id=display_id)
-
-
-def _subscribe() -> None:
-    """Retire outputs when their session is removed (called under ``_lock``)."""
-    global _subscribed
-    if not _subscribed:
-        kernel.registry().subscribe(_on_event)
-        _subscribed = True
-
-
-def _on_event(event: Event) -> None:
-    if event.kind != "removed":
-        return
-    with _lock:
-        output = _outputs.pop(event.session_id, None)
-        more = _more.pop(event.session_id, None)
-    if output is not None:
-        output.retire()
-    if more is not None:
-        from IPython.display import update_display
-
-        session, display_ids = more
-        for display_id in display_ids:
-            update_display(closed_bundle(session), raw=True, display_id=display_id)
+    session._opened().when_closed(
+        lambda: update_display(closed_bundle(session), raw=True, display_id=display_id))
 
 
 class SessionOutput:
     """A session's output in one cell: the view and its close button.
 
     ``retire`` may run on any thread: it only sends a display update and closes
-    a widget.
+    widgets.
     """
 
     def __init__(self, session: Session) -> None:
@@ -115,20 +90,17 @@ class SessionOutput:
 
     def show(self) -> None:
         """Display the session's view and close button in the current cell."""
-        from IPython.display import display
-
         display(bundle(self.session), raw=True, display_id=self.display_id)
         self._bar = _close_bar(self.session)
         display(self._bar)
+        self.session._opened().when_closed(self.retire)
 
     def retire(self) -> None:
         """Replace the view by a 'closed' note and remove the close button."""
-        from IPython.display import update_display
-
         update_display(closed_bundle(self.session), raw=True, display_id=self.display_id)
-        if self._bar is not None:
-            _close_tree(self._bar)
-            self._bar = None
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            _close_tree(bar)
 
 
 def _close_tree(widget: Any) -> None:
@@ -143,6 +115,7 @@ def _close_tree(widget: Any) -> None:
 
 
 def _close_bar(session: Session) -> Any:
+    # ipywidgets on first use: a session shown outside a notebook never loads it.
     import ipywidgets as widgets
 
     button = widgets.Button(

@@ -1,9 +1,11 @@
 """The kernel's registry of open sessions, by id and by owning cell.
 
-One registry per kernel (see ``kernel.py``). It is the only place that knows which
-cell owns which session; the cell binding asks it to close a cell's sessions, the
-diagnostics read it, and anyone may subscribe to its events (the frontend comm,
-the side panel, tests).
+One registry per kernel process (:func:`registry`). It is the only place that
+knows which cell owns which session; the cell binding asks it to close a cell's
+sessions, the diagnostics read it, and anyone may subscribe to its events (the
+outputs, the frontend channel, the side panel, tests). Closed sessions whose
+release left something running (:class:`StillRunning`) stay listed in
+``lingering()`` until it ends.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Registry:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._sessions: dict[str, Session] = {}
+        self._lingering: dict[str, Session] = {}
         self._listeners: list[Listener] = []
         # Short, readable ids that never repeat within one kernel process.
         self._ids = (f"{os.getpid():x}-{n}" for n in itertools.count(1))
@@ -73,6 +76,17 @@ class Registry:
         """Open sessions, oldest first."""
         with self._lock:
             return list(self._sessions.values())
+
+    def lingering(self) -> list[Session]:
+        """Closed sessions something of which still runs, oldest first (derived when asked)."""
+        with self._lock:
+            found = list(self._lingering.items())
+        ended = [sid for sid, s in found
+                 if s._lifecycle is None or not s._lifecycle.still_running()]
+        with self._lock:
+            for session_id in ended:
+                self._lingering.pop(session_id, None)
+        return [s for sid, s in found if sid not in ended]
 
     def owned_by(self, cells: Iterable[str]) -> list[Session]:
         """Open sessions owned by any of ``cells``, oldest first."""
@@ -105,7 +119,9 @@ class Registry:
 
     def _closed(self, lifecycle: Lifecycle) -> None:
         with self._lock:
-            self._sessions.pop(lifecycle.id, None)
+            session = self._sessions.pop(lifecycle.id, None)
+            if session is not None and lifecycle.still_running():
+                self._lingering[lifecycle.id] = session
         self._emit("removed", lifecycle, lifecycle.state)
 
     def _emit(self, kind: EventKind, lifecycle: Lifecycle, state: SessionState) -> None:
@@ -118,3 +134,11 @@ class Registry:
             except Exception:
                 log.warning("Session event listener %r failed on %s", listener, event,
                             exc_info=True)
+
+
+_registry = Registry()
+
+
+def registry() -> Registry:
+    """The registry of this kernel process."""
+    return _registry

@@ -10,6 +10,9 @@ the tail of the job's stderr.
 Stopping (re-run, clear, delete, close, kernel exit) sends SIGTERM to the whole
 process group, so the job's children go too, and SIGKILL after
 ``terminate_grace`` seconds. Children that leave the group (``setsid``) escape.
+The kill is deferred the moment the process exists, from the task's thread: a
+close that came first runs it at once (the core's rule), so no process escapes a
+close that races its launch.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ import shlex
 import signal
 import subprocess
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, ClassVar
 
-from .session import SessionError
+from ..core.session import SessionError
 from .task import Task
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,6 @@ class Job(Task):
     _checks: int = 0
     _process: subprocess.Popen[bytes] | None = None
     _files: tuple[IO[bytes], IO[bytes]] | None = None
-    _launch_lock: threading.Lock
 
     def __init__(self, command: Sequence[str] | None = None, *, cwd: str | None = None,
                  env: Mapping[str, str] | None = None) -> None:
@@ -143,35 +144,23 @@ class Job(Task):
     # -- lifecycle ---------------------------------------------------------------------
 
     def _start(self) -> None:
-        self._launch_lock = threading.Lock()
+        # First, so that it runs last: after the kill, and after run() kept the output.
+        self._defer(self._close_files)
         super()._start()
 
     def _launch(self) -> subprocess.Popen[bytes]:
-        # Under the lock, so that a stop arriving now either sees the process (and
-        # kills it) or is seen here (and nothing starts): no process escapes.
-        with self._launch_lock:
-            if self.terminating():
-                raise JobError("stopped before it started")
-            # Files, not pipes: a chatty job never blocks on a full pipe. Closed at release.
-            out = tempfile.TemporaryFile()  # noqa: SIM115
-            err = tempfile.TemporaryFile()  # noqa: SIM115
-            self._files = (out, err)
-            try:
-                self._process = self.launch(out, err)
-            except OSError as exc:
-                raise JobError(f"could not start {self._name()}: {exc}") from exc
-            return self._process
-
-    def _stop_run(self) -> None:
-        rt = self._rt
-        if rt is not None:  # before the kill, so run() takes the exit for a stop, not a failure
-            rt.stop.set()
-        with self._launch_lock:
-            process = self._process
-        if process is not None:
-            self._kill_group(process)
-        super()._stop_run()
-        self._close_files()
+        if self.terminating():
+            raise JobError("stopped before it started")
+        # Files, not pipes: a chatty job never blocks on a full pipe. Closed at release.
+        out = tempfile.TemporaryFile()  # noqa: SIM115
+        err = tempfile.TemporaryFile()  # noqa: SIM115
+        self._files = (out, err)
+        try:
+            self._process = self.launch(out, err)
+        except OSError as exc:
+            raise JobError(f"could not start {self._name()}: {exc}") from exc
+        self._defer(self._kill_group, self._process)
+        return self._process
 
     def _kill_group(self, process: subprocess.Popen[bytes]) -> None:
         """SIGTERM the job's process group, SIGKILL it after ``terminate_grace`` s."""
@@ -200,7 +189,7 @@ class Job(Task):
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
-        for name in ("_process", "_files", "_launch_lock"):
+        for name in ("_process", "_files"):
             state.pop(name, None)
         return state
 

@@ -2,17 +2,18 @@
 
 ``p = open_session(PersistentProcess("python3"))`` then ``p.issue_command("x = 1")``.
 Each session is a handle; handles with the same kernel name, cwd and group share
-one kernel process (``process_pool``), which shuts down when the last handle
-closes. Closing comes from the one lifecycle: re-run, clear, delete, the close
-button, ``p.close()``, kernel exit.
+one kernel process (``pool.py``), which shuts down when the last handle closes.
+Closing comes from the one lifecycle: re-run, clear, delete, the close button,
+``p.close()``, kernel exit.
 
 Semantics chosen here:
 
 - ``kill()`` kills the kernel process and closes this handle; other handles on it
   go CRASHED ("killed").
-- ``restart()`` on a running handle restarts the shared kernel in place (every
-  handle on it sees a fresh interpreter, history starts over); on a CRASHED handle
-  it is ``Session._restart()``: the handle takes a fresh kernel from the pool.
+- ``restart()`` is the one restart of every kind (release, then start again, same
+  id and cell), asking the pool for a *fresh* kernel: if other handles still share
+  the process it is restarted in place (they see a fresh interpreter too, history
+  starts over), else a new one starts.
 - A kernel that dies is reported at once to a running command (ProcessCrashed)
   and to every handle on it (CRASHED); between commands, within half a second
   (the pool's watcher thread).
@@ -30,10 +31,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import kernel as _kernel
-from . import process_pool
-from .process_pool import KernelDied, KernelTimeout, Message, SharedKernel
-from .session import Session, SessionError, SessionState
+from IPython.display import display
+
+from ..core.output import in_ipython
+from ..core.registry import registry
+from ..core.session import Session, SessionError, SessionState
+from . import pool
+from .pool import KernelDied, KernelTimeout, Message, SharedKernel
 
 log = logging.getLogger(__name__)
 
@@ -100,25 +104,28 @@ class PersistentProcess(Session):
         self.timeout = float(timeout)
         self.startup_timeout = float(startup_timeout)
         self._shared: SharedKernel | None = None
+        self._fresh = False  # the next start asks the pool for a fresh interpreter
 
     # -- lifecycle ---------------------------------------------------------------
 
     def _start(self) -> None:
         key = (self.kernel_name, self.cwd, self.group)
         try:
-            shared = process_pool.acquire(key, self.startup_timeout)
+            shared = pool.acquire(key, self.startup_timeout, fresh=self._fresh)
         except Exception as exc:
             raise SessionError(f"kernel {self.kernel_name!r} could not start: {exc}") from exc
         self._shared = shared
-        self._defer(process_pool.release, shared)
+        self._defer(pool.release, shared)
         shared.watch(self._died)
         self._defer(shared.unwatch, self._died)
 
     def _died(self, reason: str) -> None:
         """Any thread: the shared kernel is gone; this handle goes CRASHED."""
-        lifecycle = self._lifecycle
-        if lifecycle is not None and lifecycle.set_state(SessionState.CRASHED, error=reason):
-            log.warning("Persistent process %s crashed: %s", self.id, reason)
+        self._end(SessionState.CRASHED, reason)
+
+    def _ended_error(self) -> SessionError:
+        return ProcessCrashed(f"the persistent {self.kernel_name} process is gone "
+                              f"({self.error or 'not running'}); p.restart() starts a fresh one")
 
     def _view(self) -> tuple[dict[str, Any], str]:
         text = (f"<div><b>{html.escape(self.kernel_name)}</b> persistent process "
@@ -193,24 +200,21 @@ class PersistentProcess(Session):
         self._running().interrupt()
 
     def restart(self) -> None:
-        """A fresh interpreter; see the module docstring for shared and crashed handles."""
-        lifecycle = self._lifecycle
-        if lifecycle is not None and lifecycle.state.ended and not lifecycle.closed:
-            self._restart()
-            return
-        shared = self._running()
+        """A fresh interpreter, same id and cell; see the module docstring for shared handles.
+
+        Works on a running or a CRASHED handle; SessionError once it is closed. If
+        no fresh kernel can start, the handle is FAILED and the error raised.
+        """
+        self._fresh = True
         try:
-            shared.restart(self.startup_timeout)
-        except KernelTimeout as exc:
-            raise ProcessTimeout(f"could not restart: {exc}") from None
-        except Exception as exc:
-            shared.kill(f"restart failed: {exc}")
-            raise ProcessCrashed(f"the kernel could not restart: {exc}") from exc
+            self._restart()
+        finally:
+            self._fresh = False
 
     def kill(self) -> None:
         """Kill the kernel process now and close this handle; other handles go CRASHED."""
         shared = self._shared
-        if shared is not None and self._lifecycle is not None and not self._lifecycle.closed:
+        if shared is not None and self.id is not None and not self.closed:
             shared.unwatch(self._died)
             shared.kill(f"killed by {self!r}.kill()")
         self.close()
@@ -218,16 +222,10 @@ class PersistentProcess(Session):
     # -- helpers ---------------------------------------------------------------
 
     def _running(self) -> SharedKernel:
-        lifecycle = self._lifecycle
-        if lifecycle is None:
-            raise SessionError("open the process first: p = open_session(PersistentProcess())")
-        if lifecycle.closed:
-            raise SessionError(f"{self!r} is closed; open a new PersistentProcess")
+        self._ensure_running()
         shared = self._shared
-        if lifecycle.state is not SessionState.RUNNING or shared is None:
-            raise self._crashed()
-        if not shared.alive():
-            raise self._crashed()
+        if shared is None or not shared.alive():  # a death the watcher has not seen yet
+            raise self._ended_error()
         return shared
 
     def _request(self, send: Any) -> dict[str, Any]:
@@ -240,12 +238,9 @@ class PersistentProcess(Session):
             raise ProcessTimeout(f"no answer within 30 s: {exc}") from None
 
     def _crashed(self) -> SessionError:
-        lifecycle = self._lifecycle
-        if lifecycle is not None and lifecycle.closed:
+        if self.closed:
             return SessionError(f"{self!r} was closed")
-        error = lifecycle.error if lifecycle is not None else None
-        return ProcessCrashed(f"the persistent {self.kernel_name} process is gone "
-                              f"({error or 'not running'}); p.restart() starts a fresh one")
+        return self._ended_error()
 
 
 def _ignore(message: Message) -> None:
@@ -260,11 +255,7 @@ def _echo(message: Message) -> None:
         stream.write(data)
         stream.flush()
     elif kind in ("display_data", "execute_result"):
-        from . import cells
-
-        if cells.in_ipython():
-            from IPython.display import display
-
+        if in_ipython():
             display(data, raw=True,  # type: ignore[no-untyped-call]
                     metadata=message.get("metadata") or None)
     elif kind == "error":
@@ -273,5 +264,5 @@ def _echo(message: Message) -> None:
 
 def kill_all() -> int:
     """Close every PersistentProcess handle of this kernel (their kernels stop); how many."""
-    handles = [s for s in _kernel.registry().all() if isinstance(s, PersistentProcess)]
-    return _kernel.registry().close(handles)
+    handles = [s for s in registry().all() if isinstance(s, PersistentProcess)]
+    return registry().close(handles)

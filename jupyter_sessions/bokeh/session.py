@@ -21,7 +21,7 @@ import math
 import numbers
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from bokeh.core.types import ID
 from bokeh.document import Document
@@ -30,11 +30,13 @@ from bokeh.model import Model
 from bokeh.models.widgets.markups import Div
 from bokeh.server.callbacks import PeriodicCallback
 
-from . import kernel
-from .bokeh_server import EmbeddedServer
-from .session import Session, SessionError
+from ..core.session import Session, SessionError, SessionState
+from .server import EmbeddedServer
+from .shared_server import embedded_server
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MIN_PERIOD = 0.25  # seconds; the seed's floor, below which browsers fall behind
 
@@ -105,35 +107,45 @@ class BokehSession(Session):
         """How many views (Bokeh server sessions) are open now."""
         return len(getattr(self, "_views", ()))
 
+    @property
+    def view_id(self) -> str | None:
+        """The signed id of the view the cell shows (a page reload re-attaches to it)."""
+        ids = getattr(self, "_view_ids", None)
+        return ids[0] if ids else None
+
+    @property
+    def app_url(self) -> str | None:
+        """The embedded server's URL that serves this session's views, once opened."""
+        server = getattr(self, "_server", None)
+        return server.app_url if server is not None else None
+
     def update_callback_period(self, period: float | None) -> None:
         """Change the period of every view's callback (seconds, None to stop it)."""
         value = checked_period(period)
         owner = self._session()
         owner.callback_period = value
-        if not owner._lifecycle or owner.state.ended:
+        if owner.state is not SessionState.RUNNING:
             return
         owner._server.call(owner._reschedule_all, value)
 
-    def update(self, fn: Callable[..., object], *args: Any, timeout: float = 10.0) -> None:
-        """Run ``fn(view, *args)`` for every open view, safely, and wait for it.
+    def update(self, fn: Callable[..., T], *args: Any, timeout: float = 10.0) -> list[T]:
+        """Run ``fn(view, *args)`` for every open view, safely; wait and return the results.
 
-        The one way to change a live plot from a notebook cell: ``fn`` runs on
-        the server thread under each document's lock. Raises the first exception
-        ``fn`` raised, or SessionError after ``timeout`` seconds.
+        The one way to change (or read) a live plot from a notebook cell: ``fn``
+        runs on the server thread under each document's lock. Raises the first
+        exception ``fn`` raised, or SessionError after ``timeout`` seconds.
         """
         owner = self._session()
-        if not owner._lifecycle or owner.state.ended:
-            raise SessionError(f"{owner!r} is not running; open it with open_session() first")
+        owner._ensure_running()
         futures = owner._server.call(owner._schedule_update, fn, args)
-        done, pending = concurrent.futures.wait(futures, timeout)
+        _, pending = concurrent.futures.wait(futures, timeout)
         if pending:
             raise SessionError(f"update() did not finish within {timeout} s")
-        for future in done:
-            future.result()
+        return [future.result() for future in futures]
 
     def _session(self) -> BokehSession:
         """The opened session, whether called on it or on one of its views."""
-        return self._owner if self._lifecycle else self
+        return self._owner if self.id is not None else self
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -142,7 +154,7 @@ class BokehSession(Session):
         self._views = {}
         self._view_ids = []
         self.callback_period = checked_period(self.callback_period)
-        self._server = kernel.bokeh_server()
+        self._server = embedded_server()
         self._defer(self._close_views)
         self._setup_error = None
         # The first view is made now, so setup_model's errors reach the cell.
@@ -178,7 +190,7 @@ class BokehSession(Session):
         return {
             "views": self.views,
             "callback_period": self.callback_period,
-            "callback_errors": self._callback_errors if self._lifecycle else 0,
+            "callback_errors": self._callback_errors if self.id is not None else 0,
         }
 
     # -- server thread ---------------------------------------------------------
@@ -195,8 +207,8 @@ class BokehSession(Session):
         except Exception as exc:
             log.exception("%s.setup_model() failed", type(self).__name__)
             self._setup_error = exc
-            if self._lifecycle is not None:
-                self._lifecycle.error = f"setup_model: {exc!r}"
+            if self.id is not None:
+                self._note_error(f"setup_model: {exc!r}")
             doc.clear()
             doc.add_root(Div(text=_error_html(exc)))
             return
@@ -232,10 +244,8 @@ class BokehSession(Session):
     def _report_callback_error(self, exc: Exception) -> None:
         self._callback_errors += 1
         message = f"periodic_callback: {exc!r}"
-        lifecycle = self._lifecycle
-        repeated = lifecycle is not None and lifecycle.error == message
-        if lifecycle is not None:
-            lifecycle.error = message
+        repeated = self.error == message
+        self._note_error(message)
         if repeated:
             log.debug("%s: %s (again, %d errors)", self.id, message, self._callback_errors)
         else:
@@ -251,11 +261,11 @@ class BokehSession(Session):
         self._views.clear()
 
     def _schedule_update(
-        self, fn: Callable[..., object], args: tuple[Any, ...]
-    ) -> list[concurrent.futures.Future[object]]:
+        self, fn: Callable[..., T], args: tuple[Any, ...]
+    ) -> list[concurrent.futures.Future[T]]:
         futures = []
         for view in list(self._views.values()):
-            future: concurrent.futures.Future[object] = concurrent.futures.Future()
+            future: concurrent.futures.Future[T] = concurrent.futures.Future()
             futures.append(future)
             assert view._doc is not None
             view._doc.add_next_tick_callback(_completing(future, fn, view, *args))
@@ -263,7 +273,7 @@ class BokehSession(Session):
 
 
 def _completing(
-    future: concurrent.futures.Future[object], fn: Callable[..., object], *args: Any
+    future: concurrent.futures.Future[T], fn: Callable[..., T], *args: Any
 ) -> Callable[[], None]:
     def run() -> None:
         try:

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 POLL = 0.1
 WATCH_EVERY = 0.5
+STOP_GRACE = 2.0
 Key = tuple[str, str | None, str | None]
 Message = dict[str, Any]
 
@@ -196,6 +197,23 @@ class SharedKernel:
         self.shutdown()
         self._died(reason)
 
+    def stop(self) -> None:
+        """Shut down once a command still running on another thread was interrupted.
+
+        The last handle's release (a close, or a restart's first half): the command's
+        caller gets its KeyboardInterrupt as a normal result, not a vanished kernel.
+        Waits at most ``STOP_GRACE`` seconds for it.
+        """
+        held = self.lock.acquire(timeout=0)
+        if not held and self.alive():
+            self.interrupt()
+            held = self.lock.acquire(timeout=STOP_GRACE)
+        try:
+            self.shutdown()
+        finally:
+            if held:
+                self.lock.release()
+
     def shutdown(self) -> None:
         """Stop channels and the process (kill after a short grace); idempotent."""
         self.client.stop_channels()
@@ -254,24 +272,44 @@ def _message(kind: str, content: dict[str, Any]) -> Message | None:
     return None
 
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards the pool's maps, never held while a kernel starts
 _kernels: dict[Key, SharedKernel] = {}
+_starting: dict[Key, threading.Lock] = {}  # kernels of one key start one at a time
 
 
-def acquire(key: Key, startup_timeout: float) -> SharedKernel:
+def acquire(key: Key, startup_timeout: float, *, fresh: bool = False) -> SharedKernel:
     """The live kernel for ``key`` with one more reference, started if needed.
 
     Runs on the opener's thread; startup errors propagate (nothing is left running).
-    Kernels for the same key start one at a time (under the pool lock).
+    Openers of the same key wait for each other; other keys start in parallel.
+    ``fresh``: the caller wants a fresh interpreter (a restart), so a kernel that
+    other handles still share is restarted in place.
     """
     with _lock:
-        kernel = _kernels.get(key)
-        if kernel is None or kernel.dead:
-            kernel = SharedKernel(key, startup_timeout)
+        starting = _starting.setdefault(key, threading.Lock())
+    with starting:
+        with _lock:
+            kernel = _kernels.get(key)
+            if kernel is not None and not kernel.dead:
+                kernel.refs += 1
+                return _restarted(kernel, startup_timeout) if fresh else kernel
+        kernel = SharedKernel(key, startup_timeout)
+        with _lock:
+            kernel.refs = 1
             _kernels[key] = kernel
-        kernel.refs += 1
-        _watch()
+            _watch()
         return kernel
+
+
+def _restarted(kernel: SharedKernel, startup_timeout: float) -> SharedKernel:
+    """``kernel`` restarted in place for a caller holding a reference to it."""
+    try:
+        kernel.restart(startup_timeout)
+    except BaseException as exc:
+        kernel.kill(f"restart failed: {exc}")
+        release(kernel)
+        raise
+    return kernel
 
 
 def release(kernel: SharedKernel) -> None:
@@ -282,7 +320,7 @@ def release(kernel: SharedKernel) -> None:
         if last and _kernels.get(kernel.key) is kernel:
             del _kernels[kernel.key]
     if last:
-        kernel.shutdown()
+        kernel.stop()
         log.debug("Persistent kernel %s shut down", kernel.key)
 
 

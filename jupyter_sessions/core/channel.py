@@ -15,6 +15,9 @@ Each notebook page opens two comms per kernel, one per direction:
 - ``jupyter_sessions.sessions.v1``: kernel to page, the list of open sessions
   whenever it changes (for the side panel).
 
+Kinds that care where pages are (the Bokeh kind allows their origins on its
+websocket) ask :func:`page_origins` and :func:`on_page`; the channel knows no kind.
+
 A page closes both comms when it goes (notebook closed, page reloaded or closed:
 ``pagehide``), which is the only way the kernel learns of it; a page that dies
 without a word (a crashed browser) leaves its feed open until the kernel ends.
@@ -30,10 +33,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
-from . import diagnostics, kernel
-from .registry import Event
+from comm import get_comm_manager
+
+from .diagnostics import sessions
+from .registry import Event, registry
 
 log = logging.getLogger(__name__)
 
@@ -49,27 +55,6 @@ class Hello(TypedDict):
     base_url: str
 
 
-class ViewDisposed(TypedDict):
-    """A session's output left the notebook (cleared, re-run, deleted, closed)."""
-
-    type: Literal["view_disposed"]
-    session_id: str
-
-
-class CellsGone(TypedDict):
-    """Cells whose outputs were cleared, or which were deleted."""
-
-    type: Literal["cells_cleared", "cells_deleted"]
-    cells: list[str]
-
-
-class CloseSession(TypedDict):
-    """The side panel's close button."""
-
-    type: Literal["close"]
-    session_id: str
-
-
 class SessionsMessage(TypedDict):
     """Kernel to frontend: every open session, as ``sessions()`` gives them."""
 
@@ -77,14 +62,29 @@ class SessionsMessage(TypedDict):
     sessions: list[dict[str, Any]]
 
 
+PageListener = Callable[[Hello], None]
+
+
 class Channel:
     """The kernel's end: the pages' comms, where the pages are, and what they ask."""
 
     def __init__(self) -> None:
         self._feeds: dict[str, Any] = {}
-        self.pages: dict[str, Hello] = {}
+        self._pages: dict[str, Hello] = {}
+        self._page_listeners: list[PageListener] = []
         self._lock = threading.Lock()
-        self._unsubscribe = kernel.registry().subscribe(self._on_event)
+        self._unsubscribe = registry().subscribe(self._on_event)
+
+    @property
+    def pages(self) -> list[Hello]:
+        """The pages connected now, as they introduced themselves (any thread)."""
+        with self._lock:
+            return list(self._pages.values())
+
+    def on_page(self, listener: PageListener) -> None:
+        """Call ``listener(hello)`` for every page that connects from now on."""
+        with self._lock:
+            self._page_listeners.append(listener)
 
     @property
     def open_feeds(self) -> list[str]:
@@ -109,7 +109,7 @@ class Channel:
         comm_id = msg["content"]["comm_id"]
         with self._lock:
             self._feeds.pop(comm_id, None)
-            self.pages.pop(comm_id, None)
+            self._pages.pop(comm_id, None)
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
         """Handle a page's message (comm_open or comm_msg); a bad one is logged, not raised."""
@@ -121,22 +121,29 @@ class Channel:
 
     def _handle(self, comm_id: str, data: dict[str, Any]) -> None:
         kind = data.get("type")
-        registry = kernel.registry()
+        reg = registry()
         if kind == "hello":
-            hello = Hello(type="hello", origin=str(data.get("origin", "")),
-                          base_url=str(data.get("base_url", "/")))
-            with self._lock:
-                self.pages[comm_id] = hello
-            kernel.allow_page_origin(hello["origin"])
+            self._hello(comm_id, Hello(type="hello", origin=str(data.get("origin", "")),
+                                       base_url=str(data.get("base_url", "/"))))
         elif kind in ("view_disposed", "close"):
-            session = registry.get(str(data.get("session_id")))
+            session = reg.get(str(data.get("session_id")))
             if session is not None:
                 session.close()
         elif kind in ("cells_cleared", "cells_deleted"):
             cells = [c for c in data.get("cells") or () if isinstance(c, str)]
-            registry.close(registry.owned_by(cells))
+            reg.close(reg.owned_by(cells))
         elif kind is not None:
             log.debug("Ignoring frontend message of unknown type %r", kind)
+
+    def _hello(self, comm_id: str, hello: Hello) -> None:
+        with self._lock:
+            self._pages[comm_id] = hello
+            listeners = list(self._page_listeners)
+        for listener in listeners:
+            try:
+                listener(hello)
+            except Exception:
+                log.warning("Page listener %r failed on %s", listener, hello, exc_info=True)
 
     def _on_event(self, event: Event) -> None:
         if event.kind in ("added", "removed") or event.state.ended:
@@ -147,7 +154,7 @@ class Channel:
     def _send_sessions(self, comms: list[Any]) -> None:
         if not comms:
             return
-        message = SessionsMessage(type="sessions", sessions=diagnostics.sessions())
+        message = SessionsMessage(type="sessions", sessions=sessions())
         for comm in comms:
             try:
                 comm.send(message)
@@ -155,20 +162,36 @@ class Channel:
                 log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
 
 
-_channel: Channel | None = None
+_channel = Channel()
+
+
+def channel() -> Channel:
+    """The kernel's end of the frontend channel (exists in any process; fed in a kernel)."""
+    return _channel
+
+
+def page_origins() -> list[str]:
+    """The origins of the pages connected now (``https://hub.example.org``)."""
+    return [hello["origin"] for hello in _channel.pages]
+
+
+def on_page(listener: PageListener) -> None:
+    """Call ``listener(hello)`` for every page that connects from now on (a comm thread)."""
+    _channel.on_page(listener)
+
+
+_registered = False
 
 
 def register() -> None:
-    """Register the comm target on the running kernel once (no-op outside a kernel)."""
-    global _channel
-    if _channel is not None:
+    """Register the comm targets on the running kernel once (no-op outside a kernel)."""
+    global _registered
+    if _registered:
         return
     try:
-        from comm import get_comm_manager
-
         manager = get_comm_manager()
     except Exception:  # plain IPython or python: no comms, nothing to register
         return
-    _channel = Channel()
+    _registered = True
     manager.register_target(TARGET, _channel.open_commands)
     manager.register_target(FEED_TARGET, _channel.open_feed)

@@ -1,6 +1,6 @@
-"""The kernel's handle on PyMOL worker processes (the worker itself: ``pymol_worker``).
+"""The kernel's handle on PyMOL worker processes (the worker itself: ``worker.py``).
 
-A worker is a fresh interpreter (``subprocess.Popen`` of ``pymol_worker.py``, never a
+A worker is a fresh interpreter (``subprocess.Popen`` of ``worker.py``, never a
 fork of the kernel) joined to the kernel by one duplex ``multiprocessing.Pipe``; a
 second, one-way pipe whose write end only the worker holds is its *sentinel*: it
 reads as closed the moment the worker ends, however it ends.
@@ -12,7 +12,7 @@ them: about 29 s per shutdown or restart (or a SIGKILL from Jupyter Server after
 5 s). A worker here also runs in its own session (``start_new_session``), so neither
 that sweep nor the kernel's interrupt (SIGINT to the kernel's process group) reaches
 it: the kernel closes its sessions itself at exit, and a worker whose kernel died
-exits by itself (see ``pymol_worker``).
+exits by itself (see ``worker.py``).
 
 Threads: ``Worker.call`` may be called from any thread; one call runs at a time per
 worker, the others wait their turn. ``Worker.stop`` may run on any thread, even
@@ -40,7 +40,7 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
-from . import pymol_worker
+from . import worker as worker_script
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class Worker:
         weakref.finalize(self, os.close, self.sentinel)  # when nobody can wait on it any more
         try:
             self.process = subprocess.Popen(
-                [sys.executable, *_SAFE_PATH, pymol_worker.__file__, str(child.fileno())],
+                [sys.executable, *_SAFE_PATH, worker_script.__file__, str(child.fileno())],
                 pass_fds=(child.fileno(), sentinel_w), stdin=subprocess.DEVNULL,
                 start_new_session=True,  # out of the kernel's process group: see above
             )

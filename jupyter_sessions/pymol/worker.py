@@ -1,9 +1,8 @@
 """What runs in a PyMOL worker process, and how any PyMOL command is run.
 
-``pymol_process.Worker`` starts a worker as ``python pymol_worker.py FD``: a fresh
-interpreter that runs this file as a script instead of importing it from the
-package, because importing ``jupyter_sessions`` would load Bokeh and Tornado (about
-half a second) before PyMOL could start. So this file imports the standard library
+``isolated.Worker`` starts a worker as ``python worker.py FD``: a fresh interpreter
+that runs this file as a script instead of importing it from the package, so that
+nothing but PyMOL loads before PyMOL starts. So this file imports the standard library
 only, PyMOL once the kernel has said where to find it, and nothing of the package.
 
 Protocol, over the duplex ``multiprocessing.Pipe`` whose end is file descriptor FD:
@@ -20,7 +19,7 @@ Protocol, over the duplex ``multiprocessing.Pipe`` whose end is file descriptor 
   a SIGKILLed kernel leaves no PyMOL behind.
 
 ``run_command`` and ``render_png`` are also how the kernel runs commands in its own
-PyMOL (``pymol_local``), so both modes accept and refuse the same input.
+PyMOL (``in_kernel.py``), so both modes accept and refuse the same input.
 """
 
 from __future__ import annotations

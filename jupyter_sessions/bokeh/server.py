@@ -40,9 +40,9 @@ from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_s
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
-from .bokeh_logging import QuietDepartedBrowsers
-from .bokeh_teardown import ViewDestroyed, ViewDocument, ViewLifecycle, ViewTeardown
-from .session import SessionError
+from ..core.session import SessionError
+from .quiet_logs import QuietDepartedBrowsers
+from .teardown import ViewDestroyed, ViewDocument, ViewLifecycle, ViewTeardown
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class ServerConfig:
     # it: they are discarded as soon as their websockets are closed (destroy_views).
     check_ms: int = 50
     # One full gc.collect() for many discarded views, instead of Bokeh's one per
-    # document inside the discard (see bokeh_teardown): this long after the first of
+    # document inside the discard (see teardown.py): this long after the first of
     # them (it holds the GIL ~0.1 s; seconds later it rarely lands on the next close),
     # or at once after this many (so a burst of re-runs leaves little garbage).
     collect_delay_s: float = 5.0

@@ -10,26 +10,15 @@ close. Silent executions (widgets, completions) fire no such event.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import logging
 import threading
 from typing import Any
 
-from . import kernel
+from .registry import registry
 
 log = logging.getLogger(__name__)
 
 _current: str | None = None
-_shell: Any = None
-_lock = threading.Lock()
-
-
-def in_ipython() -> bool:
-    """True inside an IPython shell (a kernel or the terminal)."""
-    from IPython import get_ipython
-
-    return get_ipython() is not None
 
 
 def current_cell() -> str | None:
@@ -54,8 +43,8 @@ def pre_run_cell(info: Any) -> None:
     gone = ([cell] if cell else []) + deleted
     if not gone:
         return
-    registry = kernel.registry()
-    closed = registry.close(registry.owned_by(gone))
+    reg = registry()
+    closed = reg.close(reg.owned_by(gone))
     if closed:
         log.debug("Closed %d sessions of cells %s before running %s", closed, gone, cell)
 
@@ -67,56 +56,10 @@ def post_run_cell(result: Any) -> None:
         _current = None
 
 
-def install(shell: Any) -> None:
-    """Register the hooks on ``shell`` once; calling again does nothing."""
-    global _shell
-    with _lock:
-        if _shell is shell:
-            return
-        if _shell is not None:
-            _unregister(_shell)
-        shell.events.register("pre_run_cell", pre_run_cell)
-        shell.events.register("post_run_cell", post_run_cell)
-        _shell = shell
-        _adopt_running_cell(shell)
-    atexit.unregister(kernel.shutdown)
-    atexit.register(kernel.shutdown)
-    from . import channel  # here, not at the top: channel -> diagnostics -> cells
-
-    channel.register()
-    log.debug("jupyter-sessions hooks installed on %r", shell)
-
-
-def uninstall() -> None:
-    """Remove the hooks and close every session (``%unload_ext``)."""
-    global _shell
-    with _lock:
-        if _shell is not None:
-            _unregister(_shell)
-        _shell = None
-    atexit.unregister(kernel.shutdown)
-    kernel.shutdown()
-
-
-def ensure_installed() -> None:
-    """Install the hooks on the running IPython shell, if there is one."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        install(shell)
-
-
-def _adopt_running_cell(shell: Any) -> None:
+def adopt_running_cell(shell: Any) -> None:
     """Own sessions by the cell that installs the hooks: its pre_run_cell came too early."""
     global _current
     parent = getattr(shell, "parent_header", None) or {}
     cell = (parent.get("metadata") or {}).get("cellId")
     if isinstance(cell, str) and threading.current_thread() is threading.main_thread():
         _current = cell
-
-
-def _unregister(shell: Any) -> None:
-    for name, hook in (("pre_run_cell", pre_run_cell), ("post_run_cell", post_run_cell)):
-        with contextlib.suppress(ValueError):  # not registered: nothing to undo
-            shell.events.unregister(name, hook)

@@ -3,10 +3,10 @@
 pymol2 can kill its process: ``stop()`` twice, or any command before ``start()`` or
 after ``stop()``, is a SIGSEGV (DESIGN.md), and in a kernel that takes every cell and
 session with it. So by default each session's PyMOL runs in its own spawned worker
-(``pymol_worker``, ``pymol_process``): a native crash kills that worker only, the
+(``worker.py``, ``isolated.py``): a native crash kills that worker only, the
 cell gets a PyMOLCrashed naming the signal, the session goes CRASHED, and
 ``restart()`` brings it back empty. ``PyMOLSession(isolated=False)`` runs PyMOL in
-the kernel for speed (``pymol_local``), guarded so that no lifecycle misuse reaches
+the kernel for speed (``in_kernel.py``), guarded so that no lifecycle misuse reaches
 native code.
 
 Threads: every public method may be called from any thread. Each session runs one
@@ -18,99 +18,20 @@ whose command is still running.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import logging
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from .pymol_process import CommandFailed, Reaper, Worker, WorkerDied, WorkerTimeout
-from .pymol_worker import REFUSED, error_message
-from .session import Session, SessionError, SessionState
-
-if TYPE_CHECKING:
-    from .pymol_local import Local
+from ..core import output
+from ..core.session import Session, SessionError, SessionState
+from . import in_kernel
+from .commands import PyMOLCommands, PyMOLCrashed, PyMOLError
+from .in_kernel import Local
+from .isolated import CommandFailed, Reaper, Worker, WorkerDied, WorkerTimeout
+from .worker import error_message
 
 log = logging.getLogger(__name__)
-
-
-class PyMOLError(SessionError):
-    """A PyMOL command failed (bad file, bad selection, bad arguments); the session lives on.
-
-    ``command`` names the command, ``pymol_type`` the type of the exception raised in
-    PyMOL (such as ``CmdException``) and ``pymol_traceback`` its traceback in the
-    worker (in-process, the original exception is the ``__cause__`` instead).
-    """
-
-    def __init__(self, message: str, command: str = "", pymol_type: str = "",
-                 pymol_traceback: str = "") -> None:
-        super().__init__(message)
-        self.command = command
-        self.pymol_type = pymol_type
-        self.pymol_traceback = pymol_traceback
-
-
-class PyMOLCrashed(PyMOLError):
-    """The session's PyMOL is gone: a native crash, a kill, or a command that hung.
-
-    The session is CRASHED (or FAILED after a timeout); the kernel and every other
-    session are unaffected. ``s.restart()`` starts a fresh, empty PyMOL.
-    """
-
-
-class _Runner(Protocol):
-    def _commands(self) -> frozenset[str]: ...
-
-    def _call(self, op: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any: ...
-
-
-class PyMOLCommands:
-    """PyMOL's command API (``pymol.cmd``) bound to one PyMOL: ``s.cmd.load(path)``.
-
-    Getting an attribute checks the name (AttributeError with close matches);
-    calling it runs the command where that PyMOL lives. In an isolated session the
-    arguments and the result cross a process boundary: pass and expect plain data
-    (strings, numbers, lists, dicts, numpy arrays).
-    """
-
-    __slots__ = ("_runner",)
-
-    def __init__(self, runner: _Runner) -> None:
-        self._runner = runner
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in REFUSED:
-            raise AttributeError(f"{REFUSED[name]} instead")
-        commands = self._runner._commands()
-        if name not in commands:
-            raise AttributeError(_unknown(name, commands))
-        runner = self._runner
-
-        def command(*args: Any, **kwargs: Any) -> Any:
-            return runner._call("cmd", name, args, kwargs)
-
-        command.__name__ = command.__qualname__ = name
-        return command
-
-    def __dir__(self) -> list[str]:
-        with contextlib.suppress(SessionError):
-            return sorted(self._runner._commands())
-        return []
-
-    def __repr__(self) -> str:
-        return f"<PyMOL commands of {self._runner!r}>"
-
-
-def _unknown(name: str, commands: frozenset[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, commands, n=3)
-    hint = f"; did you mean {', '.join(f'cmd.{c}' for c in close)}?" if close else ""
-    return f"PyMOL has no command {name!r}{hint} (dir(s.cmd) lists them all)"
-
 
 _reaper = Reaper()
 
@@ -167,8 +88,6 @@ class PyMOLSession(Session):
         into the "closed" note when the session closes. Raises like any command
         (PyMOLError, PyMOLCrashed).
         """
-        from . import output
-
         width, height = int(width), int(height)
         encoded = base64.b64encode(self.image(width, height, ray=ray)).decode("ascii")
         bundle = output.bundle(self)
@@ -183,9 +102,7 @@ class PyMOLSession(Session):
 
     def _start(self) -> None:
         if not self.isolated:
-            from . import pymol_local
-
-            self._local = pymol_local.take()
+            self._local = in_kernel.take()
             self._defer(self._give_back, self._local)
             return
         try:
@@ -205,12 +122,10 @@ class PyMOLSession(Session):
 
     def _worker_died(self, worker: Worker) -> None:
         """Reaper thread: the worker died between or during commands."""
-        self._end(worker, SessionState.CRASHED,
-                  f"the PyMOL worker (pid {worker.pid}) {worker.exit_reason()}")
+        self._worker_ended(worker, SessionState.CRASHED,
+                           f"the PyMOL worker (pid {worker.pid}) {worker.exit_reason()}")
 
     def _give_back(self, local: Local) -> None:
-        from . import pymol_local
-
         # A command still running keeps its PyMOL: never reset or stop it under a call.
         if not self._lock.acquire(timeout=5.0):
             self._local = None
@@ -222,7 +137,7 @@ class PyMOLSession(Session):
                 self._local = None
         finally:
             self._lock.release()
-        pymol_local.give_back(local)
+        in_kernel.give_back(local)
 
     def _view(self) -> tuple[dict[str, Any], str]:
         pid = self.pid
@@ -238,19 +153,17 @@ class PyMOLSession(Session):
     # -- commands --------------------------------------------------------------
 
     def _commands(self) -> frozenset[str]:
-        self._check_running()
+        self._ensure_running()
         worker = self._worker
         if worker is not None:
             return worker.commands
-        from . import pymol_local
-
-        return pymol_local.local_commands()
+        return in_kernel.local_commands()
 
     def _call(self, op: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         label = f"cmd.{name}()" if op == "cmd" else f"{name}()"
         if not self.isolated:
             return self._call_local(label, op, name, args, kwargs)
-        self._check_running()
+        self._ensure_running()
         worker = self._worker
         if worker is None:
             raise SessionError(f"{self!r} is closed; open a new PyMOLSession")
@@ -260,16 +173,17 @@ class PyMOLSession(Session):
             raise PyMOLError(f"{label} failed: {exc.message}", name, exc.type_name,
                              exc.remote_traceback) from None
         except WorkerDied as exc:
-            self._end(worker, SessionState.CRASHED, f"the PyMOL worker (pid {worker.pid}) {exc}")
+            self._worker_ended(worker, SessionState.CRASHED,
+                               f"the PyMOL worker (pid {worker.pid}) {exc}")
         except WorkerTimeout:
-            self._end(worker, SessionState.FAILED, f"{label} did not answer within "
-                      f"{self.timeout} s, so its worker (pid {worker.pid}) was stopped")
+            self._worker_ended(worker, SessionState.FAILED, f"{label} did not answer within "
+                               f"{self.timeout} s, so its worker (pid {worker.pid}) was stopped")
         raise self._gone(label)
 
     def _call_local(self, label: str, op: str, name: str, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> Any:
         with self._lock:
-            self._check_running()
+            self._ensure_running()
             local = self._local
             if local is None:
                 raise SessionError(f"{self!r} is closed; open a new PyMOLSession")
@@ -281,35 +195,21 @@ class PyMOLSession(Session):
                 raise PyMOLError(f"{label} failed: {error_message(exc)}", name,
                                  type(exc).__name__) from exc
 
-    def _check_running(self) -> None:
-        """Raise unless the session runs: before open, after close, after a crash."""
-        lifecycle = self._lifecycle
-        if lifecycle is None:
-            raise SessionError("open the session first: s = open_session(PyMOLSession())")
-        state = lifecycle.state
-        if state is SessionState.RUNNING:
-            return
-        if lifecycle.closed:
-            raise SessionError(f"{self!r} is closed; open a new PyMOLSession")
-        if state.ended:
-            raise PyMOLCrashed(f"{self!r} is not running ({lifecycle.error}); "
-                               "s.restart() starts a fresh, empty PyMOL")
-        raise SessionError(f"{self!r} is {state.value}, not running yet; try again")
+    def _ended_error(self) -> SessionError:
+        return PyMOLCrashed(f"{self!r} is not running ({self.error}); "
+                            "s.restart() starts a fresh, empty PyMOL")
 
-    def _end(self, worker: Worker, state: SessionState, error: str) -> None:
+    def _worker_ended(self, worker: Worker, state: SessionState, error: str) -> None:
         """End the session because ``worker`` died or hung, unless it moved on already."""
         with self._lock:
-            lifecycle = self._lifecycle
-            if (lifecycle is not None and self._worker is worker
-                    and lifecycle.set_state(state, error=error)):
-                log.warning("PyMOL session %s %s: %s", self.id, state.value, error)
+            if self._worker is worker:
+                self._end(state, error)
 
     def _gone(self, label: str) -> SessionError:
-        lifecycle = self._lifecycle
-        if lifecycle is None or lifecycle.closed:
+        if self.id is None or self.closed:
             return SessionError(f"{self!r} was closed while {label} ran")
         return PyMOLCrashed(
-            f"{label} ended the session: {lifecycle.error}. The session is "
-            f"{lifecycle.state.value}; the kernel and other sessions are fine. "
+            f"{label} ended the session: {self.error}. The session is "
+            f"{self.state.value}; the kernel and other sessions are fine. "
             "s.restart() starts a fresh, empty PyMOL."
         )

@@ -1,0 +1,14 @@
+"""Bokeh sessions: live Bokeh documents in cells, served by one embedded server.
+
+- ``session``: :class:`BokehSession`, the kind (views, periodic callbacks, ``update``);
+- ``server``: the embedded server (its thread, signed view ids, allowed origins);
+- ``shared_server``: the kernel's one server, and how it plugs into the core;
+- ``teardown``: how a view's server session goes, fast;
+- ``quiet_logs``: Bokeh's routine warnings of departed browsers, kept out of cells.
+"""
+
+from __future__ import annotations
+
+from .session import BokehSession
+
+__all__ = ["BokehSession"]

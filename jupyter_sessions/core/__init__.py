@@ -1,0 +1,18 @@
+"""The lifecycle core: a cell owns sessions; a session has one lifecycle.
+
+Modules, each one concept, in import order (each imports only those above it):
+
+- ``session``: states, ``Session`` (the contract for kinds), ``Lifecycle``,
+  ``StillRunning``;
+- ``registry``: the kernel's sessions by id and owning cell, and their events;
+- ``threads``: which thread runs what, and the hand-over to the main thread;
+- ``output``: the one output type, the Close button, the "closed" note;
+- ``diagnostics``: ``sessions()`` and ``print_info()``;
+- ``channel``: the comms through which pages say an output went away;
+- ``cells``: the cell binding (IPython's ``pre_run_cell``);
+- ``runtime``: installing into IPython, ``open_session``, ``close_all``, shutdown.
+
+The core imports no kind; kinds reach it through the Session protocol and the
+registrations here (``runtime.at_shutdown``, ``channel.on_page``,
+``diagnostics.add_summary``). An import-linter contract in pyproject.toml keeps it so.
+"""

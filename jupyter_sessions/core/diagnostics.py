@@ -1,0 +1,121 @@
+"""What is open in this kernel: ``sessions()`` for code, ``print_info()`` for people.
+
+Kinds add what only they know through the session protocol (``Session._info()``,
+a row's extra fields) and through :func:`add_summary` (a line about a resource
+the kind shares between sessions, such as the embedded Bokeh server).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from IPython.display import display
+
+from .output import in_ipython
+from .registry import registry
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+NO_OWNER = "none: lives until closed or the kernel ends"
+_COLUMNS = ("id", "kind", "type", "cell", "state", "age", "views", "callback_period", "error")
+
+Summary = Callable[[], "str | None"]
+_summaries: list[Summary] = []
+_lock = threading.Lock()
+
+
+def add_summary(summary: Summary) -> None:
+    """Let ``print_info()`` show ``summary()``'s line (None: nothing to say now). Once each."""
+    with _lock:
+        if summary not in _summaries:
+            _summaries.append(summary)
+
+
+def sessions() -> list[dict[str, Any]]:
+    """Every open session as plain data (id, kind, cell, state, age in s, ...), oldest first.
+
+    Kind-specific fields (``views``, ``callback_period``, ``callback_errors`` for
+    Bokeh, ``progress`` for tasks) are included where they apply. Closed sessions
+    of which something still runs (a task whose ``run()`` ignores ``terminating()``)
+    come last, TERMINATING, with an error that says what and for how long.
+    """
+    now = time.monotonic()
+    reg = registry()
+    return [_row(session, now) for session in reg.all() + reg.lingering()]
+
+
+def _row(session: Session, now: float) -> dict[str, Any]:
+    """One session as plain data: the lifecycle's fields, then the kind's own ``_info()``."""
+    lifecycle = session._opened()
+    row: dict[str, Any] = {
+        "id": lifecycle.id,
+        "kind": lifecycle.kind,
+        "type": type(session).__name__,
+        "cell": lifecycle.cell,
+        "state": lifecycle.state.value,
+        "age": round(now - lifecycle.created, 3),
+        "error": (lifecycle.still_running() if lifecycle.closed else None) or lifecycle.error,
+    }
+    row.update(session._info())
+    return row
+
+
+def summaries() -> list[str]:
+    """The kinds' summary lines (a failing one is logged and left out)."""
+    with _lock:
+        found = list(_summaries)
+    lines = []
+    for summary in found:
+        try:
+            line = summary()
+        except Exception:
+            log.warning("Diagnostics summary %r failed", summary, exc_info=True)
+            continue
+        if line:
+            lines.append(line)
+    return lines
+
+
+class Report:
+    """``print_info()``'s output: an HTML table in a notebook, text in a terminal."""
+
+    def __init__(self, lines: list[str], rows: list[dict[str, Any]]) -> None:
+        self.lines = lines
+        self.rows = rows
+
+    def _cells(self, row: dict[str, Any]) -> list[str]:
+        values = {**row, "cell": row["cell"] or NO_OWNER, "age": f"{row['age']:.1f} s"}
+        return ["" if values.get(c) is None else str(values.get(c)) for c in _COLUMNS]
+
+    def __repr__(self) -> str:
+        lines = [*self.lines, f"{len(self.rows)} open sessions"]
+        table = [list(_COLUMNS), *[self._cells(r) for r in self.rows]]
+        widths = [max(len(r[i]) for r in table) for i in range(len(_COLUMNS))]
+        for row in table:
+            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{c}</th>" for c in _COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in self._cells(r)) + "</tr>"
+            for r in self.rows
+        )
+        notes = "".join(f"<p>{html.escape(line)}</p>" for line in self.lines)
+        return (f"{notes}<p>{len(self.rows)} open sessions</p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def print_info() -> None:
+    """Show every session (id, kind, owning cell, state, age, ...) and the kinds' servers."""
+    report = Report(summaries(), sessions())
+    if in_ipython():
+        display(report)
+    else:
+        print(report)

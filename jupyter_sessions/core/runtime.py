@@ -1,0 +1,135 @@
+"""The kernel-wide part: hooks into IPython, opening and closing sessions, shutdown.
+
+``open_session`` is where a cell becomes an owner. Installing (on import of the
+package in an IPython kernel, or ``%load_ext jupyter_sessions``) registers the
+cell binding's hooks, the frontend channel's comm targets and the shutdown at
+kernel exit. Kinds that hold something shared by all their sessions (the Bokeh
+kind's embedded server) register how to stop it with :func:`at_shutdown`.
+
+Which thread runs what is said once, in ``core/threads.py``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from IPython import get_ipython
+
+from . import cells, channel, output
+from .registry import registry
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=Session)
+
+_shell: Any = None
+_lock = threading.Lock()
+_at_shutdown: list[Callable[[], object]] = []
+
+
+def open_session(session: S) -> S:
+    """Start ``session``, make the running cell its owner and show it there.
+
+    Runs on the kernel's main thread. The session closes when its cell is re-run,
+    cleared or deleted, its close button is pressed, ``close()`` is called or the
+    kernel shuts down. If it cannot start, it is left FAILED with nothing running
+    and the error is raised here, so the traceback shows in the cell. A session
+    closed while it started shows its "closed" note, not a live view.
+    """
+    if not isinstance(session, Session):
+        raise TypeError(
+            f"open_session() takes a Session (such as a BokehSession subclass instance), "
+            f"not {type(session).__name__}"
+        )
+    ensure_installed()
+    lifecycle = registry().add(session, cells.current_cell())
+    running = lifecycle.start(session._start)
+    if not output.in_ipython():
+        return session
+    if running:
+        output.show(session)
+    else:
+        output.show_closed(session)
+    return session
+
+
+def close_session(session: Session) -> None:
+    """Close ``session`` and release what it holds; closing twice is harmless."""
+    if not isinstance(session, Session):
+        raise TypeError(f"close_session() takes a Session, not {type(session).__name__}")
+    session.close()
+
+
+def close_all() -> int:
+    """Close every open session of this kernel, newest first; returns how many."""
+    reg = registry()
+    return reg.close(reg.all())
+
+
+def at_shutdown(fn: Callable[[], object]) -> None:
+    """Run ``fn()`` at shutdown, after every session closed (once per ``fn``)."""
+    with _lock:
+        if fn not in _at_shutdown:
+            _at_shutdown.append(fn)
+
+
+def shutdown() -> None:
+    """Close every session, then stop what kinds share (kernel exit, extension unload)."""
+    closed = close_all()
+    with _lock:
+        stops = list(reversed(_at_shutdown))
+    for stop in stops:
+        try:
+            stop()
+        except Exception:
+            log.warning("Stopping %r at shutdown failed", stop, exc_info=True)
+    log.debug("jupyter-sessions shut down: %d sessions closed", closed)
+
+
+def install(shell: Any) -> None:
+    """Register the hooks on ``shell`` once; calling again does nothing."""
+    global _shell
+    with _lock:
+        if _shell is shell:
+            return
+        if _shell is not None:
+            _unregister(_shell)
+        shell.events.register("pre_run_cell", cells.pre_run_cell)
+        shell.events.register("post_run_cell", cells.post_run_cell)
+        _shell = shell
+        cells.adopt_running_cell(shell)
+    atexit.unregister(shutdown)
+    atexit.register(shutdown)
+    channel.register()
+    log.debug("jupyter-sessions hooks installed on %r", shell)
+
+
+def uninstall() -> None:
+    """Remove the hooks and close every session (``%unload_ext``)."""
+    global _shell
+    with _lock:
+        if _shell is not None:
+            _unregister(_shell)
+        _shell = None
+    atexit.unregister(shutdown)
+    shutdown()
+
+
+def ensure_installed() -> None:
+    """Install the hooks on the running IPython shell, if there is one."""
+    shell = get_ipython()
+    if shell is not None:
+        install(shell)
+
+
+def _unregister(shell: Any) -> None:
+    for name, hook in (("pre_run_cell", cells.pre_run_cell),
+                       ("post_run_cell", cells.post_run_cell)):
+        with contextlib.suppress(ValueError):  # not registered: nothing to undo
+            shell.events.unregister(name, hook)

@@ -1,0 +1,69 @@
+"""Which thread runs what: the one place that says it, and the one hand-over.
+
+- **Kernel main thread**: cells, so ``open_session`` and every session's
+  ``_start``; the cell binding's ``pre_run_cell`` hook (closes re-run and deleted
+  cells' sessions before the cell runs); ``atexit`` shutdown; what
+  :func:`on_main_thread` hands over (a task's ``on_finish``), between cells.
+- **Comm handlers** (main thread, or a subshell thread with ipykernel 7 and
+  JupyterLab >= 4.4): the frontend channel's messages (``core/channel.py``). They
+  only read the registry and call ``Session.close``, which is thread safe, so
+  clearing an output closes its session even while another cell computes. The
+  Close button is an ipywidget, whose messages come on the main shell.
+- **Embedded Bokeh server thread** (``jupyter-sessions-bokeh``): every Bokeh
+  document, ``setup_model``, ``periodic_callback``, functions given to
+  ``BokehSession.update``. Other threads reach it only through
+  ``EmbeddedServer.call``.
+- **PyMOL reaper thread** (``jupyter-sessions-pymol-reaper``, only while isolated
+  PyMOL workers live): notices a worker's death at once and ends its session
+  CRASHED from that thread. PyMOL commands run on the caller's thread, one at a
+  time per session.
+- **Persistent interpreter commands** run on the caller's thread, one at a time
+  per shared kernel; ``interrupt()`` works from any thread; a child kernel found
+  dead ends every handle on it CRASHED from the thread that found it: the
+  command's thread, or between commands the pool's watcher
+  (``jupyter-sessions-process-watch``, only while persistent kernels live).
+- **Task threads** (``jupyter-sessions-task-<id>``, or the threads of the task's
+  executor): ``Task.run``, ``Job.monitor``, ``progress()``. A task's end moves its
+  session to FINISHED or FAILED from that thread.
+
+Closing is thread safe and runs once, whichever thread gets there first; its
+teardowns run on that thread, and so does retiring the session's outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from IPython import get_ipython
+
+log = logging.getLogger(__name__)
+
+
+def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
+    """Run ``fn(*args)`` on the kernel's main thread, as soon as no cell is running.
+
+    For results of background work that user code expects where cells run (a
+    task's ``on_finish``): the kernel's main loop runs it between cells. Without
+    a kernel (a script, terminal IPython) there is no such loop, and ``fn`` runs
+    at once on the calling thread. A failing ``fn`` is logged.
+    """
+    loop = _main_loop()
+    if loop is None or threading.current_thread() is threading.main_thread():
+        _call_logged(fn, *args)
+        return
+    loop.add_callback(_call_logged, fn, *args)  # thread safe, unlike the rest of tornado
+
+
+def _main_loop() -> Any:
+    kernel = getattr(get_ipython(), "kernel", None)
+    return getattr(kernel, "io_loop", None)
+
+
+def _call_logged(fn: Callable[..., object], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.warning("%r failed on the kernel main thread", fn, exc_info=True)
