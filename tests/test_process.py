@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
@@ -21,6 +25,7 @@ from jupyter_sessions import (
     kill_all,
     open_session,
 )
+from jupyter_sessions.core.registry import Event, registry
 from jupyter_sessions.interpreters import pool
 
 from .conftest import alive, wait_for
@@ -144,6 +149,65 @@ def test_restart_gives_a_fresh_interpreter_and_kill_ends_the_session(
     assert proc.state is SessionState.TERMINATED and not alive(pid)
     with pytest.raises(SessionError, match="closed"):
         proc.issue_command("1", echo=False)
+
+
+def test_restart_is_the_one_restart_and_sharers_see_a_fresh_interpreter_too() -> None:
+    a = open_session(PersistentProcess(group="fresh"))
+    b = open_session(PersistentProcess(group="fresh"))
+    try:
+        events: list[Event] = []
+        unsubscribe = registry().subscribe(events.append)
+        b.issue_command("gone = 1", echo=False)
+        pid = a.pid
+        a.restart()
+        unsubscribe()
+        # Released and started again through the lifecycle, like every kind's restart.
+        assert [(e.session_id, e.state.value) for e in events] == [
+            (a.id, "PENDING"), (a.id, "RUNNING")]
+        assert a.state is b.state is SessionState.RUNNING and a.pid == b.pid
+        assert a.pid != pid and not alive(pid)
+        result = b.issue_command("gone", echo=False)
+        assert result.error is not None and result.error["ename"] == "NameError"
+    finally:
+        a.close()
+        b.close()
+    assert pool.live() == []
+
+
+def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started = tmp_path / "slow-started"
+    spec = tmp_path / "kernels" / "slow"
+    spec.mkdir(parents=True)
+    # A kernel whose process takes 30 s to come up, and says when it began.
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": ["sh", "-c", f"touch {started}; sleep 30; exec {sys.executable} "
+                 "-m ipykernel_launcher -f {connection_file}"],
+        "display_name": "slow", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    slow: concurrent.futures.Future[PersistentProcess] = concurrent.futures.Future()
+    handle = PersistentProcess("slow", startup_timeout=5)
+
+    def open_slow() -> None:
+        try:
+            slow.set_result(open_session(handle))
+        except BaseException as exc:
+            slow.set_exception(exc)
+        finally:
+            pool._close_thread_loop()  # jupyter_client's blocking start left one here
+
+    threading.Thread(target=open_slow).start()
+    wait_for(started.exists, timeout=30)
+    fast = open_session(PersistentProcess(group="fast"))
+    try:
+        assert not slow.done()  # the pool is not locked while "slow" starts
+        assert fast.issue_command("print(1)", echo=False).stdout == "1\n"
+    finally:
+        fast.close()
+    with pytest.raises(SessionError, match="could not start"):
+        slow.result(timeout=60)
+    handle.close()
+    assert pool.live() == []
 
 
 def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> None:

@@ -275,7 +275,7 @@ def test_misuse_of_the_lifecycle_raises_clear_errors(isolated: bool) -> None:
         open_session(s)
     s.close()
     s.close()
-    with pytest.raises(SessionError, match=r"is closed; open a new one: open_session\(PyMOLSession"):
+    with pytest.raises(SessionError, match=r"is closed; open a new one: open_session\(PyMOL"):
         s.cmd.count_atoms()
     with pytest.raises(SessionError, match="closed"):
         s.restart()

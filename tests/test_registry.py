@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from jupyter_sessions.core.registry import Event, Registry
-from jupyter_sessions.core.session import Session, SessionState
+from jupyter_sessions.core.session import Session, SessionState, StillRunning
 
 
 class Resource(Session):
@@ -32,9 +32,8 @@ class Resource(Session):
 
 
 def opened(registry: Registry, session: Session, cell: str | None = "cell") -> Session:
-    lifecycle = registry.add(session, cell)
-    session._start()
-    lifecycle.set_state(SessionState.RUNNING)
+    """Open ``session`` the one way open_session and restarts do, in ``registry``."""
+    assert registry.add(session, cell).start(session._start)
     return session
 
 
@@ -103,11 +102,11 @@ def test_a_failing_listener_is_logged_and_others_still_hear(
 def test_an_ended_session_holds_nothing_and_stays_listed_until_closed() -> None:
     registry = Registry()
     session = opened(registry, Resource("worker"))
-    assert session._lifecycle is not None
-    assert session._lifecycle.set_state(SessionState.CRASHED, error="signal 9")
+    assert session._end(SessionState.CRASHED, "signal 9")
     assert session.released == ["worker"]
     assert registry.all() == [session] and session.error == "signal 9"
-    assert not session._lifecycle.set_state(SessionState.RUNNING)
+    assert not session._end(SessionState.FAILED, "late report")
+    assert session.state is SessionState.CRASHED
     session.close()
     assert registry.all() == [] and session.state is SessionState.CRASHED
 
@@ -117,8 +116,6 @@ def test_sessions_are_found_by_cell_and_closed_newest_first() -> None:
     order: list[str] = []
     a1, a2, b = (opened(registry, Resource(n), cell=c)
                  for n, c in (("a1", "a"), ("a2", "a"), ("b", "b")))
-    for s in (a1, a2, b):
-        assert s._lifecycle is not None
     registry.subscribe(lambda e: order.append(e.session_id) if e.kind == "removed" else None)
     assert registry.owned_by(["a"]) == [a1, a2]
     assert registry.close(registry.owned_by(["a"])) == 2
@@ -138,8 +135,7 @@ def test_unopened_sessions_say_so() -> None:
 def test_restart_releases_and_starts_again_with_the_same_id() -> None:
     registry = Registry()
     session = opened(registry, Resource("worker"))
-    assert session._lifecycle is not None
-    session._lifecycle.set_state(SessionState.CRASHED, error="signal 11")
+    session._end(SessionState.CRASHED, "signal 11")
     session._restart()
     assert session.state is SessionState.RUNNING and session.error is None
     assert registry.all() == [session]
@@ -147,3 +143,44 @@ def test_restart_releases_and_starts_again_with_the_same_id() -> None:
     assert session.released == ["worker", "worker"]
     with pytest.raises(RuntimeError, match="closed"):
         session._restart()
+
+
+def test_a_teardown_deferred_after_close_runs_at_once() -> None:
+    session = opened(Registry(), Resource("port"))
+    session.close()
+    session._defer(session._release, "late thread")
+    assert session.released == ["port", "late thread"]
+
+
+def test_a_start_that_fails_records_the_cause_and_releases_what_it_took() -> None:
+    class Failing(Resource):
+        def _start(self) -> None:
+            super()._start()
+            raise RuntimeError("could not start") from ValueError("bad port")
+
+    registry = Registry()
+    session = Failing("port")
+    with pytest.raises(RuntimeError, match="could not start"):
+        registry.add(session, "cell").start(session._start)
+    assert session.state is SessionState.FAILED and session.error == "ValueError: bad port"
+    assert session.released == ["port"]
+
+
+def test_what_still_runs_after_close_is_listed_until_it_ends() -> None:
+    registry = Registry()
+    stop_for_real = threading.Event()
+    worker = threading.Thread(target=stop_for_real.wait, args=(10,))
+    worker.start()
+
+    class Stubborn(Session):
+        def _start(self) -> None:
+            self._defer(lambda: StillRunning("ignores its stop flag", worker.is_alive))
+
+    session = opened(registry, Stubborn())
+    session.close()
+    assert registry.all() == [] and registry.lingering() == [session]
+    assert session.state is SessionState.TERMINATING
+    assert session._opened().still_running().startswith("ignores its stop flag: still running")
+    stop_for_real.set()
+    worker.join(timeout=10)
+    assert registry.lingering() == [] and session.state is SessionState.TERMINATED

@@ -312,6 +312,24 @@ def test_a_job_ignoring_sigterm_is_killed_after_its_grace() -> None:
     assert not alive(pid) and j.terminated()
 
 
+def test_a_close_that_races_the_launch_leaves_no_process() -> None:
+    class ClosedWhileLaunching(Job):
+        """Its owner closes it between the process starting and launch() returning."""
+
+        def launch(self, stdout: Any, stderr: Any) -> Any:
+            process = super().launch(stdout, stderr)
+            closer = threading.Thread(target=self.close)
+            closer.start()
+            wait_for(lambda: self.terminating(), timeout=10)
+            self.launched = process.pid
+            return process
+
+    j = open_session(ClosedWhileLaunching([PY, "-c", "import time; time.sleep(600)"]))
+    wait_for(lambda: j.state is SessionState.TERMINATED, timeout=20)
+    wait_for(lambda: not alive(j.launched), timeout=10)
+    assert j.terminated()
+
+
 # -- Dask ----------------------------------------------------------------------------------
 
 

@@ -184,19 +184,17 @@ class Task(Session):
     def _start(self) -> None:
         if type(self).run is Task.run:
             raise TypeError(f"{type(self).__name__} must override run() with the task's work")
-        self._rt = _Runtime()
+        rt = self._rt = _Runtime()
         self._defer(self._stop_run)
-        self._rt.future = self._submit()
-        self._rt.future.add_done_callback(self._run_ended)
-
-    def _submit(self) -> concurrent.futures.Future[Any]:
         if self.executor is not None:
-            return self.executor.submit(_invoke, self)
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        thread = threading.Thread(target=_run_in_thread, args=(self, future),
-                                  name=f"jupyter-sessions-task-{self.id}", daemon=True)
-        thread.start()
-        return future
+            rt.future = self.executor.submit(_invoke, self)
+        else:
+            # Known before run() starts, so that a close from anywhere, run() included,
+            # finds the future to wait for.
+            rt.future = concurrent.futures.Future()
+            threading.Thread(target=_run_in_thread, args=(self, rt.future),
+                             name=f"jupyter-sessions-task-{self.id}", daemon=True).start()
+        rt.future.add_done_callback(self._run_ended)
 
     def _run_ended(self, future: concurrent.futures.Future[Any]) -> None:
         """The future's done callback (runs once): record how run() ended."""
