@@ -30,6 +30,10 @@ finally went, after the busy cell, is reported too).
 
 Prints the machine and a Markdown table; writes the same as JSON to
 ``benchmarks/results/browser.json``.
+
+The parts: ``browser_side.py`` (one notebook in its tab, and what its kernel is
+asked) and ``kernel_side/`` (the code the kernels run: ``destroys``, ``ours``,
+``anchor``).
 """
 
 from __future__ import annotations
@@ -41,334 +45,28 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # for tests.*
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-from bench_bokeh import jupyter_bokeh_dispose_code, machine  # noqa: E402
-from playwright.sync_api import Browser, sync_playwright  # noqa: E402
-from timing import percentile, wait_for  # noqa: E402
+from browser_side import ANCHOR_SETUP, FULL, OURS_SETUP, QUICK, Plan, Side  # noqa: E402
+from comparison import OURS, Row, jupyter_bokeh_dispose_code, markdown, verdict  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from timing import machine, machine_info, percentile  # noqa: E402
 
 from tests.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab  # noqa: E402
-from tests.notebook_kernel import NotebookKernel  # noqa: E402
-from tests.notebook_page import NotebookPage  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "browser.json"
-OURS = "jupyter-sessions"
 ANCHOR = "bokeh show(app) + jupyter_bokeh"
-SETUP, PLOT, BUSY = 0, 1, 2  # cell indices in both notebooks
+VERSIONS = ("bokeh", "ipykernel", "jupyter_client", "jupyter_bokeh", "jupyter-sessions")
 TARGET_MS = 100.0
 # Two tabs take turns: keep Chromium from throttling the one in the background.
 BROWSER_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling",
                 "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How many repetitions, and the time limits."""
-
-    reps: int  # per side and per condition (idle, busy)
-    warmup: int = 1  # per side and condition, not counted (first BokehJS load, imports)
-    cap_s: float = 5.0  # slower than this is recorded as "> cap"
-    busy_s: float = 6.0  # the busy cell's sleep: longer than the cap, so it covers it
-
-
-FULL = Plan(reps=20)
-QUICK = Plan(reps=5)
-
-
-# -- the notebooks ------------------------------------------------------------------
-
-PLOT_SETUP = """\
-import time
-import numpy as np
-from bokeh.models import ColumnDataSource
-from bokeh.plotting import figure
-
-x = np.arange(100)
-
-def new_plot():
-    source = ColumnDataSource(data=dict(x=x, y=np.random.rand(len(x))))
-    plot = figure(height=250, width=500)
-    plot.line("x", "y", source=source)
-    return plot, source
-"""
-
-OURS_SETUP = PLOT_SETUP + """
-from jupyter_sessions import BokehSession, open_session
-
-class MySession(BokehSession):
-    callback_period = 0.25
-
-    def setup_model(self):
-        plot, self.source = new_plot()
-        return plot
-
-    def periodic_callback(self):
-        self.source.data.update(y=np.random.rand(len(x)))
-"""
-
-# INLINE: the default CDN resources leave the plot blank on a machine with no internet.
-ANCHOR_SETUP = PLOT_SETUP + """
-from bokeh.io import output_notebook, show
-from bokeh.resources import INLINE
-output_notebook(INLINE, hide_banner=True)
-
-def app(doc):
-    plot, source = new_plot()
-    doc.add_root(plot)
-    doc.add_periodic_callback(lambda: source.data.update(y=np.random.rand(len(x))), 250)
-"""
-
-# The busy cell stamps when it really started computing, so the harness clears the
-# plot only once the kernel is busy (not merely once the page sent the request).
-BUSY_CELL = "BUSY_STARTED = time.time(); time.sleep({seconds}); BUSY_ENDED = time.time()"
-
-
-# -- instrumentation the harness runs in each kernel (outside any cell) ---------------
-
-INSTRUMENT = """
-import collections as _collections, gc as _gc, threading as _th, time as _time
-from bokeh.server.session import ServerSession as _ServerSession
-
-BENCH_DESTROYED = {}  # server session id -> (destroy() began, destroy() returned), time.time()
-BENCH_MARKS = {}      # "heard" / "closed" -> time.time(), reset by the harness each repetition
-_bench_cond = _th.Condition()
-
-# Wrapped, not replaced: the real destroy runs; its end is when the count of live
-# server sessions drops (Bokeh removes the session right after it returns).
-if not hasattr(_ServerSession, "_bench_destroy"):
-    _ServerSession._bench_destroy = _ServerSession.destroy
-
-    def _stamped_destroy(self):
-        began = _time.time()
-        try:
-            self._bench_destroy()
-        finally:
-            with _bench_cond:
-                BENCH_DESTROYED[self.id] = (began, _time.time())
-                _bench_cond.notify_all()
-
-    _ServerSession.destroy = _stamped_destroy
-
-def bench_wait(ids, deadline):
-    # Block until every one of ids was destroyed or time.time() passes deadline.
-    with _bench_cond:
-        while not all(i in BENCH_DESTROYED for i in ids):
-            left = deadline - _time.time()
-            if left <= 0:
-                break
-            _bench_cond.wait(left)
-        return {i: BENCH_DESTROYED.get(i) for i in ids}
-
-def bench_mark(name):
-    BENCH_MARKS.setdefault(name, _time.time())
-
-# Full (generation 2) collections in the kernel: they hold the GIL, delaying everything.
-BENCH_FULL_GC = _collections.deque(maxlen=1000)  # (start, end), time.time()
-
-def _bench_gc(phase, info):
-    if info["generation"] != 2:
-        return
-    if phase == "start":
-        BENCH_FULL_GC.append([_time.time(), None])
-    elif BENCH_FULL_GC and BENCH_FULL_GC[-1][1] is None:
-        BENCH_FULL_GC[-1][1] = _time.time()
-
-if _bench_gc not in _gc.callbacks:
-    _gc.callbacks.append(_bench_gc)
-
-def bench_full_gc(since, until):
-    # Milliseconds of full collections that overlapped [since, until].
-    spans = [(s, e) for s, e in list(BENCH_FULL_GC) if e is not None and e > since and s < until]
-    return sum((min(e, until) - max(s, since)) * 1000 for s, e in spans)
-"""
-
-# jupyter-sessions: the kernel heard it when the session began closing (TERMINATING),
-# and had closed it (callbacks stopped, views asked to go) at "removed".
-OURS_INSTRUMENT = INSTRUMENT + """
-from jupyter_sessions import kernel as _kernel
-
-def _bench_event(event):
-    if event.kind == "state" and event.state.value == "TERMINATING":
-        bench_mark("heard")
-    elif event.kind == "removed":
-        bench_mark("closed")
-
-_kernel.registry().subscribe(_bench_event)
-
-def bench_live():
-    server = _kernel.running_bokeh_server()
-    if server is None:
-        return []
-    return server.call(lambda: [[s.id, s.connection_count] for s in server.view_sessions()
-                                if not s.destroyed])
-"""
-
-# The anchor: the kernel heard it when jupyter_bokeh's destroy_server code started.
-ANCHOR_INSTRUMENT = INSTRUMENT + """
-from bokeh.io.state import curstate as _curstate
-
-def _bench_pre_run(info):
-    if "destroy_server(" in (info.raw_cell or ""):
-        bench_mark("heard")
-
-get_ipython().events.register("pre_run_cell", _bench_pre_run)
-
-def bench_live():
-    servers = list(_curstate().uuid_to_server.values())
-    return [[s.id, s.connection_count] for server in servers for s in server.get_sessions()
-            if not s.destroyed]
-"""
-
-# Select the plot cell, stamp the time and clear its output, all in one page task.
-CLEAR = """(index) => {
-    const notebook = window.jupyterapp.shell.currentWidget.content;
-    notebook.activeCellIndex = index;
-    const t = Date.now();
-    void window.jupyterapp.commands.execute("notebook:clear-cell-output");
-    return t;
-}"""
-
-
-# -- one side ------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    """One repetition: milliseconds from the clear, or None where it did not happen."""
-
-    destroyed_ms: float | None  # within the cap; None: "> cap"
-    eventually_ms: float | None  # when it did happen (after the busy cell, for "> cap")
-    heard_ms: float | None  # the kernel heard of the clear
-    closed_ms: float | None  # jupyter-sessions: close() finished
-    destroy_began_ms: float | None  # Bokeh's ServerSession.destroy began (last session)
-    destroy_took_ms: float | None  # and took this long (Document.destroy's gc.collect)
-    busy_ended_ms: float | None = None  # the busy cell's sleep ended (busy condition only)
-    full_gc_ms: float = 0.0  # full gc collections in the kernel between clear and destroyed
-
-
-class Side:
-    """One notebook open in its own tab, and a second client on its kernel."""
-
-    def __init__(self, name: str, slug: str, setup: str, plot_cell: str, instrument: str,
-                 lab: JupyterLab, browser: Browser, plan: Plan) -> None:
-        self.name = name
-        self.plan = plan
-        notebook = f"bench-{slug}.ipynb"
-        busy = BUSY_CELL.format(seconds=plan.busy_s)
-        lab.write_notebook(notebook, [setup, plot_cell, busy])
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        self.page = NotebookPage(context.new_page(), lab.notebook_url(notebook))
-        self.kernel: NotebookKernel = lab.kernel_of(notebook)
-        # Questions go to a subshell: they answer while a cell computes, and they never
-        # queue in front of what the page sends to the main shell.
-        self.subshell = self.kernel.create_subshell()
-        self.run_now(instrument)
-        self.page.run_cell(SETUP, timeout=60)
-
-    def run_now(self, code: str, timeout: float = 30.0) -> None:
-        """Run ``code`` on the subshell (outside any cell); raise if it failed."""
-        reply = self.kernel.collect(self.kernel.send_execute(code, {}, self.subshell), timeout)
-        if reply.status != "ok":
-            raise RuntimeError(f"{self.name}: kernel code failed:\n{reply.traceback}")
-
-    def ask(self, expr: str, timeout: float = 10.0) -> Any:
-        return self.kernel.value_now(expr, self.subshell, timeout=timeout)
-
-    def live(self) -> list[list[Any]]:
-        """[server session id, connections] of every live Bokeh server session."""
-        return list(self.ask("bench_live()"))
-
-    def show_plot(self) -> list[str]:
-        """Run the plot cell; once it renders live, the ids of its server sessions."""
-        self.page.page.bring_to_front()
-        self.page.run_cell(PLOT, timeout=60)
-        self.page.wait_for_plot(PLOT, timeout=30)
-
-        def attached() -> list[str]:
-            live = self.live()
-            return [live[0][0]] if len(live) == 1 and live[0][1] >= 1 else []
-
-        ids = wait_for(attached, timeout=10)
-        if not ids:
-            raise RuntimeError(f"{self.name}: no live server session with a browser attached: "
-                               f"{self.live()}")
-        return list(ids)
-
-    def start_busy_cell(self) -> None:
-        """Run the busy cell and return once the kernel is inside its sleep."""
-        sent = time.time()
-        self.page.run_cell(BUSY, wait=False)
-        started = wait_for(lambda: self.ask("globals().get('BUSY_STARTED', 0)") > sent,
-                           timeout=10, interval=0.02)
-        if not started:
-            raise RuntimeError(f"{self.name}: the busy cell did not start within 10 s")
-
-    def wait_busy_cell_ended(self) -> None:
-        """Wait until the busy cell has ended, in the kernel and in the page.
-
-        Asked of the kernel, not read from the page's kernel status: subshells flip it.
-        The anchor's destroy_server code, queued behind the busy cell, runs then.
-        """
-        ended = "globals().get('BUSY_ENDED', 0) >= BUSY_STARTED"
-        if not wait_for(lambda: self.ask(ended), timeout=self.plan.busy_s + 30, interval=0.1):
-            raise RuntimeError(f"{self.name}: the busy cell did not end")
-        if not wait_for(lambda: not self.page.cell_running(BUSY), timeout=30):
-            raise RuntimeError(f"{self.name}: the page still shows the busy cell running")
-
-    def measure(self, busy: bool) -> Sample:
-        """One repetition: show, (busy,) clear, wait for the destruction."""
-        ids = self.show_plot()
-        if busy:
-            self.start_busy_cell()
-        self.ask("BENCH_MARKS.clear()")
-        t_clear = self.page.page.evaluate(CLEAR, PLOT) / 1000
-        within = self.ask(f"bench_wait({ids!r}, {t_clear + self.plan.cap_s})",
-                          timeout=self.plan.cap_s + 10)
-        times = within
-        if busy:
-            self.wait_busy_cell_ended()
-        if not all(within.values()):
-            times = self.ask(f"bench_wait({ids!r}, {time.time() + 30})", timeout=40)
-        marks = self.ask("BENCH_MARKS")
-        if wait_for(lambda: not self.live(), timeout=30) is None:
-            raise RuntimeError(f"{self.name}: server sessions still live 30 s after the clear")
-        result = sample(t_clear, within, times, marks)
-        if result.eventually_ms is not None:
-            until = t_clear + result.eventually_ms / 1000
-            result.full_gc_ms = self.ask(f"bench_full_gc({t_clear}, {until})")
-        if busy:
-            result.busy_ended_ms = (self.ask("BUSY_ENDED") - t_clear) * 1000
-        return result
-
-    def close(self) -> None:
-        self.kernel.close()
-        self.page.page.context.close()
-
-
-def sample(t_clear: float, within: dict[str, Any], times: dict[str, Any],
-           marks: dict[str, float]) -> Sample:
-    """Milliseconds from ``t_clear`` of everything the kernel stamped."""
-
-    def ms(t: float | None) -> float | None:
-        return None if t is None else (t - t_clear) * 1000
-
-    stamps = [tuple(v) for v in times.values() if v]
-    last = max(stamps, key=lambda s: s[1]) if len(stamps) == len(times) else None
-    done = last[1] if last else None
-    return Sample(
-        destroyed_ms=ms(done) if all(within.values()) else None,
-        eventually_ms=ms(done),
-        heard_ms=ms(marks.get("heard")),
-        closed_ms=ms(marks.get("closed")),
-        destroy_began_ms=ms(last[0]) if last else None,
-        destroy_took_ms=(last[1] - last[0]) * 1000 if last else None,
-    )
 
 
 # -- running it ----------------------------------------------------------------------
@@ -388,12 +86,12 @@ def run(plan: Plan) -> dict[str, Any]:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
                 sides = [
                     Side(OURS, "ours", OURS_SETUP, "s1 = open_session(MySession())",
-                         OURS_INSTRUMENT, lab, browser, plan),
+                         "ours", lab, browser, plan),
                     # show(app) allows websockets from notebook_url only (default
                     # localhost:8888): a user on another port must name theirs.
                     Side(ANCHOR, "bokeh", ANCHOR_SETUP,
                          f'show(app, notebook_url="localhost:{lab.port}")',
-                         ANCHOR_INSTRUMENT, lab, browser, plan),
+                         "anchor", lab, browser, plan),
                 ]
                 for side in sides:
                     results[side.name] = {"idle": [], "busy": [], "errors": []}
@@ -421,17 +119,6 @@ def run(plan: Plan) -> dict[str, Any]:
 
 
 # -- the table -----------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One line of the table: a value per side and, where there is one, a target."""
-
-    metric: str
-    ours: str
-    anchor: str
-    target: str = ""
-    passed: dict[str, bool] = field(default_factory=dict)
 
 
 def ms(value: float, cap_ms: float) -> str:
@@ -489,10 +176,8 @@ def rows(results: dict[str, Any], plan: Plan) -> list[Row]:
     for condition, label in (("idle", "idle kernel"),
                              ("busy", f"while another cell is busy (time.sleep({plan.busy_s:g}))")):
         (ot, op), (at, ap) = latency(o[condition], plan), latency(a[condition], plan)
-        passed = {k: v for k, v in ((OURS, op), (ANCHOR, ap)) if v is not None}
-
-        def verdict(ok: bool | None) -> str:
-            return "" if ok is None else (" PASS" if ok else " FAIL")
+        passed: dict[str, bool | None] = {k: v for k, v in ((OURS, op), (ANCHOR, ap))
+                                          if v is not None}
 
         table.append(Row(f"Clear output -> server sessions destroyed, {label}: "
                          "p50 / p95 / max (ms)", ot + verdict(op), at + verdict(ap),
@@ -539,12 +224,6 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
     ]
 
 
-def markdown(table: list[Row]) -> str:
-    lines = [f"| Metric | {OURS} | {ANCHOR} | Target |", "|---|---|---|---|"]
-    lines += [f"| {r.metric} | {r.ours} | {r.anchor} | {r.target} |" for r in table]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -556,7 +235,8 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: make setup installs Debian's chromium")
     dispose_code = jupyter_bokeh_dispose_code()  # exits if jupyter_bokeh is missing
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    info = machine()
+    info = machine_info(*VERSIONS)
+    line = machine(*VERSIONS)
     load = os.getloadavg()
     started = time.monotonic()
     results = run(plan)
@@ -564,13 +244,10 @@ def main() -> None:
     table = rows(results, plan)
     mode = "quick" if args.quick else "full"
     load_after = os.getloadavg()
-    print(f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM; "
-          f"Python {info['python']}, bokeh {info['bokeh']}, ipykernel {info['ipykernel']}, "
-          f"jupyter_client {info['jupyter_client']}, jupyter_bokeh {info['jupyter_bokeh']}, "
-          f"jupyter-sessions {info['jupyter-sessions']}")
+    print(f"Machine: {line}")
     print(f"Mode: {mode}; run took {elapsed:.0f} s; load average (1 min) "
           f"{load[0]:.1f} before, {load_after[0]:.1f} after\n")
-    print(markdown(table))
+    print(markdown(table, ANCHOR))
     print("\nNotes:")
     for note in notes(plan, dispose_code):
         print(f"- {note}")

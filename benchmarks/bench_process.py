@@ -16,16 +16,12 @@ Prints the machine and a Markdown table.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import queue
-import statistics
 import time
 
-import jupyter_client
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
-from timing import timed
+from timing import machine, median, percentile, timed
 
 from jupyter_sessions import PersistentProcess, open_session
 
@@ -54,11 +50,6 @@ def plain_execute(client: BlockingKernelClient, code: str, timeout: float = 60.0
     while client.get_shell_msg(timeout=timeout)["parent_header"].get("msg_id") != msg_id:
         pass
     return size
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -98,20 +89,18 @@ def main() -> None:
 
 def report(plain_rt: list[float], ours_rt: list[float], plain_out: list[float],
            ours_out: list[float]) -> None:
-    cpu = platform.processor() or platform.machine()
-    print(f"Machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, jupyter_client {jupyter_client.__version__}")
+    print(f"Machine: {machine('jupyter_client', 'ipykernel')}")
     print(f"Round trip: `{ROUND_TRIP}`, {len(ours_rt)} samples per side, interleaved blocks. "
           f"Throughput: {OUTPUT_BYTES / 1e6:.0f} MB of stdout, {len(ours_out)} runs per side.\n")
     print("| measure | plain jupyter_client | PersistentProcess | ratio | target |")
     print("|---|---|---|---|---|")
     for name, q in (("round trip p50 (ms)", 0.5), ("round trip p95 (ms)", 0.95)):
-        plain, ours = pct(plain_rt, q) * 1e3, pct(ours_rt, q) * 1e3
+        plain, ours = percentile(plain_rt, q) * 1e3, percentile(ours_rt, q) * 1e3
         verdict = "ok" if ours <= TARGET_RATIO * plain else "MISSED"
         print(f"| {name} | {plain:.2f} | {ours:.2f} | {ours / plain:.2f}x | "
               f"<= {TARGET_RATIO}x ({verdict}) |")
-    plain_mbs = OUTPUT_BYTES / 1e6 / statistics.median(plain_out)
-    ours_mbs = OUTPUT_BYTES / 1e6 / statistics.median(ours_out)
+    plain_mbs = OUTPUT_BYTES / 1e6 / median(plain_out)
+    ours_mbs = OUTPUT_BYTES / 1e6 / median(ours_out)
     print(f"| output throughput (MB/s, median) | {plain_mbs:.1f} | {ours_mbs:.1f} | "
           f"{ours_mbs / plain_mbs:.2f}x | no hang |")
 

@@ -19,11 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
 import json
-import os
-import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -33,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from timing import timed
+from timing import machine, median, percentile, timed
 
 MARK = "RESULT "
 TARGET_READY_MS = 500.0
@@ -160,29 +156,13 @@ def run_case(name: str, n: int) -> dict[str, Any]:
 
 
 def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1e3:.2f}"
+    """The median of ``values`` (seconds) in ms."""
+    return f"{median(values) * 1e3:.2f}"
 
 
 def us(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1e6:.1f}"
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[int(len(values) * 0.95)]
-
-
-def machine() -> str:
-    model = platform.processor() or "?"
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = psutil.virtual_memory().total / 2**30
-    return (f"{model}, {psutil.cpu_count()} CPUs, {memory:.0f} GiB RAM; "
-            f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
-            f"pymol-open-source {importlib.metadata.version('pymol-open-source')}; "
-            f"load average {os.getloadavg()[0]:.2f}")
+    """The median of ``values`` (seconds) in µs."""
+    return f"{median(values) * 1e6:.1f}"
 
 
 def main(plan: Plan) -> None:
@@ -198,12 +178,12 @@ def main(plan: Plan) -> None:
         "local-mem": run_case("creep-local", plan.creep),
         "iso-mem": run_case("creep-isolated", plan.isolated_creep),
     }
-    raw_oc = statistics.median(r["raw-oc"]["times"])
+    raw_oc = median(r["raw-oc"]["times"])
     local_oc = [a + b for a, b in zip(r["local-oc"]["open"], r["local-oc"]["close"], strict=True)]
     iso_oc = [a + b for a, b in zip(r["iso-oc"]["open"], r["iso-oc"]["close"], strict=True)]
-    ratio = statistics.median(local_oc) / raw_oc
+    ratio = median(local_oc) / raw_oc
     ready = r["iso-oc"]["open"]
-    iso_rt = statistics.median(r["iso-rt"]["times"])
+    iso_rt = median(r["iso-rt"]["times"])
 
     def kb(key: str) -> str:
         row = r[key]
@@ -219,8 +199,8 @@ def main(plan: Plan) -> None:
          f"{ratio:.2f}x raw: {'met' if ratio <= TARGET_OPEN_RATIO else 'MISSED'}"),
         ("isolated worker ready (open), median / p95 ms",
          f"{ms(r['fresh']['times'])} (a fresh python starting pymol2)", "n/a",
-         f"{ms(ready)} / {p95(ready) * 1e3:.0f}", f"< {TARGET_READY_MS:.0f} ms",
-         "met" if p95(ready) * 1e3 < TARGET_READY_MS else "MISSED"),
+         f"{ms(ready)} / {percentile(ready, 0.95) * 1e3:.0f}", f"< {TARGET_READY_MS:.0f} ms",
+         "met" if percentile(ready, 0.95) * 1e3 < TARGET_READY_MS else "MISSED"),
         ("close, median ms", "(in open + close)", ms(r["local-oc"]["close"]),
          ms(r["iso-oc"]["close"]), "", ""),
         ("one command round trip (count_atoms), median µs", us(r["raw-rt"]["times"]),
@@ -235,7 +215,7 @@ def main(plan: Plan) -> None:
         ("worker processes left after the creep run", "n/a", "0",
          str(r["iso-mem"]["processes_left"]), "0", ""),
     ]
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {machine('pymol-open-source')}\n")
     print("| measurement | raw pymol2.PyMOL() | jupyter-sessions in-process | "
           "jupyter-sessions isolated | target | result |")
     print("|---|---|---|---|---|---|")

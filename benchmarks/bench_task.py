@@ -23,20 +23,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
-from timing import percentile
+from timing import machine, percentile
 
 from jupyter_sessions import Job, Task, open_session
 
 TARGET_TERMINATE_MS = 50.0
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 class Cooperative(Task):
@@ -109,8 +112,10 @@ def pct(values: list[float], q: float) -> float:
     return percentile(values, q / 100) * 1000
 
 
-def alternate(n: int, ours: Callable[[], object], plain: Callable[[], object]) -> tuple[list, list]:
-    a, b = [], []
+def alternate(n: int, ours: Callable[[], A], plain: Callable[[], B]) -> tuple[list[A], list[B]]:
+    """``n`` results of each, taking turns, so that machine noise hits both alike."""
+    a: list[A] = []
+    b: list[B] = []
     for _ in range(n):
         a.append(ours())
         b.append(plain())
@@ -131,9 +136,8 @@ def main() -> None:
          [t for _, t in plain]),
         ("job terminate (process group gone), p50 / p95 (ms)", ours_job, plain_job),
     ]
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}; "
-          f"{n} tasks, {jobs} jobs per side")
+    print(f"Machine: {machine()}")
+    print(f"{n} tasks, {jobs} jobs per side")
     print()
     print("| measure | plain thread / Popen | jupyter-sessions Task / Job | target |")
     print("|---|---|---|---|")

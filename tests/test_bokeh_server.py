@@ -90,8 +90,9 @@ def test_forged_websocket_tokens_are_refused(view: dict[str, str]) -> None:
     )
     unsigned = generate_jwt_token(view["view_id"], signed=False)
     for token in (forged, unsigned):
-        with pytest.raises(websocket.WebSocketException):
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
             ViewClient.connect(view["app_url"], token).close()
+        assert refused.value.status_code == 403
 
 
 def test_foreign_origins_are_refused(view: dict[str, str]) -> None:

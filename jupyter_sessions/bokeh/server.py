@@ -7,7 +7,8 @@ thread owns every Bokeh document; code on other threads reaches it through
 
 Security: it listens on 127.0.0.1 only; ``generate_session_ids=False`` with
 signed ids means only the kernel (which holds the per-kernel secret) can mint a
-view id, so the server refuses unsigned and forged ids; websocket origins are an
+view id, so the server refuses unsigned and forged ids, and websocket tokens with a
+bad signature before the upgrade (``websocket.py``); websocket origins are an
 explicit list (loopback pages by default, never ``*``).
 
 Each view id the kernel mints is routed to a view factory (a BokehSession). A
@@ -43,6 +44,7 @@ from tornado.ioloop import IOLoop
 from ..core.session import SessionError
 from .quiet_logs import QuietDepartedBrowsers
 from .teardown import ViewDestroyed, ViewDocument, ViewLifecycle, ViewTeardown
+from .websocket import refuse_forged_tokens
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +292,7 @@ class EmbeddedServer:
             use_index=False,
             redirect_root=False,
         )
+        refuse_forged_tokens(tornado_app)
         http = HTTPServer(tornado_app, xheaders=False)
         http.add_sockets(sockets)
         self._tornado_app, self._http = tornado_app, http

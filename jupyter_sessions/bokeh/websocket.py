@@ -1,0 +1,43 @@
+"""The views' websocket: a forged or unsigned token is refused (403) before the upgrade.
+
+Bokeh's own handler upgrades first and then closes a connection whose token has a
+bad signature, logging an error into the kernel for every try. A page with a forged
+token should not get a websocket at all: this handler checks the signature in
+``prepare()``, which Tornado runs before it upgrades, and answers 403, as the
+server does for a bad origin or a forged view id.
+
+Bokeh internals relied on (tested against the installed Bokeh by
+``tests/test_bokeh_server.py``): ``WSHandler`` is the per-app websocket route's
+handler class, and the token travels as the second ``Sec-WebSocket-Protocol``
+value after ``bokeh``.
+"""
+
+from __future__ import annotations
+
+from bokeh.server.tornado import BokehTornado
+from bokeh.server.views.ws import WSHandler
+from bokeh.util.token import check_token_signature
+from tornado.web import HTTPError
+
+
+class SignedOnlyWSHandler(WSHandler):
+    """Bokeh's websocket handler, refusing a token with a bad signature with 403."""
+
+    async def prepare(self) -> None:
+        """Tornado calls this before the upgrade: check the token's signature first."""
+        header = self.request.headers.get("Sec-WebSocket-Protocol", "")
+        protocols = [p.strip() for p in header.split(",")]
+        app = self.application
+        assert isinstance(app, BokehTornado)  # the only app that routes to this handler
+        # Other shapes of header: Bokeh refuses them itself, after its own checks.
+        if len(protocols) == 2 and protocols[0] == "bokeh" and not check_token_signature(
+                protocols[1], secret_key=app.secret_key, signed=app.sign_sessions):
+            raise HTTPError(403, "invalid session token")
+        await super().prepare()  # type: ignore[no-untyped-call]  # Bokeh leaves it untyped
+
+
+def refuse_forged_tokens(app: BokehTornado) -> None:
+    """Serve ``app``'s websockets with :class:`SignedOnlyWSHandler` (before it listens)."""
+    for rule in app.wildcard_router.rules:
+        if rule.target is WSHandler:
+            rule.target = SignedOnlyWSHandler
