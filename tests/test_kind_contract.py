@@ -10,6 +10,7 @@ running", "still running after close", and one start protocol for open and resta
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,28 @@ def test_a_failed_restart_records_its_error_as_a_failed_open_does(
     assert kernel.value("rows()") == [["Poller", "FAILED", "OSError: port 7 busy"],
                                       ["Poller", "FAILED", "OSError: port 7 busy"]]
     wait_for(lambda: kernel.value("p.thread.is_alive()") is False)
+
+
+def readme_kind_example() -> str:
+    """The README's "Writing a session kind" example, as written."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Writing a session kind"):]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_kind_runs_as_written_and_its_cell_owns_it() -> None:
+    nb = NotebookKernel()
+    try:
+        ok(nb.run("from jupyter_sessions import sessions"))
+        ok(nb.run(readme_kind_example(), cell_id="poll"))
+        first = nb.value("p.id")
+        assert nb.value("[(r['type'], r['state'], r['device']) for r in sessions()]") == [
+            ["Poller", "RUNNING", "/dev/ttyUSB0"]]
+        ok(nb.run(readme_kind_example(), cell_id="poll"))  # re-run: the old poller stops
+        assert nb.value("[r['id'] for r in sessions()]") == [nb.value("p.id")] != [first]
+        ok(nb.run("p.device = 'gone'", cell_id="other"))
+        wait_for(lambda: nb.value("[r['state'] for r in sessions()]") == ["CRASHED"])
+        reply = nb.run("p.read()", cell_id="other")
+        assert reply.error and "lost its device (the device went away)" in reply.error["evalue"]
+    finally:
+        nb.close()

@@ -33,3 +33,25 @@ def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
                    "interpreters/pool.py", "tasks/job.py", "py.typed"):
         assert f"jupyter_sessions/{module}" in names, module
     assert not any(n.startswith(("tests/", "node_modules/")) for n in names)
+
+
+HEAVY = ("bokeh", "pymol", "pymol2", "jupyter_client", "distributed", "tornado", "zmq")
+
+
+def loaded_after(code: str) -> list[str]:
+    """Which of the heavy packages a fresh interpreter has loaded after ``code``."""
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=True, timeout=120)
+    return list(json.loads(result.stdout))
+
+
+def test_importing_the_package_loads_no_kind() -> None:
+    assert loaded_after("import jupyter_sessions") == []
+
+
+def test_a_kind_loads_on_first_use_of_its_name_and_only_it() -> None:
+    assert loaded_after("from jupyter_sessions import Task, Job") == []
+    assert "jupyter_client" not in loaded_after("from jupyter_sessions import PyMOLSession")
+    assert "bokeh" in loaded_after("from jupyter_sessions import BokehSession")
