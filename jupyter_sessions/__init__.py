@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         ProcessTimeout,
         kill_all,
     )
+    from .owned import own
     from .pymol import (
         PyMOLBusy,
         PyMOLCommands,
@@ -71,6 +72,7 @@ _KINDS = {
     "Job": "tasks",
     "JobError": "tasks",
     "Task": "tasks",
+    "own": "owned",
 }
 
 __all__ = [
@@ -99,6 +101,7 @@ __all__ = [
     "kill_all",
     "load_ipython_extension",
     "open_session",
+    "own",
     "print_info",
     "sessions",
     "shared_pymol",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from .conftest import KERNEL_SETUP, wait_for
+from .conftest import KERNEL_SETUP, alive, wait_for
 from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from .notebook_kernel import NotebookKernel
 from .notebook_page import NotebookPage
@@ -179,6 +179,41 @@ def test_clearing_closes_even_while_another_cell_is_busy(notebook: Notebook) -> 
     page.command("notebook:clear-cell-output")
     wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=30, interval=0.05)
     assert page.cell_running(2)  # closed while the cell still computed
+
+
+OWN_CELL = """
+import asyncio, subprocess, sys
+from jupyter_sessions import own
+async def poll():
+    while True:
+        await asyncio.sleep(0.05)
+poller = own(asyncio.get_event_loop().create_task(poll()))
+child = own(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+"""
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_clearing_releases_what_its_cell_owns_while_another_cell_is_busy(
+    notebook: Notebook,
+) -> None:
+    page, kernel = notebook
+    page.set_cell_source(1, OWN_CELL)
+    page.run_cell(1)
+    pid = kernel.value("child.pid")
+    assert alive(pid)
+    subshell = kernel.create_subshell()
+    page.set_cell_source(2, "time.sleep(6)")
+    page.run_cell(2, wait=False)
+    wait_for(lambda: page.cell_running(2), timeout=30)
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: not alive(pid), timeout=30)  # SIGTERM from the comm thread
+    # The poller's loop is the busy kernel's: cancelled, it ends once the cell does.
+    rows = kernel.value_now("[(r['type'], r['state']) for r in sessions()]", subshell)
+    assert rows in ([], [["asyncio.Task", "TERMINATING"]]), rows
+    assert page.cell_running(2)  # released while the other cell still computed
+    page.wait_idle()
+    wait_for(lambda: kernel.value("(poller.cancelled(), sessions())") == [True, []], timeout=30)
 
 
 @pytest.mark.usefixtures("with_extension")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 
+from .conftest import alive
 from .notebook_kernel import NotebookKernel
 
 DEMO = Path(__file__).parent.parent / "notebooks" / "demo.ipynb"
@@ -16,14 +17,20 @@ def test_demo_notebook_runs_and_ends_with_one_session() -> None:
     kernel = NotebookKernel()
     try:
         for cell in notebook.cells:
-            if cell.cell_type != "code" or "time.sleep" in cell.source:
+            if cell.cell_type != "code" or "time.sleep(5)" in cell.source:  # the busy demo
                 continue
             reply = kernel.run(cell.source, cell_id=cell.id)
             assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
-        assert [(r["type"], r["state"], r["callback_period"]) for r in rows] == [
-            ("MySession", "RUNNING", 0.25)
-        ]
+        assert [(r["type"], r["state"], r.get("callback_period")) for r in rows] == [
+            ("MySession", "RUNNING", 0.25), ("asyncio.Task", "RUNNING", None),
+            ("subprocess.Popen", "RUNNING", None)]
+        pid = kernel.value("child.pid")
+        owning = next(c for c in notebook.cells if c.cell_type == "code" and "own(" in c.source)
+        reply = kernel.run(owning.source, cell_id=owning.id)  # re-run: the old ones go
+        assert reply.status == "ok", reply.traceback
+        assert not alive(pid) and kernel.value("child.pid") != pid
+        assert kernel.value("len(__import__('jupyter_sessions').sessions())") == 3
     finally:
         kernel.close()
 

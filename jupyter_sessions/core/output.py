@@ -124,7 +124,7 @@ def _close_bar(session: Session) -> Any:
         tooltip=f"Close {type(session).__name__} {session.id} and free what it holds",
         layout=widgets.Layout(width="auto"),
     )
-    label = widgets.HTML(f"<small>{html.escape(type(session).__name__)} {session.id}</small>")
+    label = widgets.HTML(f"<small>{html.escape(session._label())}</small>")
     button.on_click(lambda _button: session.close())
     bar = widgets.HBox([button, label])
     controls = session._controls()

@@ -33,7 +33,7 @@ _lock = threading.Lock()
 _at_shutdown: list[Callable[[], object]] = []
 
 
-def open_session(session: S) -> S:
+def open_session(session: S, *, show: bool = True) -> S:
     """Start ``session``, make the running cell its owner and show it there.
 
     Runs on the kernel's main thread. The session closes when its cell is re-run,
@@ -41,6 +41,8 @@ def open_session(session: S) -> S:
     kernel shuts down. If it cannot start, it is left FAILED with nothing running
     and the error is raised here, so the traceback shows in the cell. A session
     closed while it started shows its "closed" note, not a live view.
+    ``show=False``: nothing in the cell (the cell still owns the session; only
+    clearing the output cannot close it then, having nothing to clear).
     """
     if not isinstance(session, Session):
         raise TypeError(
@@ -50,7 +52,7 @@ def open_session(session: S) -> S:
     ensure_installed()
     lifecycle = registry().add(session, cells.current_cell())
     running = lifecycle.start(session._start)
-    if not output.in_ipython():
+    if not show or not output.in_ipython():
         return session
     if running:
         output.show(session)

@@ -363,6 +363,10 @@ class Session:
         """Kind-specific diagnostics for ``sessions()`` and ``print_info()``."""
         return {}
 
+    def _label(self) -> str:
+        """The words beside the session's Close button (plain text)."""
+        return f"{type(self).__name__} {self.id}"
+
     def _controls(self) -> list[Any]:
         """Live ipywidgets shown under the close button (a task's progress bar).
 
