@@ -2,8 +2,8 @@
 
 Modules, each one concept, in import order (each imports only those above it):
 
-- ``session``: states, ``Session`` (the contract for kinds), ``Lifecycle``,
-  ``StillRunning``;
+- ``lifecycle``: states, ``Lifecycle`` (close once, newest first), ``StillRunning``;
+- ``session``: ``Session``, the contract for kinds (and the names a kind needs);
 - ``registry``: the kernel's sessions by id and owning cell, and their events;
 - ``threads``: which thread runs what, and the hand-over to the main thread;
 - ``output``: the one output type, the Close button, the "closed" note;

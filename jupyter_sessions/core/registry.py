@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from .session import Lifecycle, Session, SessionState
+from .lifecycle import Lifecycle, SessionState
+from .session import Session
 
 log = logging.getLogger(__name__)
 

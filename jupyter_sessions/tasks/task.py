@@ -198,19 +198,18 @@ class Task(Session):
 
     def _run_ended(self, future: concurrent.futures.Future[Any]) -> None:
         """The future's done callback (runs once): record how run() ended."""
-        rt, lifecycle = self._rt, self._lifecycle
-        if rt is None or lifecycle is None:
+        if self._rt is None or self.id is None:
             return
         if future.cancelled():  # by us when closing; else by its executor's shutdown
-            lifecycle.set_state(SessionState.FAILED, error="cancelled by its executor")
+            self._end(SessionState.FAILED, "cancelled by its executor")
             return
         exc = future.exception()
         if exc is None:
             self.result = future.result()
-            lifecycle.set_state(SessionState.FINISHED)
+            self._end(SessionState.FINISHED)
         else:
             self.exception = exc
-            lifecycle.set_state(SessionState.FAILED, error=f"{type(exc).__name__}: {exc}")
+            self._end(SessionState.FAILED, f"{type(exc).__name__}: {exc}")
             self._show_text("".join(traceback.format_exception(exc)), "stderr")
         self._show_status()
         on_main_thread(self._finish)
