@@ -8,10 +8,14 @@ persistent interpreter together.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 
+import psutil
 import pytest
 
 from .conftest import alive, wait_for
@@ -142,3 +146,25 @@ def test_kernel_shutdown_leaves_no_job_process(kernel: NotebookKernel) -> None:
     job, child = map(int, ok(kernel.run(cell, cell_id="cell-a")).stdout.split())
     kernel.shutdown()
     wait_for(lambda: not alive(job) and not alive(child), timeout=10)
+
+
+def test_a_killed_kernel_takes_its_job_process_groups_with_it(kernel: NotebookKernel) -> None:
+    cell = ("j = open_session(Job(['sh', '-c', 'sleep 300 & sleep 300 & wait']))\n"
+            "print(j.pid)")
+    job = int(ok(kernel.run(cell, cell_id="cell-a")).stdout)
+    group = wait_for(lambda: len(members(job)) == 3 and members(job), timeout=10)
+    guardians = [c.pid for c in psutil.Process(kernel.pid).children()
+                 if "killpg" in " ".join(c.cmdline())]
+    assert len(guardians) == 1
+    os.kill(kernel.pid, signal.SIGKILL)  # no teardown runs: the OOM killer's way
+    wait_for(lambda: not any(alive(pid) for pid in group + guardians), timeout=10)
+
+
+def members(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` now."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if os.getpgid(process.pid) == pgid and alive(process.pid):
+                found.append(process.pid)
+    return found

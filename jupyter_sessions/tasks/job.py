@@ -12,7 +12,8 @@ process group, so the job's children go too, and SIGKILL after
 ``terminate_grace`` seconds. Children that leave the group (``setsid``) escape.
 The kill is deferred the moment the process exists, from the task's thread: a
 close that came first runs it at once (the core's rule), so no process escapes a
-close that races its launch.
+close that races its launch. A kernel killed outright (SIGKILL, the OOM killer)
+runs no teardown: its guardian process (``guardian.py``) kills the group then.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any, ClassVar
 
 from ..core.session import SessionError
+from . import guardian
 from .task import Task
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,8 @@ class Job(Task):
             self._process = self.launch(out, err)
         except OSError as exc:
             raise JobError(f"could not start {self._name()}: {exc}") from exc
+        if _leads_group(self._process.pid):
+            guardian.watch(self._process.pid)
         self._defer(self._kill_group, self._process)
         return self._process
 
@@ -174,6 +178,7 @@ class Job(Task):
         # Also after a clean exit: children left in the group are the job's too.
         _signal_group(process.pid, signal.SIGKILL)
         process.wait(5.0)
+        guardian.forget(process.pid)
 
     def _keep_output(self) -> None:
         files = self._files
@@ -198,6 +203,13 @@ class Job(Task):
 
     def _name(self) -> str:
         return shlex.join(self.command) if self.command else type(self).__name__
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:  # ended already
+        return False
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
