@@ -1,12 +1,15 @@
-"""The wheel carries the built JupyterLab extension: installing it needs no Node."""
+"""Packaging: the wheel carries the built extension, imports are lazy, any pip installs it."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import venv
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).parent.parent
 PREFIX = "jupyter_sessions-{}.data/data/share/jupyter/labextensions/jupyter-sessions/"
@@ -55,3 +58,17 @@ def test_a_kind_loads_on_first_use_of_its_name_and_only_it() -> None:
     assert loaded_after("from jupyter_sessions import Task, Job") == []
     assert "jupyter_client" not in loaded_after("from jupyter_sessions import PyMOLSession")
     assert "bokeh" in loaded_after("from jupyter_sessions import BokehSession")
+
+
+def test_every_dependency_resolves_with_the_pip_python_ships(tmp_path: Path) -> None:
+    """pip 23.2 (Python 3.11's) takes a pre-release only when the specifier names one."""
+    tomllib = pytest.importorskip("tomllib")
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        dependencies = tomllib.load(f)["project"]["dependencies"]
+    venv.create(tmp_path / "venv", with_pip=True)  # the pip that ensurepip bundles
+    pip = tmp_path / "venv" / "bin" / "pip"
+    result = subprocess.run([str(pip), "install", "--dry-run", "--no-deps", "--ignore-installed",
+                             "--disable-pip-version-check", *dependencies],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pymol-open-source" in result.stdout
