@@ -223,13 +223,16 @@ class EmbeddedServer:
             future.cancel()
             raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
 
+    def token(self, view_id: str) -> str:
+        """The signed websocket token of ``view_id``, for a page that connects to it."""
+        return generate_jwt_token(ID(view_id), secret_key=self.secret, signed=True,
+                                  expiration=self.config.token_expiration_s)
+
     def open_view(self, view_id: str, timeout: float = 30.0) -> ServerSession:
         """Create the server session for ``view_id`` now, as a browser would."""
         app = self._tornado().applications[APP_PATH]
-        token = generate_jwt_token(ID(view_id), secret_key=self.secret, signed=True,
-                                   expiration=self.config.token_expiration_s)
         future = asyncio.run_coroutine_threadsafe(
-            app.create_session_if_needed(ID(view_id), None, token), self._aloop()
+            app.create_session_if_needed(ID(view_id), None, self.token(view_id)), self._aloop()
         )
         try:
             return future.result(timeout)

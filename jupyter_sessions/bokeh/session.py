@@ -183,7 +183,7 @@ class BokehSession(Session):
         view_id = self._view_ids[0]
         script = server_session(session_id=ID(view_id), url=self._server.app_url)
         data = {"url": self._server.app_url, "view_id": view_id,
-                "static": self._server.static_paths()}
+                "token": self._server.token(view_id), "static": self._server.static_paths()}
         return data, script
 
     def _info(self) -> dict[str, Any]:

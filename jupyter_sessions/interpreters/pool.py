@@ -193,9 +193,13 @@ class SharedKernel:
             self.lock.release()
 
     def kill(self, reason: str) -> None:
-        """Kill the process now and report the death to every watcher."""
-        self.shutdown()
+        """Kill the process now and report the death to every watcher.
+
+        Reported first: the watcher thread, finding the process gone a moment later,
+        then finds the death reported with its reason, not as a plain exit.
+        """
         self._died(reason)
+        self.shutdown()
 
     def stop(self) -> None:
         """Shut down once a command still running on another thread was interrupted.

@@ -6,20 +6,32 @@
  * {port}/`, under the Jupyter server's own authentication (a hub, a remote
  * server, a tunnel). Which one is found once per server, by loading its icon.
  *
- * Through the proxy, BokehJS is loaded from the proxied server first (the
- * autoload script would name unproxied URLs for it), and the app path given to
- * BokehJS is the whole proxied path: BokehJS builds the websocket URL from the
- * host of the absolute URL and the app path, dropping the absolute URL's path.
+ * BokehJS is loaded once per page, from the server the view comes from, and the
+ * view is embedded with BokehJS's own session API (`pull_session` and
+ * `add_document_standalone`), not its autoload script. The autoload script would
+ * load BokehJS again for every view (each run keeps megabytes of code alive), and
+ * it keeps every session it pulled in a cache private to BokehJS, documents and
+ * messages included, for the page's lifetime. Here the page holds each view's
+ * session itself, and lets go of it when the view goes: nothing of a departed view
+ * stays (tests/test_page_memory.py measures the page's heap). Through the proxy,
+ * the websocket URL is the proxied one.
  *
- * The autoload script goes into an element whose id is unique to this render,
- * as BokehJS finds its element by id. BokehJS itself comes from the embedded
- * server, so this works with no internet access.
+ * BokehJS itself comes from the embedded server, so this works with no internet
+ * access. The view is built once its element is in the page (BokehJS lays it out
+ * there).
  *
  * A moved cell (JupyterLab removes the cell and renders a new one) or a cut and
  * pasted one renders the same view again, but BokehJS embeds a view's document
  * once per page: a second embed fails and leaves the plot blank. So the new
  * output takes over the live DOM its departed predecessor left behind, BokehJS's
  * views and websocket included, until the owner says the view went for good.
+
+ *
+ * BokehJS internals relied on, pinned by the browser tests against the installed
+ * Bokeh: `Bokeh.require('client/connection').pull_session(url, token)` giving a
+ * session with `document` and `close()`, `Bokeh.embed.add_document_standalone`
+ * giving the views' manager (`clear()`), and `Bokeh.documents`, where every
+ * document registers itself.
  */
 import { ServerConnection } from '@jupyterlab/services';
 
@@ -27,18 +39,46 @@ import { ServerConnection } from '@jupyterlab/services';
 export interface IBokehView {
   url: string;
   view_id: string;
+  /** The signed websocket token of the view (the kernel signs it, like the id). */
+  token: string;
   static?: string[];
 }
 
 export function isBokehView(view: unknown): view is IBokehView {
   const v = view as Partial<IBokehView> | null;
-  return typeof v?.url === 'string' && typeof v?.view_id === 'string';
+  return (
+    typeof v?.url === 'string' && typeof v?.view_id === 'string' && typeof v?.token === 'string'
+  );
 }
 
 const PROBE_TIMEOUT_MS = 1500;
 const reachable = new Map<string, Promise<boolean>>();
 let bokehLoading: Promise<void> | null = null;
-let renders = 0;
+
+/** What this file uses of BokehJS (see the header). */
+interface IBokehDocument {
+  readonly views_manager?: unknown;
+}
+interface IBokehSession {
+  readonly document: IBokehDocument;
+  close(): void;
+}
+interface IBokehViews {
+  clear(): void;
+}
+interface IBokeh {
+  require(module: 'client/connection'): {
+    pull_session(url: string, token: string, args: string): Promise<IBokehSession>;
+  };
+  embed: {
+    add_document_standalone(doc: IBokehDocument, element: HTMLElement): Promise<IBokehViews>;
+  };
+  documents: IBokehDocument[];
+}
+
+/** The live BokehJS session and views of each embedded view, until it goes. */
+const embedded = new Map<string, { session: IBokehSession; views: IBokehViews }>();
+const ATTACH_TIMEOUT_MS = 30000;
 
 /** The element each view was last rendered into, until released. */
 const hosts = new Map<string, HTMLElement>();
@@ -62,8 +102,26 @@ export async function renderBokehView(host: HTMLElement, view: IBokehView): Prom
  * the DOM kept for a moved cell to take over. A no-op once another host took it.
  */
 export function releaseBokehView(viewId: string, host: HTMLElement): void {
-  if (hosts.get(viewId) === host) {
-    hosts.delete(viewId);
+  if (hosts.get(viewId) !== host) {
+    return;
+  }
+  hosts.delete(viewId);
+  const live = embedded.get(viewId);
+  embedded.delete(viewId);
+  host.replaceChildren();
+  if (!live) {
+    return;
+  }
+  try {
+    live.views.clear(); // out of BokehJS's page-wide index of views
+    live.session.close(); // the websocket, if the server has not closed it yet
+  } catch (reason) {
+    console.warn('[jupyter-sessions] could not let go of a departed Bokeh view', reason);
+  }
+  const documents = bokehJS()?.documents ?? [];
+  const index = documents.indexOf(live.session.document);
+  if (index >= 0) {
+    documents.splice(index, 1);
   }
 }
 
@@ -82,33 +140,44 @@ function adoptBokehView(host: HTMLElement, viewId: string): boolean {
 
 async function embedBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
   const app = new URL(view.url);
-  let absolute = view.url;
-  let resources = 'default';
-  if (!(await canReach(app.origin))) {
-    const root = `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
-    absolute = root + app.pathname;
-    resources = 'none';
-    // Once per page, however many outputs render at the same time.
-    bokehLoading ??= loadScripts((view.static ?? []).map(path => root + path)).catch(
-      (reason: unknown) => {
-        bokehLoading = null; // let a later render try again
-        throw reason;
-      }
-    );
-    await bokehLoading;
+  const direct = await canReach(app.origin);
+  const root = direct ? app.origin : `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
+  // Once per page, however many outputs render at the same time.
+  bokehLoading ??= loadScripts((view.static ?? []).map(path => root + path)).catch(
+    (reason: unknown) => {
+      bokehLoading = null; // let a later render try again
+      throw reason;
+    }
+  );
+  await bokehLoading;
+  const bokeh = bokehJS();
+  if (!bokeh) {
+    throw new Error('BokehJS did not load');
   }
-  const elementId = `jp-jupyter-sessions-bokeh-${++renders}-${Date.now()}`;
-  const query = new URLSearchParams({
-    'bokeh-autoload-element': elementId,
-    'bokeh-app-path': new URL(absolute).pathname,
-    'bokeh-absolute-url': absolute,
-    'bokeh-session-id': view.view_id,
-    resources
-  });
-  const script = document.createElement('script');
-  script.src = `${absolute}/autoload.js?${query}`;
-  script.id = elementId;
-  host.replaceChildren(script);
+  const element = document.createElement('div');
+  host.replaceChildren(element);
+  await attached(element);
+  const websocket = new URL(`${root}${app.pathname}/ws`, window.location.href);
+  websocket.protocol = websocket.protocol === 'https:' ? 'wss:' : 'ws:';
+  const connection = bokeh.require('client/connection');
+  const session = await connection.pull_session(websocket.href, view.token, '');
+  const views = await bokeh.embed.add_document_standalone(session.document, element);
+  embedded.set(view.view_id, { session, views });
+}
+
+function bokehJS(): IBokeh | undefined {
+  return (window as unknown as { Bokeh?: IBokeh }).Bokeh;
+}
+
+/** Resolves once `element` is in the page (BokehJS lays views out there). */
+async function attached(element: HTMLElement): Promise<void> {
+  const deadline = Date.now() + ATTACH_TIMEOUT_MS;
+  while (!element.isConnected) {
+    if (Date.now() > deadline) {
+      throw new Error('the output never reached the page');
+    }
+    await new Promise(resolve => window.setTimeout(resolve, 20));
+  }
 }
 
 /** Can this browser load from `origin` directly? Asked once per server. */

@@ -1,0 +1,122 @@
+"""A departed view leaves nothing behind, in the page or in the kernel (a soak test).
+
+Re-run and clear cycles of a live session in a real JupyterLab with the extension, in
+Debian's Chromium started with ``--expose-gc``: the page's JS heap after a forced
+collection, and the kernel's threads, sockets, comms and Bokeh server sessions, are
+measured after a warm-up and at the end. The bound is per cycle, the one the full
+soak must hold (1000 cycles, +< 20 MB of heap).
+
+Opt-in while the page still keeps about 0.47 MB per cycle (issue 14 is open, see the
+README's known limits): ``JUPYTER_SESSIONS_SOAK_CYCLES=40 pytest tests/test_page_memory.py
+-s`` runs it and prints the growth. The probe that shows the heap measure can see a
+leak runs in ``make test``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from .conftest import KERNEL_SETUP, wait_for
+from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+from .notebook_kernel import NotebookKernel
+from .notebook_page import NotebookPage
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+
+CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "0"))
+WARM_UP = 5
+HEAP_MB_PER_CYCLE = 20 / 1000
+KERNEL_RSS_MB = 10
+
+HEAP = """() => {
+    for (let i = 0; i < 3; i++) { window.gc(); }
+    return performance.memory.usedJSHeapSize;
+}"""
+KERNEL_FACTS = """[
+    len(sessions()), view_sessions(),
+    sorted(t.name for t in __import__('threading').enumerate()),
+    len(__import__('comm').get_comm_manager().comms),
+    len([c for c in __import__('psutil').Process().net_connections('inet')
+         if c.status == 'LISTEN']),
+    __import__('psutil').Process().memory_info().rss / 2**20,
+]"""
+
+
+@pytest.fixture(scope="module")
+def notebook(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+    tuple[NotebookPage, NotebookKernel]
+]:
+    lab = JupyterLab(tmp_path_factory.mktemp("soak"), extension=True)
+    name = "soak.ipynb"
+    lab.write_notebook(name, [KERNEL_SETUP.strip(), "s = open_session(Ticker())", "x = 1"])
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"])
+            page = NotebookPage(browser.new_page(), lab.notebook_url(name))
+            kernel = lab.kernel_of(name)
+            try:
+                page.run_cell(0)
+                yield page, kernel
+            finally:
+                kernel.close()
+                browser.close()
+    finally:
+        lab.stop()
+
+
+def heap_mb(page: NotebookPage) -> float:
+    return float(page.page.evaluate(HEAP)) / 2**20
+
+
+def cycle(page: NotebookPage, kernel: NotebookKernel) -> None:
+    """Run the session's cell, see its plot live, clear its output, see it closed."""
+    page.run_cell(1)
+    page.wait_for_plot(1)
+    wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [1, 1], timeout=30)
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [0, 0], timeout=30)
+
+
+@pytest.mark.skipif(CYCLES == 0, reason="opt-in soak: set JUPYTER_SESSIONS_SOAK_CYCLES "
+                    "(the page keeps ~0.47 MB per cycle today, issue 14)")
+def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
+    notebook: tuple[NotebookPage, NotebookKernel],
+) -> None:
+    page, kernel = notebook
+    for _ in range(WARM_UP):
+        cycle(page, kernel)
+    heap_before = heap_mb(page)
+    facts_before = kernel.value(KERNEL_FACTS)
+    for _ in range(CYCLES):
+        cycle(page, kernel)
+    heap_after = heap_mb(page)
+    # Threads and sockets that come and go (a timer, a closing connection) settle first.
+    wait_for(lambda: kernel.value(KERNEL_FACTS)[:5] == facts_before[:5], timeout=30)
+    facts_after = kernel.value(KERNEL_FACTS)
+    growth = (heap_after - heap_before) / CYCLES
+    print(f"\n{CYCLES} cycles: page heap {heap_before:.1f} -> {heap_after:.1f} MB "
+          f"({growth * 1000:+.1f} KB per cycle); kernel RSS {facts_before[5]:.1f} -> "
+          f"{facts_after[5]:.1f} MB; threads {len(facts_before[2])} -> {len(facts_after[2])}")
+    assert facts_after[5] - facts_before[5] < KERNEL_RSS_MB
+    assert growth < HEAP_MB_PER_CYCLE, f"{growth * 1000:.1f} KB per cycle"
+    page.run_cell(1)  # and one live session at the end
+    page.wait_for_plot(1)
+    wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [1, 1], timeout=30)
+
+
+def test_the_heap_measure_sees_a_leak(notebook: tuple[NotebookPage, NotebookKernel]) -> None:
+    """The probe can fail: 2 MB kept on purpose by the page show up in it."""
+    page, _ = notebook
+    before = heap_mb(page)
+    page.page.evaluate("() => { window.__kept = new Array(2 ** 18).fill(0).map((_, i) => "
+                       "({i})); }")
+    assert heap_mb(page) - before > 2
+    page.page.evaluate("() => { delete window.__kept; }")
