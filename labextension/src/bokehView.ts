@@ -12,8 +12,8 @@
  * load BokehJS again for every view (each run keeps megabytes of code alive), and
  * it keeps every session it pulled in a cache private to BokehJS, documents and
  * messages included, for the page's lifetime. Here the page holds each view's
- * session itself, and lets go of it when the view goes: nothing of a departed view
- * stays (tests/test_page_memory.py measures the page's heap). Through the proxy,
+ * session itself, and lets go of it when the view goes (tests/test_page_memory.py
+ * measures the page's heap). Through the proxy,
  * the websocket URL is the proxied one.
  *
  * BokehJS itself comes from the embedded server, so this works with no internet
@@ -25,7 +25,6 @@
  * once per page: a second embed fails and leaves the plot blank. So the new
  * output takes over the live DOM its departed predecessor left behind, BokehJS's
  * views and websocket included, until the owner says the view went for good.
-
  *
  * BokehJS internals relied on, pinned by the browser tests against the installed
  * Bokeh: `Bokeh.require('client/connection').pull_session(url, token)` giving a
@@ -34,6 +33,8 @@
  * document registers itself.
  */
 import { ServerConnection } from '@jupyterlab/services';
+
+import { patchPlotViewListeners } from './bokehPatches';
 
 /** The view data of a Bokeh session output (`BokehSession._view` in the kernel). */
 export interface IBokehView {
@@ -70,6 +71,7 @@ interface IBokeh {
   require(module: 'client/connection'): {
     pull_session(url: string, token: string, args: string): Promise<IBokehSession>;
   };
+  require(module: string): unknown;
   embed: {
     add_document_standalone(doc: IBokehDocument, element: HTMLElement): Promise<IBokehViews>;
   };
@@ -154,6 +156,7 @@ async function embedBokehView(host: HTMLElement, view: IBokehView): Promise<void
   if (!bokeh) {
     throw new Error('BokehJS did not load');
   }
+  patchPlotViewListeners(bokeh);
   const element = document.createElement('div');
   host.replaceChildren(element);
   await attached(element);
