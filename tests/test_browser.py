@@ -209,8 +209,9 @@ def test_clearing_releases_what_its_cell_owns_while_another_cell_is_busy(
     page.command("notebook:clear-cell-output")
     wait_for(lambda: not alive(pid), timeout=30)  # SIGTERM from the comm thread
     # The poller's loop is the busy kernel's: cancelled, it ends once the cell does.
-    rows = kernel.value_now("[(r['type'], r['state']) for r in sessions()]", subshell)
-    assert rows in ([], [["asyncio.Task", "TERMINATING"]]), rows
+    rows = "[(r['type'], r['state']) for r in sessions()]"
+    wait_for(lambda: kernel.value_now(rows, subshell) in ([], [["asyncio.Task", "TERMINATING"]]),
+             timeout=30)
     assert page.cell_running(2)  # released while the other cell still computed
     page.wait_idle()
     wait_for(lambda: kernel.value("(poller.cancelled(), sessions())") == [True, []], timeout=30)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from .conftest import alive
+from .conftest import alive, wait_for
 from .notebook_kernel import NotebookKernel
 
 DEMO = Path(__file__).parent.parent / "notebooks" / "demo.ipynb"
@@ -29,7 +29,8 @@ def test_demo_notebook_runs_and_ends_with_one_session() -> None:
         owning = next(c for c in notebook.cells if c.cell_type == "code" and "own(" in c.source)
         reply = kernel.run(owning.source, cell_id=owning.id)  # re-run: the old ones go
         assert reply.status == "ok", reply.traceback
-        assert not alive(pid) and kernel.value("child.pid") != pid
+        wait_for(lambda: not alive(pid), timeout=30)  # SIGTERM at once, SIGKILL 2 s later
+        assert kernel.value("child.pid") != pid
         assert kernel.value("len(__import__('jupyter_sessions').sessions())") == 3
     finally:
         kernel.close()
