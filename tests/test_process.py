@@ -186,7 +186,7 @@ def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
         "display_name": "slow", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     slow: concurrent.futures.Future[PersistentProcess] = concurrent.futures.Future()
-    handle = PersistentProcess("slow", startup_timeout=5)
+    handle = PersistentProcess("slow", startup_timeout=20)  # gives up before its kernel is up
 
     def open_slow() -> None:
         try:
