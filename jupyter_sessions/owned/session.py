@@ -10,16 +10,13 @@ here has a lifecycle of its own.
 
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Any, ClassVar, TypeVar
 
 from ..core.registry import registry
 from ..core.runtime import open_session
-from ..core.session import Session, StillRunning
+from ..core.session import Session
 from .releases import Release, releaser
-
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -35,10 +32,7 @@ class Owned(Session):
         self._release = release
 
     def _start(self) -> None:
-        self._defer(self._released)
-
-    def _released(self) -> StillRunning | None:
-        return self._release()
+        self._defer(self._release)  # the object's one release; it may answer StillRunning
 
     def _label(self) -> str:
         return f"{_type_name(self.obj)} {_detail(self.obj)}".rstrip() + ", owned by this cell"
