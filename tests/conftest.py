@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psutil
 import pytest
 
-from .notebook_kernel import NotebookKernel
+from .notebook_kernel import NotebookKernel, ok
 
 # A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
 # the first cell of the notebooks the browser tests open.
@@ -53,16 +54,22 @@ def view_of(s):
 """
 
 
-@pytest.fixture
-def nb() -> Iterator[NotebookKernel]:
-    """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
+@contextmanager
+def kernel_with(setup: str) -> Iterator[NotebookKernel]:
+    """A fresh kernel that ran ``setup`` outside any cell; shut down afterwards."""
     kernel = NotebookKernel()
     try:
-        reply = kernel.run(KERNEL_SETUP)
-        assert reply.status == "ok", reply.traceback
+        ok(kernel.run(setup))
         yield kernel
     finally:
         kernel.close()
+
+
+@pytest.fixture
+def nb() -> Iterator[NotebookKernel]:
+    """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
+    with kernel_with(KERNEL_SETUP) as kernel:
+        yield kernel
 
 
 def alive(pid: int | None) -> bool:

@@ -16,7 +16,7 @@ import pytest
 
 from jupyter_sessions import MIME_TYPE
 
-from .conftest import wait_for
+from .conftest import kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, Reply, ok
 
 KIND = '''
@@ -87,12 +87,8 @@ def rows():
 
 @pytest.fixture
 def kernel() -> Iterator[NotebookKernel]:
-    nb = NotebookKernel()
-    try:
-        ok(nb.run(KIND))
+    with kernel_with(KIND) as nb:
         yield nb
-    finally:
-        nb.close()
 
 
 def session_bundles(reply: Reply) -> list[dict[str, object]]:

@@ -15,7 +15,7 @@ import pytest
 
 from jupyter_sessions import MIME_TYPE
 
-from .conftest import alive, wait_for
+from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
 SETUP = """
@@ -125,12 +125,8 @@ def available(case: Case) -> Case | pytest.param:  # type: ignore[valid-type]
 
 @pytest.fixture
 def kernel() -> Iterator[NotebookKernel]:
-    nb = NotebookKernel()
-    try:
-        ok(nb.run(SETUP))
+    with kernel_with(SETUP) as nb:
         yield nb
-    finally:
-        nb.close()
 
 
 def own_in(kernel: NotebookKernel, case: Case, cell: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from .conftest import alive, wait_for
+from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
 SETUP = "from jupyter_sessions import PersistentProcess, open_session, sessions"
@@ -22,12 +22,8 @@ OPEN = "p = open_session(PersistentProcess())\nprint(p.pid)"
 
 @pytest.fixture
 def kernel() -> Iterator[NotebookKernel]:
-    nb = NotebookKernel()
-    try:
-        assert nb.run(SETUP).status == "ok"
+    with kernel_with(SETUP) as nb:
         yield nb
-    finally:
-        nb.close()
 
 
 def child(nb: NotebookKernel, cell: str) -> int:

@@ -23,7 +23,7 @@ import pytest
 from jupyter_sessions import MIME_TYPE
 from jupyter_sessions.pymol.worker import WORKER_TITLE
 
-from .conftest import alive, wait_for
+from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
 from .test_pymol import PEPT
 
@@ -37,12 +37,8 @@ DEMO = Path(__file__).parent.parent / "notebooks" / "pymol.ipynb"
 
 @pytest.fixture
 def kernel() -> Iterator[NotebookKernel]:
-    nb = NotebookKernel()
-    try:
-        assert nb.run(SETUP).status == "ok"
+    with kernel_with(SETUP) as nb:
         yield nb
-    finally:
-        nb.close()
 
 
 def opened(nb: NotebookKernel, cell: str | None, code: str = OPEN) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from .conftest import alive, wait_for
+from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
 SETUP = '''
@@ -66,12 +66,8 @@ SPAWNS = (
 
 @pytest.fixture
 def kernel() -> Iterator[NotebookKernel]:
-    nb = NotebookKernel()
-    try:
-        ok(nb.run(SETUP))
+    with kernel_with(SETUP) as nb:
         yield nb
-    finally:
-        nb.close()
 
 
 def widget_text(nb: NotebookKernel, wanted: str, timeout: float = 10.0) -> str:
