@@ -199,6 +199,10 @@ def test_clearing_releases_what_its_cell_owns_while_another_cell_is_busy(
     page, kernel = notebook
     page.set_cell_source(1, OWN_CELL)
     page.run_cell(1)
+    owned = page.output(1).get_by_text("subprocess.Popen pid")
+    owned.wait_for(timeout=30000)
+    owned.scroll_into_view_if_needed(timeout=30000)
+    page.screenshot("owned-lines-with-close-buttons")
     pid = kernel.value("child.pid")
     assert alive(pid)
     subshell = kernel.create_subshell()
