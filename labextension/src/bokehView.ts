@@ -57,9 +57,8 @@ const reachable = new Map<string, Promise<boolean>>();
 let bokehLoading: Promise<void> | null = null;
 
 /** What this file uses of BokehJS (see the header). */
-interface IBokehDocument {
-  readonly views_manager?: unknown;
-}
+/** A BokehJS document: only passed along and found again, never looked into here. */
+type IBokehDocument = object;
 interface IBokehSession {
   readonly document: IBokehDocument;
   close(): void;
