@@ -145,7 +145,10 @@ def test_kernel_shutdown_leaves_no_job_process(kernel: NotebookKernel) -> None:
 
 
 def test_a_killed_kernel_takes_its_job_process_groups_with_it(kernel: NotebookKernel) -> None:
+    # A job publishes its pid once its guardian knows the group: wait for it, not longer.
     cell = ("j = open_session(Job(['sh', '-c', 'sleep 300 & sleep 300 & wait']))\n"
+            "deadline = time.monotonic() + 20\n"
+            "while j.pid is None and time.monotonic() < deadline: time.sleep(0.01)\n"
             "print(j.pid)")
     job = int(ok(kernel.run(cell, cell_id="cell-a")).stdout)
     group = wait_for(lambda: len(members(job)) == 3 and members(job), timeout=10)

@@ -46,6 +46,12 @@ _lock = threading.Lock()
 _guardian: subprocess.Popen[bytes] | None = None
 
 
+def start() -> None:
+    """Start this kernel's guardian now, if it is not running, so a launch need not wait."""
+    with _lock:
+        _stdin()
+
+
 def watch(pgid: int) -> None:
     """Kill process group ``pgid`` if this kernel dies before :func:`forget`."""
     _tell(f"+{pgid}")

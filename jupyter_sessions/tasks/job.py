@@ -157,14 +157,17 @@ class Job(Task):
         out = tempfile.TemporaryFile()  # noqa: SIM115
         err = tempfile.TemporaryFile()  # noqa: SIM115
         self._files = (out, err)
+        guardian.start()  # before the launch: a kernel killed right after it still has one
         try:
-            self._process = self.launch(out, err)
+            process = self.launch(out, err)
         except OSError as exc:
             raise JobError(f"could not start {self._name()}: {exc}") from exc
-        if _leads_group(self._process.pid):
-            guardian.watch(self._process.pid)
-        self._defer(self._kill_group, self._process)
-        return self._process
+        if _leads_group(process.pid):
+            guardian.watch(process.pid)
+        # Published once watched: whoever sees ``pid`` may rely on the guardian knowing it.
+        self._process = process
+        self._defer(self._kill_group, process)
+        return process
 
     def _kill_group(self, process: subprocess.Popen[bytes]) -> None:
         """SIGTERM the job's process group, SIGKILL it after ``terminate_grace`` s."""
