@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -111,6 +111,7 @@ class EmbeddedServer:
         self._tornado_app: BokehTornado | None = None
         self._http: HTTPServer | None = None
         self._page_origins: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references while they run
         self._port = 0
         self._teardown = ViewTeardown(self.config.collect_delay_s,
                                       self.config.collect_after_views)
@@ -222,6 +223,21 @@ class EmbeddedServer:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` on the server thread soon (any thread); it logs its own errors."""
+        loop = self._aloop()
+        loop.call_soon_threadsafe(self._spawn, coroutine)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def tornado_app(self) -> BokehTornado:
+        """Bokeh's tornado application (server thread only); SessionError if stopped."""
+        return self._tornado()
 
     def token(self, view_id: str) -> str:
         """The signed websocket token of ``view_id``, for a page that connects to it."""

@@ -3,7 +3,8 @@
 This is where the Bokeh kind plugs into the core for what its sessions share: the
 server stops at kernel shutdown (``runtime.at_shutdown``), the origins of the
 pages the frontend channel knows are allowed on its websocket (``channel.on_page``,
-so a page behind a proxy can connect), and ``print_info()`` shows its address
+so a page behind a proxy can connect), pages that reach neither get their views
+over comms (``comm_link``), and ``print_info()`` shows its address
 (``diagnostics.add_summary``).
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..core import channel, diagnostics, runtime
 from ..core.channel import Hello
+from . import comm_link
 from .server import EmbeddedServer
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ def embedded_server() -> EmbeddedServer:
                 _allow(_server, origin)
             channel.on_page(_allow_page)
             runtime.at_shutdown(_stop)
+            comm_link.register(_server)
             diagnostics.add_summary(_summary)
         if not _server.running:
             _server.start()

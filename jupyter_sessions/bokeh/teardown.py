@@ -108,8 +108,9 @@ class ViewTeardown:
 
 
 def _disconnect(handler: Any) -> None:
-    """Close a Bokeh websocket handler's connection without waiting for the browser."""
-    protocol = handler.ws_connection  # private tornado state
+    """Close a view's connection (a websocket handler, or a comm link) without waiting
+    for the browser."""
+    protocol = getattr(handler, "ws_connection", None)  # private tornado state
     stream = protocol.stream if protocol is not None else None
     handler.close()  # sends the close frame
     if stream is not None:

@@ -1,0 +1,183 @@
+"""Views over the kernel's own channel: the Bokeh protocol carried by a comm.
+
+A real kernel, a real embedded Bokeh server, and a client speaking Bokeh's protocol
+over comm messages exactly as the page's BokehJS does over the extension's comm.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel, ok
+
+VIEW = "jupyter_sessions.bokeh.view.v1"
+BOKEHJS = "jupyter_sessions.bokehjs.v1"
+OPEN = "s = open_session(Ticker())\nprint(s.id)"
+TOKEN = "running_server().token(s.view_id)"
+CONNECTIONS = ("sum(v.connection_count for v in running_server().call("
+               "running_server().view_sessions))")
+
+
+@dataclass
+class Received:
+    """One Bokeh message as the page gets it, with its binary buffers."""
+
+    header: dict[str, Any]
+    content: dict[str, Any]
+    buffers: list[bytes]
+
+    @property
+    def msgtype(self) -> str:
+        return str(self.header["msgtype"])
+
+
+@dataclass
+class CommView:
+    """A page's view over a comm: sends Bokeh messages, reads what the kernel sends."""
+
+    nb: NotebookKernel
+    comm_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    closed: dict[str, Any] | None = None
+    _n: int = 0
+
+    def open(self, token: str) -> CommView:
+        self.nb.open_comm(self.comm_id, VIEW, {"token": token})
+        return self
+
+    def send(self, msgtype: str, content: dict[str, Any]) -> None:
+        self._n += 1
+        header = {"msgid": f"page-{self._n}", "msgtype": msgtype}
+        self.send_fragments([json.dumps(header), "{}", json.dumps(content)])
+
+    def send_fragments(self, fragments: list[Any]) -> None:
+        self.nb.send_comm_msg(self.comm_id, {"fragments": fragments})
+
+    def close(self) -> None:
+        self.nb._send_shell("comm_close", {"comm_id": self.comm_id, "data": {}}, None)
+
+    def receive(self, timeout: float) -> Iterator[Received]:
+        """Bokeh messages for this view within ``timeout`` s; stops when the kernel closes it."""
+        for msg in self.nb.iopub(timeout):
+            content = msg["content"]
+            if content.get("comm_id") != self.comm_id:
+                continue
+            if msg["msg_type"] == "comm_close":
+                self.closed = content.get("data") or {}
+                return
+            if msg["msg_type"] == "comm_msg":
+                yield decode(content["data"], [bytes(b) for b in msg.get("buffers") or ()])
+
+    def first(self, msgtype: str, timeout: float = 20.0) -> Received:
+        for message in self.receive(timeout):
+            if message.msgtype == msgtype:
+                return message
+        raise AssertionError(f"no {msgtype} within {timeout} s (closed: {self.closed})")
+
+    def closed_within(self, timeout: float) -> bool:
+        for _ in self.receive(timeout):
+            pass
+        return self.closed is not None
+
+
+def decode(data: dict[str, Any], buffers: list[bytes]) -> Received:
+    """A comm message's fragments as one Bokeh message (the wire format of comm_link.py)."""
+    fragments = data["fragments"]
+    header, _metadata, content = (json.loads(f) for f in fragments[:3])
+    payloads = [buffers[f["buffer"]] for f in fragments[3:] if isinstance(f, dict)]
+    assert len(payloads) == header.get("num_buffers", 0), (header, len(buffers))
+    return Received(header, content, payloads)
+
+
+def opened_view(nb: NotebookKernel, cell: str = "cell-a") -> CommView:
+    ok(nb.run(OPEN, cell_id=cell))
+    view = CommView(nb).open(nb.value(TOKEN))
+    view.first("ACK")
+    return view
+
+
+def test_a_view_over_a_comm_gets_its_document_and_live_patches(nb: NotebookKernel) -> None:
+    view = opened_view(nb)
+    view.send("PULL-DOC-REQ", {})
+    doc = view.first("PULL-DOC-REPLY").content["doc"]
+    assert any(root["name"] == "Figure" for root in doc["roots"])
+    patches = [m for m in view.receive(3.0) if m.msgtype == "PATCH-DOC"]
+    assert len(patches) >= 3
+    # numpy columns travel as binary buffers, one comm buffer per Bokeh buffer
+    assert any(m.buffers for m in patches)
+
+
+def test_patches_keep_coming_while_another_cell_is_busy(nb: NotebookKernel) -> None:
+    view = opened_view(nb)
+    view.send("PULL-DOC-REQ", {})
+    view.first("PULL-DOC-REPLY")
+    busy = nb.send_execute("time.sleep(3)", {"cellId": "cell-busy"})
+    started = time.monotonic()
+    patches = [m for m in view.receive(2.5) if m.msgtype == "PATCH-DOC"]
+    assert time.monotonic() - started < 3.0  # all of them came while the cell slept
+    assert len(patches) >= 4  # 0.25 s period: about 10 in 2.5 s
+    ok(nb.collect(busy))
+
+
+def test_closing_the_session_closes_its_view_comm(nb: NotebookKernel) -> None:
+    view = opened_view(nb)
+    nb.send_execute("s.close()", {"cellId": "cell-b"})
+    assert view.closed_within(10.0)
+    wait_for(lambda: nb.value("view_sessions()") == 0, timeout=10)
+
+
+def test_a_page_that_closes_its_comm_leaves_no_connection(nb: NotebookKernel) -> None:
+    view = opened_view(nb)
+    view.send("PULL-DOC-REQ", {})
+    view.first("PULL-DOC-REPLY")
+    assert nb.value(CONNECTIONS) == 1
+    view.close()
+    wait_for(lambda: nb.value(CONNECTIONS) == 0, timeout=10)
+    assert nb.value("s.state.value") == "RUNNING"  # a view went, not the session
+
+
+def test_a_forged_or_unsigned_token_is_refused(nb: NotebookKernel) -> None:
+    ok(nb.run(OPEN, cell_id="cell-a"))
+    forged = nb.value("__import__('bokeh.util.token', fromlist=['x']).generate_jwt_token("
+                      "s.view_id, secret_key=b'not-the-kernels-secret-key-0123456789', "
+                      "signed=True)")
+    for token in (forged, "garbage"):
+        view = CommView(nb).open(token)
+        assert view.closed_within(10.0)
+        assert view.closed == {"error": "invalid session token"}
+    assert nb.value(CONNECTIONS) == 0
+
+
+def test_a_malformed_message_ends_that_view_only(nb: NotebookKernel) -> None:
+    bad = opened_view(nb)
+    good = CommView(nb).open(nb.value(TOKEN))
+    good.first("ACK")
+    bad.send_fragments(["{not json", "{}", "{}"])
+    assert bad.closed_within(10.0)
+    good.send("PULL-DOC-REQ", {})
+    good.first("PULL-DOC-REPLY")
+    assert any(m.msgtype == "PATCH-DOC" for m in good.receive(2.0))
+    assert nb.value("s.state.value") == "RUNNING"
+
+
+def test_bokehjs_reaches_the_page_over_the_kernel_channel(nb: NotebookKernel) -> None:
+    ok(nb.run(OPEN, cell_id="cell-a"))
+    comm_id = uuid.uuid4().hex
+    nb.open_comm(comm_id, BOKEHJS, {})
+    scripts: list[str] = []
+    closed = False
+    for msg in nb.iopub(20.0):
+        if msg["content"].get("comm_id") != comm_id:
+            continue
+        if msg["msg_type"] == "comm_msg":
+            scripts = msg["content"]["data"]["scripts"]
+        if msg["msg_type"] == "comm_close":
+            closed = True
+            break
+    assert closed and len(scripts) >= 4
+    assert "Bokeh" in scripts[0] and 1_000_000 < sum(map(len, scripts)) < 3_000_000
