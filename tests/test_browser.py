@@ -62,6 +62,11 @@ def open_notebook(
     if request.node.get_closest_marker("remote_browser"):
         # A browser on another machine: the kernel's 127.0.0.1 is not its own.
         context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/"), lambda route: route.abort())
+    if request.node.get_closest_marker("unreachable_server"):
+        # A kernel no one can reach but through its own channel (a Kernel Gateway):
+        # neither the browser nor the Jupyter server's proxy gets to its server.
+        context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
+                      lambda route: route.abort())
     page = NotebookPage(context.new_page(), url(name))
     kernel = lab.kernel_of(name)
     try:
@@ -338,6 +343,26 @@ def test_a_remote_browser_gets_live_views_through_the_jupyter_proxy(notebook: No
     sockets = page.bokeh_websockets()
     assert sockets and all("/proxy/127.0.0.1:" in url for url in sockets), sockets
     page.screenshot("live-plot-through-proxy")
+    page.select_cell(1)
+    page.command("notebook:clear-cell-output")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+
+
+@pytest.mark.usefixtures("with_extension")
+@pytest.mark.unreachable_server
+def test_a_server_no_one_reaches_sends_its_views_over_the_kernel_channel(
+    notebook: Notebook,
+) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    first = wait_for(page.sources)
+    time.sleep(1.0)
+    assert page.sources() != first  # patches arrive over the comm
+    assert page.bokeh_websockets() == []  # BokehJS came over the comm too, no websocket
+    page.screenshot("live-plot-over-the-kernel-channel")
+    page.run_cell(1)  # a re-run: still one session, one view
+    page.wait_for_plot(1)
+    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)

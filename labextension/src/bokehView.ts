@@ -1,39 +1,43 @@
 /**
  * A live Bokeh view in the page, from the embedded server of the kernel.
  *
- * Directly from the kernel's 127.0.0.1 when this browser can reach it (a local
- * Jupyter); otherwise through jupyter-server-proxy, `{base_url}proxy/127.0.0.1:
- * {port}/`, under the Jupyter server's own authentication (a hub, a remote
- * server, a tunnel). Which one is found once per server, by loading its icon.
+ * The view's server session lives in the kernel; what reaches the page is one
+ * of three transports, chosen per server, automatically:
+ * - direct, from the kernel's 127.0.0.1, when this browser can reach it (a
+ *   local Jupyter);
+ * - through jupyter-server-proxy, `{base_url}proxy/127.0.0.1:{port}/`, under the
+ *   Jupyter server's own authentication (a hub, a remote server, a tunnel);
+ * - over the kernel's own channel, a comm (`bokehComm.ts`), when neither works:
+ *   the kernel runs where neither the browser nor the Jupyter server can reach
+ *   it (a Kernel Gateway, a remote kernel provisioner).
+ * Which one is found once per server, by loading its icon both ways at once.
+ * When none works, the output says so in words.
  *
- * BokehJS is loaded once per page, from the server the view comes from, and the
- * view is embedded with BokehJS's own session API (`pull_session` and
- * `add_document_standalone`), not its autoload script. The autoload script would
- * load BokehJS again for every view (each run keeps megabytes of code alive), and
- * it keeps every session it pulled in a cache private to BokehJS, documents and
- * messages included, for the page's lifetime. Here the page holds each view's
- * session itself, and lets go of it when the view goes (tests/test_page_memory.py
- * measures the page's heap). Through the proxy,
- * the websocket URL is the proxied one.
- *
- * BokehJS itself comes from the embedded server, so this works with no internet
- * access. The view is built once its element is in the page (BokehJS lays it out
- * there).
+ * BokehJS is loaded once per page, from the server the view comes from, or from
+ * the kernel over a comm, never from a CDN; the view is embedded with BokehJS's
+ * own session API (`pull_session` and `add_document_standalone`), not its
+ * autoload script. The autoload script would load BokehJS again for every view
+ * (each run keeps megabytes of code alive), and it keeps every session it
+ * pulled in a cache private to BokehJS, documents and messages included, for the
+ * page's lifetime. Here the page holds each view's session itself, and lets go
+ * of it when the view goes (tests/test_page_memory.py measures the page's heap).
+ * The view is built once its element is in the page (BokehJS lays it out there).
  *
  * A moved cell (JupyterLab removes the cell and renders a new one) or a cut and
  * pasted one renders the same view again, but BokehJS embeds a view's document
  * once per page: a second embed fails and leaves the plot blank. So the new
  * output takes over the live DOM its departed predecessor left behind, BokehJS's
- * views and websocket included, until the owner says the view went for good.
+ * views and connection included, until the owner says the view went for good.
  *
  * BokehJS internals relied on, pinned by the browser tests against the installed
  * Bokeh: `Bokeh.require('client/connection').pull_session(url, token)` giving a
  * session with `document` and `close()`, `Bokeh.embed.add_document_standalone`
  * giving the views' manager (`clear()`), and `Bokeh.documents`, where every
- * document registers itself.
+ * document registers itself; `bokehComm.ts` lists what the comm transport uses.
  */
-import { ServerConnection } from '@jupyterlab/services';
+import { Kernel, ServerConnection } from '@jupyterlab/services';
 
+import { bokehScriptsOverComm, pullSessionOverComm } from './bokehComm';
 import { patchPlotViewListeners } from './bokehPatches';
 
 /** The view data of a Bokeh session output (`BokehSession._view` in the kernel). */
@@ -69,6 +73,7 @@ interface IBokehViews {
 interface IBokeh {
   require(module: 'client/connection'): {
     pull_session(url: string, token: string, args: string): Promise<IBokehSession>;
+    ClientConnection: Parameters<typeof pullSessionOverComm<IBokehSession>>[0];
   };
   require(module: string): unknown;
   embed: {
@@ -84,8 +89,18 @@ const ATTACH_TIMEOUT_MS = 30000;
 /** The element each view was last rendered into, until released. */
 const hosts = new Map<string, HTMLElement>();
 
-/** Load the view into `host` (its script runs once `host` is in the document). */
-export async function renderBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
+/** How a view reaches this page: from a server root (direct or proxied), or a comm. */
+type Route = { root: string } | { kernel: Kernel.IKernelConnection };
+
+/**
+ * Load the view into `host` (built once `host` is in the document). `kernel` is
+ * the notebook's kernel connection, for the comm transport; null where none.
+ */
+export async function renderBokehView(
+  host: HTMLElement,
+  view: IBokehView,
+  kernel: Kernel.IKernelConnection | null
+): Promise<void> {
   if (hosts.get(view.view_id)?.isConnected) {
     // A cell moved up is rendered anew before its old DOM leaves the page,
     // within this task.
@@ -94,7 +109,7 @@ export async function renderBokehView(host: HTMLElement, view: IBokehView): Prom
   if (adoptBokehView(host, view.view_id)) {
     return;
   }
-  await embedBokehView(host, view);
+  await embedBokehView(host, view, kernel);
   hosts.set(view.view_id, host);
 }
 
@@ -139,17 +154,18 @@ function adoptBokehView(host: HTMLElement, viewId: string): boolean {
   return true;
 }
 
-async function embedBokehView(host: HTMLElement, view: IBokehView): Promise<void> {
+async function embedBokehView(
+  host: HTMLElement,
+  view: IBokehView,
+  kernel: Kernel.IKernelConnection | null
+): Promise<void> {
   const app = new URL(view.url);
-  const direct = await canReach(app.origin);
-  const root = direct ? app.origin : `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
+  const route = await routeTo(app, kernel);
   // Once per page, however many outputs render at the same time.
-  bokehLoading ??= loadScripts((view.static ?? []).map(path => root + path)).catch(
-    (reason: unknown) => {
-      bokehLoading = null; // let a later render try again
-      throw reason;
-    }
-  );
+  bokehLoading ??= loadBokehJS(route, view.static ?? []).catch((reason: unknown) => {
+    bokehLoading = null; // let a later render try again
+    throw reason;
+  });
   await bokehLoading;
   const bokeh = bokehJS();
   if (!bokeh) {
@@ -159,12 +175,58 @@ async function embedBokehView(host: HTMLElement, view: IBokehView): Promise<void
   const element = document.createElement('div');
   host.replaceChildren(element);
   await attached(element);
-  const websocket = new URL(`${root}${app.pathname}/ws`, window.location.href);
-  websocket.protocol = websocket.protocol === 'https:' ? 'wss:' : 'ws:';
   const connection = bokeh.require('client/connection');
-  const session = await connection.pull_session(websocket.href, view.token, '');
+  let session: IBokehSession;
+  if ('kernel' in route) {
+    session = await pullSessionOverComm(connection.ClientConnection, route.kernel, view.token);
+  } else {
+    const websocket = new URL(`${route.root}${app.pathname}/ws`, window.location.href);
+    websocket.protocol = websocket.protocol === 'https:' ? 'wss:' : 'ws:';
+    session = await connection.pull_session(websocket.href, view.token, '');
+  }
   const views = await bokeh.embed.add_document_standalone(session.document, element);
   embedded.set(view.view_id, { session, views });
+}
+
+/** The first transport that reaches the view's server (see the header). */
+async function routeTo(app: URL, kernel: Kernel.IKernelConnection | null): Promise<Route> {
+  const proxied = `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
+  // Both at once: a remote kernel would otherwise wait for two probe timeouts.
+  const [direct, proxy] = await Promise.all([canReach(app.origin), canReach(proxied)]);
+  if (direct) {
+    return { root: app.origin };
+  }
+  if (proxy) {
+    return { root: proxied };
+  }
+  if (kernel && !kernel.isDisposed) {
+    return { kernel };
+  }
+  throw new Error(
+    `this browser cannot reach the kernel's Bokeh server (${app.origin}), neither ` +
+      'directly nor through the Jupyter server, and the page has no kernel connection'
+  );
+}
+
+/** BokehJS, once per page: from the view's server, or from the kernel over a comm. */
+async function loadBokehJS(route: Route, paths: string[]): Promise<void> {
+  if (bokehJS()) {
+    return;
+  }
+  if ('kernel' in route) {
+    for (const code of await bokehScriptsOverComm(route.kernel)) {
+      const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+      try {
+        await loadScript(url);
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+    }
+    return;
+  }
+  for (const path of paths) {
+    await loadScript(route.root + path);
+  }
 }
 
 function bokehJS(): IBokeh | undefined {
@@ -204,18 +266,13 @@ function canReach(origin: string): Promise<boolean> {
   return answer;
 }
 
-/** Load BokehJS's scripts in order, unless the page has BokehJS already. */
-async function loadScripts(urls: string[]): Promise<void> {
-  if ((window as unknown as { Bokeh?: unknown }).Bokeh) {
-    return;
-  }
-  for (const url of urls) {
-    await new Promise<void>((resolve, reject) => {
-      const script = document.createElement('script');
-      script.src = url;
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error(`could not load ${url}`));
-      document.head.append(script);
-    });
-  }
+/** Load one script and wait for it to run. */
+function loadScript(url: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`could not load ${url}`));
+    document.head.append(script);
+  });
 }

@@ -201,7 +201,7 @@ export class SessionChannel implements IDisposable {
  * the subshell has not handled yet, so the kernel would often never hear them.
  * The main shell may answer later (after a busy cell), but it always answers.
  */
-function sendOnMainShell(
+export function sendOnMainShell(
   kernel: Kernel.IKernelConnection,
   msgType: 'comm_msg' | 'comm_close',
   commId: string,

@@ -25,8 +25,13 @@ const sessionsPanel: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-sessions:panel',
   description: 'Lists, finds and closes the sessions of the current notebook.',
   autoStart: true,
-  requires: [INotebookTracker],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker): void => {
+  // Optional: Voilà renders notebooks without a notebook tracker, and a plugin
+  // that requires one fails to activate there.
+  optional: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null): void => {
+    if (!tracker) {
+      return;
+    }
     const panel = new SessionsPanel(tracker);
     panel.title.label = 'Sessions';
     app.shell.add(panel, 'right', { rank: 900 });

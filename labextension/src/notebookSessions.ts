@@ -11,6 +11,7 @@
 import { Clipboard } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
+import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 
 import { CellWatcher } from './cellWatcher';
@@ -42,6 +43,10 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   }
 
   readonly channel: SessionChannel;
+
+  get kernel(): Kernel.IKernelConnection | null {
+    return this.panel.sessionContext.session?.kernel ?? null;
+  }
 
   get isDisposed(): boolean {
     return this._disposed;

@@ -11,6 +11,7 @@
  */
 import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Kernel } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
@@ -18,6 +19,8 @@ import { ISessionOutput, MIME_TYPE } from './messages';
 
 /** What a renderer needs from the notebook it renders in. */
 export interface IOutputOwner {
+  /** The notebook's kernel connection (views may travel over it); null if none. */
+  readonly kernel: Kernel.IKernelConnection | null;
   /** A session output is rendering: the kernel has sessions, open the comm. */
   outputRendered(sessionId: string): void;
   /**
@@ -41,16 +44,28 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     this.sessionId = data.session_id;
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
+    let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
       try {
-        await renderBokehView(this.node, data.view);
+        await renderBokehView(this.node, data.view, this.owner.kernel);
         this.viewId = data.view.view_id;
         return;
       } catch (reason) {
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
+        failure = reason instanceof Error ? reason.message : String(reason);
       }
     }
     this.release(); // no live view here any more (a closed session's note)
+    await this.renderFallback(model);
+    if (failure) {
+      const note = document.createElement('div');
+      note.className = 'jp-jupyter-sessions-failure';
+      note.textContent = `The live view could not load: ${failure}.`;
+      this.node.prepend(note);
+    }
+  }
+
+  private async renderFallback(model: IRenderMime.IMimeModel): Promise<void> {
     await renderHTML({
       host: this.node,
       source: String(model.data['text/html'] ?? ''),
