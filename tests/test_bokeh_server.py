@@ -103,6 +103,31 @@ def test_foreign_origins_are_refused(view: dict[str, str]) -> None:
     ViewClient.connect(view["app_url"], token, origin="http://127.0.0.1:8888").close()
 
 
+VSCODE_WEBVIEW = "vscode-webview://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8"
+
+
+def test_vscode_webview_origins_are_accepted(view: dict[str, str]) -> None:
+    """VS Code's notebook webviews: Bokeh alone would refuse ``<id>:80`` (bokeh#10765)."""
+    client = connect(view, origin=VSCODE_WEBVIEW)
+    try:
+        assert client.pull().msgtype == "PULL-DOC-REPLY"
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("origin", [
+    "https://vscode-webview.evil.example",
+    "http://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
+    "vscode-webview://",
+    "https://vscode-webview://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
+], ids=["lookalike-host", "webview-id-over-http", "no-webview-id", "scheme-in-path"])
+def test_only_the_vscode_webview_scheme_is_accepted(view: dict[str, str], origin: str) -> None:
+    token = fetch_token(view["app_url"], view["view_id"])
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        ViewClient.connect(view["app_url"], token, origin=origin).close()
+    assert refused.value.status_code == 403
+
+
 def test_close_disconnects_the_browser_and_destroys_its_views(
     nb: NotebookKernel, view: dict[str, str]
 ) -> None:

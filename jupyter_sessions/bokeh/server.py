@@ -9,7 +9,8 @@ Security: it listens on 127.0.0.1 only; ``generate_session_ids=False`` with
 signed ids means only the kernel (which holds the per-kernel secret) can mint a
 view id, so the server refuses unsigned and forged ids, and websocket tokens with a
 bad signature before the upgrade (``websocket.py``); websocket origins are an
-explicit list (loopback pages by default, never ``*``).
+explicit list (loopback pages by default, never ``*``), plus VS Code's
+notebook webviews (``vscode-webview://``, see ``websocket.py``).
 
 Each view id the kernel mints is routed to a view factory (a BokehSession). A
 browser presenting a validly signed id whose route is gone (the session closed,

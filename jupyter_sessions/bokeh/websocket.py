@@ -6,6 +6,13 @@ token should not get a websocket at all: this handler checks the signature in
 ``prepare()``, which Tornado runs before it upgrades, and answers 403, as the
 server does for a bad origin or a forged view id.
 
+It also accepts the Origin of VS Code's notebook webviews, ``vscode-webview://<id>``,
+the one scheme accepted beyond the allowlist. Bokeh compares an origin's
+``host:port`` with the allowlist (port 80 when none is given), so a webview's
+becomes ``<id>:80``, a different id per webview, and is refused (bokeh#10765).
+Only VS Code can send that scheme: a web page cannot forge a browser's Origin
+header, and the token is still checked before the upgrade, as for any origin.
+
 Bokeh internals relied on (tested against the installed Bokeh by
 ``tests/test_bokeh_server.py``): ``WSHandler`` is the per-app websocket route's
 handler class, and the token travels as the second ``Sec-WebSocket-Protocol``
@@ -14,14 +21,27 @@ value after ``bokeh``.
 
 from __future__ import annotations
 
+import urllib.parse
+
 from bokeh.server.tornado import BokehTornado
 from bokeh.server.views.ws import WSHandler
 from bokeh.util.token import check_token_signature
 from tornado.web import HTTPError
 
+# The Origin scheme of VS Code's webviews (notebook outputs): ``vscode-webview://<id>``.
+VSCODE_WEBVIEW_SCHEME = "vscode-webview"
+
 
 class SignedOnlyWSHandler(WSHandler):
-    """Bokeh's websocket handler, refusing a token with a bad signature with 403."""
+    """Bokeh's websocket handler, refusing a token with a bad signature with 403,
+    and accepting VS Code webviews' origins besides the allowlist."""
+
+    def check_origin(self, origin: str) -> bool:
+        """A VS Code webview's origin, or one Bokeh's allowlist accepts."""
+        parsed = urllib.parse.urlsplit(origin)
+        if parsed.scheme == VSCODE_WEBVIEW_SCHEME and parsed.netloc:
+            return True
+        return super().check_origin(origin)
 
     async def prepare(self) -> None:
         """Tornado calls this before the upgrade: check the token's signature first."""
