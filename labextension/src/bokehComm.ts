@@ -1,11 +1,13 @@
 /**
  * A Bokeh view over the kernel's own channel: for pages that cannot reach the
  * kernel's embedded server (a remote kernel behind a Kernel Gateway, a hub whose
- * proxy cannot see the kernel's 127.0.0.1). The kernel side is
- * `jupyter_sessions/bokeh/comm_link.py`; its docstring has the wire format.
+ * proxy cannot see the kernel's 127.0.0.1, a VS Code webview). The kernel side is
+ * `jupyter_sessions/bokeh/comm_link.py`; its docstring has the wire format. The
+ * conversation is a pipe (`pipe.ts`): a kernel comm, or one tunnelled through
+ * the session's widget.
  *
  * BokehJS's `ClientConnection` hard-codes `WebSocket` in `connect()`. Here a
- * subclass connects a `CommSocket` instead, an object shaped like the part of a
+ * subclass connects a `PipeSocket` instead, an object shaped like the part of a
  * WebSocket that BokehJS uses (`send`, `close`, `readyState`, the four `on*`
  * handlers), so the session, its document and its patches are BokehJS's own.
  *
@@ -15,10 +17,7 @@
  * `_on_message`, `_on_close`, `_on_error` that `connect()` wires to a socket;
  * `Message.send(socket)` calling `socket.send` once per fragment, synchronously.
  */
-import { KernelMessage, Kernel } from '@jupyterlab/services';
-import { JSONObject } from '@lumino/coreutils';
-
-import { sendOnMainShell } from './channel';
+import { IPipe, PipeOpener } from './pipe';
 
 export const VIEW_TARGET = 'jupyter_sessions.bokeh.view.v1';
 export const BOKEHJS_TARGET = 'jupyter_sessions.bokehjs.v1';
@@ -49,14 +48,14 @@ type ClientConnectionClass<S> = new (
  * Open a view's BokehJS session over a comm: what `pull_session` does over a
  * websocket. `ClientConnection` is BokehJS's own class.
  */
-export function pullSessionOverComm<S>(
+export function pullSessionOverPipe<S>(
   ClientConnection: ClientConnectionClass<S>,
-  kernel: Kernel.IKernelConnection,
+  pipes: PipeOpener,
   token: string
 ): Promise<S> {
-  class CommConnection extends ClientConnection {
+  class PipeConnection extends ClientConnection {
     connect(): Promise<S> {
-      const socket = new CommSocket(kernel);
+      const socket = new PipeSocket(pipes);
       this.socket = socket;
       return new Promise<S>((resolve, reject) => {
         socket.onopen = () => this._on_open(resolve, reject);
@@ -67,40 +66,39 @@ export function pullSessionOverComm<S>(
       });
     }
   }
-  return new CommConnection(`comm:${VIEW_TARGET}`, token, null).connect();
+  return new PipeConnection(`comm:${VIEW_TARGET}`, token, null).connect();
 }
 
-/** The part of a WebSocket that BokehJS's connection uses, carried by a comm. */
-export class CommSocket {
+/** The part of a WebSocket that BokehJS's connection uses, carried by a pipe. */
+class PipeSocket {
   static readonly CONNECTING = 0;
   static readonly OPEN = 1;
   static readonly CLOSED = 3;
 
-  constructor(private readonly kernel: Kernel.IKernelConnection) {
-    this.comm = kernel.createComm(VIEW_TARGET);
-    this.comm.onMsg = msg => this.receive(msg);
-    this.comm.onClose = msg => this.closed(msg);
-    open.add(this);
-  }
+  constructor(private readonly pipes: PipeOpener) {}
 
-  readyState = CommSocket.CONNECTING;
+  readyState = PipeSocket.CONNECTING;
   binaryType = 'arraybuffer';
   onopen: (() => void) | null = null;
   onmessage: ((event: { data: string | ArrayBuffer }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: (() => void) | null = null;
 
-  /** Open the comm with the view's signed token. */
+  /** Open the pipe with the view's signed token. */
   open(token: string): void {
-    this.comm.open({ token }).done.catch(() => this.onerror?.());
-    this.readyState = CommSocket.OPEN;
+    const pipe = this.pipes(VIEW_TARGET, { token });
+    pipe.onMsg = (data, buffers) => this.receive(data.fragments as Fragment[], buffers);
+    pipe.onClose = data => this.closed(data.error as string | undefined);
+    this.pipe = pipe;
+    this.readyState = PipeSocket.OPEN;
+    open.add(this);
     // As a websocket would: after `connect()` has set its handlers.
     queueMicrotask(() => this.onopen?.());
   }
 
-  /** One fragment of a Bokeh message; one message's fragments leave as one comm message. */
+  /** One fragment of a Bokeh message; one message's fragments leave as one pipe message. */
   send(fragment: string | ArrayBuffer): void {
-    if (this.readyState !== CommSocket.OPEN) {
+    if (this.readyState !== PipeSocket.OPEN) {
       return;
     }
     if (typeof fragment === 'string') {
@@ -115,21 +113,14 @@ export class CommSocket {
     }
   }
 
-  /** Close the comm; on the main shell (see `sendOnMainShell`), so the kernel hears it. */
+  /** Close the pipe; BokehJS hears it as a websocket's close. */
   close(): void {
-    if (this.readyState === CommSocket.CLOSED) {
+    if (this.readyState === PipeSocket.CLOSED) {
       return;
     }
-    this.readyState = CommSocket.CLOSED;
+    this.readyState = PipeSocket.CLOSED;
     open.delete(this);
-    if (!this.comm.isDisposed && !this.kernel.isDisposed) {
-      try {
-        sendOnMainShell(this.kernel, 'comm_close', this.comm.commId, {});
-      } catch (reason) {
-        console.warn('[jupyter-sessions] could not close a view comm', reason);
-      }
-      this.comm.dispose();
-    }
+    this.pipe?.close();
     queueMicrotask(() => this.onclose?.({ code: 1000, reason: 'closed by the page' }));
   }
 
@@ -138,41 +129,42 @@ export class CommSocket {
     const buffers = this.outgoingBuffers;
     this.outgoing = [];
     this.outgoingBuffers = [];
-    if (this.readyState === CommSocket.OPEN && !this.comm.isDisposed) {
-      this.comm.send({ fragments } as unknown as JSONObject, undefined, buffers);
+    if (this.readyState === PipeSocket.OPEN) {
+      this.pipe?.send({ fragments }, buffers);
     }
   }
 
-  private receive(msg: KernelMessage.ICommMsgMsg): void {
-    const fragments = (msg.content.data as { fragments?: Fragment[] }).fragments ?? [];
-    const buffers = msg.buffers ?? [];
-    for (const fragment of fragments) {
-      const data = typeof fragment === 'string' ? fragment : arrayBuffer(buffers[fragment.buffer]);
+  private receive(fragments: Fragment[] | undefined, buffers: ArrayBuffer[]): void {
+    for (const fragment of fragments ?? []) {
+      const data = typeof fragment === 'string' ? fragment : buffers[fragment.buffer];
+      if (data === undefined) {
+        console.warn('[jupyter-sessions] a view message named a buffer it did not carry');
+        return;
+      }
       this.onmessage?.({ data });
     }
   }
 
   /** The kernel closed the view (its session closed), or refused it (a bad token). */
-  private closed(msg: KernelMessage.ICommCloseMsg): void {
-    if (this.readyState === CommSocket.CLOSED) {
+  private closed(error: string | undefined): void {
+    if (this.readyState === PipeSocket.CLOSED) {
       return;
     }
-    this.readyState = CommSocket.CLOSED;
+    this.readyState = PipeSocket.CLOSED;
     open.delete(this);
-    const error = (msg.content.data as { error?: string }).error;
     if (error) {
       console.warn('[jupyter-sessions] the kernel refused a view:', error);
     }
     this.onclose?.({ code: error ? 1008 : 1000, reason: error ?? 'closed by the kernel' });
   }
 
-  private readonly comm: Kernel.IComm;
+  private pipe: IPipe | null = null;
   private outgoing: Fragment[] = [];
   private outgoingBuffers: ArrayBuffer[] = [];
 }
 
-/** The view comms open now: a page that goes closes them (nothing else would). */
-const open = new Set<CommSocket>();
+/** The view pipes open now: a page that goes closes them (nothing else would). */
+const open = new Set<PipeSocket>();
 window.addEventListener('pagehide', () => {
   for (const socket of Array.from(open)) {
     socket.close();
@@ -180,40 +172,25 @@ window.addEventListener('pagehide', () => {
 });
 
 /** BokehJS's code from the kernel, for a page that cannot load it from a server. */
-export function bokehScriptsOverComm(kernel: Kernel.IKernelConnection): Promise<string[]> {
-  const comm = kernel.createComm(BOKEHJS_TARGET);
+export function bokehScriptsOverPipe(pipes: PipeOpener): Promise<string[]> {
   return new Promise<string[]>((resolve, reject) => {
-    const timer = window.setTimeout(
-      () => reject(new Error(`BokehJS did not arrive from the kernel in ${BOKEHJS_TIMEOUT_MS} ms`)),
-      BOKEHJS_TIMEOUT_MS
-    );
-    comm.onMsg = msg => {
+    const pipe = pipes(BOKEHJS_TARGET, {});
+    const timer = window.setTimeout(() => {
+      pipe.close();
+      reject(new Error(`BokehJS did not arrive from the kernel in ${BOKEHJS_TIMEOUT_MS} ms`));
+    }, BOKEHJS_TIMEOUT_MS);
+    pipe.onMsg = data => {
       window.clearTimeout(timer);
-      const scripts = (msg.content.data as { scripts?: unknown }).scripts;
+      const scripts = data.scripts;
       if (Array.isArray(scripts) && scripts.every(s => typeof s === 'string')) {
         resolve(scripts as string[]);
       } else {
         reject(new Error('the kernel sent no BokehJS'));
       }
     };
-    comm.onClose = () => {
+    pipe.onClose = data => {
       window.clearTimeout(timer);
-      reject(new Error('the kernel closed the BokehJS comm before sending it'));
+      reject(new Error(String(data.error ?? 'the kernel closed the pipe before sending BokehJS')));
     };
-    comm.open({}).done.catch(reason => {
-      window.clearTimeout(timer);
-      reject(reason instanceof Error ? reason : new Error(String(reason)));
-    });
   });
-}
-
-function arrayBuffer(buffer: ArrayBuffer | ArrayBufferView | undefined): ArrayBuffer {
-  if (buffer === undefined) {
-    throw new Error('a view message named a buffer it did not carry');
-  }
-  if (buffer instanceof ArrayBuffer) {
-    return buffer;
-  }
-  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  return bytes.slice().buffer;
 }

@@ -10,7 +10,7 @@
  * - over the kernel's own channel, a comm (`bokehComm.ts`), when neither works:
  *   the kernel runs where neither the browser nor the Jupyter server can reach
  *   it (a Kernel Gateway, a remote kernel provisioner).
- * Which one is found once per server, by loading its icon both ways at once.
+ * Which one is found once per server, by asking for BokehJS both ways at once.
  * When none works, the output says so in words.
  *
  * BokehJS is loaded once per page, from the server the view comes from, or from
@@ -35,10 +35,9 @@
  * giving the views' manager (`clear()`), and `Bokeh.documents`, where every
  * document registers itself; `bokehComm.ts` lists what the comm transport uses.
  */
-import { Kernel, ServerConnection } from '@jupyterlab/services';
-
-import { bokehScriptsOverComm, pullSessionOverComm } from './bokehComm';
+import { bokehScriptsOverPipe, pullSessionOverPipe } from './bokehComm';
 import { patchPlotViewListeners } from './bokehPatches';
+import { PipeOpener } from './pipe';
 
 /** The view data of a Bokeh session output (`BokehSession._view` in the kernel). */
 export interface IBokehView {
@@ -73,7 +72,7 @@ interface IBokehViews {
 interface IBokeh {
   require(module: 'client/connection'): {
     pull_session(url: string, token: string, args: string): Promise<IBokehSession>;
-    ClientConnection: Parameters<typeof pullSessionOverComm<IBokehSession>>[0];
+    ClientConnection: Parameters<typeof pullSessionOverPipe<IBokehSession>>[0];
   };
   require(module: string): unknown;
   embed: {
@@ -89,17 +88,22 @@ const ATTACH_TIMEOUT_MS = 30000;
 /** The element each view was last rendered into, until released. */
 const hosts = new Map<string, HTMLElement>();
 
-/** How a view reaches this page: from a server root (direct or proxied), or a comm. */
-type Route = { root: string } | { kernel: Kernel.IKernelConnection };
+/** The ways this page may reach a kernel's views, besides loading them directly. */
+export interface IReach {
+  /** The Jupyter server's proxy root for a loopback `host:port`; null if none. */
+  proxy: ((host: string) => string) | null;
+  /** Pipes to the kernel's comm targets; null if the page has no kernel connection. */
+  pipes: PipeOpener | null;
+}
 
-/**
- * Load the view into `host` (built once `host` is in the document). `kernel` is
- * the notebook's kernel connection, for the comm transport; null where none.
- */
+/** How a view reaches this page: from a server root (direct or proxied), or pipes. */
+type Route = { root: string } | { pipes: PipeOpener };
+
+/** Load the view into `host` (built once `host` is in the document). */
 export async function renderBokehView(
   host: HTMLElement,
   view: IBokehView,
-  kernel: Kernel.IKernelConnection | null
+  reach: IReach
 ): Promise<void> {
   if (hosts.get(view.view_id)?.isConnected) {
     // A cell moved up is rendered anew before its old DOM leaves the page,
@@ -109,7 +113,7 @@ export async function renderBokehView(
   if (adoptBokehView(host, view.view_id)) {
     return;
   }
-  await embedBokehView(host, view, kernel);
+  await embedBokehView(host, view, reach);
   hosts.set(view.view_id, host);
 }
 
@@ -154,13 +158,9 @@ function adoptBokehView(host: HTMLElement, viewId: string): boolean {
   return true;
 }
 
-async function embedBokehView(
-  host: HTMLElement,
-  view: IBokehView,
-  kernel: Kernel.IKernelConnection | null
-): Promise<void> {
+async function embedBokehView(host: HTMLElement, view: IBokehView, reach: IReach): Promise<void> {
   const app = new URL(view.url);
-  const route = await routeTo(app, kernel);
+  const route = await routeTo(app, view.static ?? [], reach);
   // Once per page, however many outputs render at the same time.
   bokehLoading ??= loadBokehJS(route, view.static ?? []).catch((reason: unknown) => {
     bokehLoading = null; // let a later render try again
@@ -177,8 +177,8 @@ async function embedBokehView(
   await attached(element);
   const connection = bokeh.require('client/connection');
   let session: IBokehSession;
-  if ('kernel' in route) {
-    session = await pullSessionOverComm(connection.ClientConnection, route.kernel, view.token);
+  if ('pipes' in route) {
+    session = await pullSessionOverPipe(connection.ClientConnection, route.pipes, view.token);
   } else {
     const websocket = new URL(`${route.root}${app.pathname}/ws`, window.location.href);
     websocket.protocol = websocket.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -189,18 +189,22 @@ async function embedBokehView(
 }
 
 /** The first transport that reaches the view's server (see the header). */
-async function routeTo(app: URL, kernel: Kernel.IKernelConnection | null): Promise<Route> {
-  const proxied = `${ServerConnection.makeSettings().baseUrl}proxy/${app.host}`;
+async function routeTo(app: URL, paths: string[], reach: IReach): Promise<Route> {
+  const proxied = reach.proxy?.(app.host) ?? null;
   // Both at once: a remote kernel would otherwise wait for two probe timeouts.
-  const [direct, proxy] = await Promise.all([canReach(app.origin), canReach(proxied)]);
+  const probe = paths[0] ?? '/';
+  const [direct, proxy] = await Promise.all([
+    canReach(app.origin, probe),
+    proxied ? canReach(proxied, probe) : false
+  ]);
   if (direct) {
     return { root: app.origin };
   }
-  if (proxy) {
+  if (proxy && proxied) {
     return { root: proxied };
   }
-  if (kernel && !kernel.isDisposed) {
-    return { kernel };
+  if (reach.pipes) {
+    return { pipes: reach.pipes };
   }
   throw new Error(
     `this browser cannot reach the kernel's Bokeh server (${app.origin}), neither ` +
@@ -213,8 +217,8 @@ async function loadBokehJS(route: Route, paths: string[]): Promise<void> {
   if (bokehJS()) {
     return;
   }
-  if ('kernel' in route) {
-    for (const code of await bokehScriptsOverComm(route.kernel)) {
+  if ('pipes' in route) {
+    for (const code of await bokehScriptsOverPipe(route.pipes)) {
       const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
       try {
         await loadScript(url);
@@ -244,24 +248,28 @@ async function attached(element: HTMLElement): Promise<void> {
   }
 }
 
-/** Can this browser load from `origin` directly? Asked once per server. */
-function canReach(origin: string): Promise<boolean> {
-  let answer = reachable.get(origin);
+/**
+ * Can this browser load `root + path`? Asked once per root, with a HEAD request
+ * (no body). A server of another origin answers opaquely, which is enough: only
+ * an unreachable one fails. (Not an image of `/favicon.ico`: browsers and their
+ * automation treat favicon requests specially.)
+ */
+function canReach(root: string, path: string): Promise<boolean> {
+  let answer = reachable.get(root);
   if (!answer) {
-    answer = new Promise<boolean>(resolve => {
-      const image = new Image();
-      const timer = window.setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-      image.onload = () => {
-        window.clearTimeout(timer);
-        resolve(true);
-      };
-      image.onerror = () => {
-        window.clearTimeout(timer);
-        resolve(false);
-      };
-      image.src = `${origin}/favicon.ico`;
-    });
-    reachable.set(origin, answer);
+    const sameOrigin = new URL(root, window.location.href).origin === window.location.origin;
+    const abort = new AbortController();
+    const timer = window.setTimeout(() => abort.abort(), PROBE_TIMEOUT_MS);
+    answer = fetch(root + path, {
+      method: 'HEAD',
+      mode: sameOrigin ? 'same-origin' : 'no-cors',
+      credentials: sameOrigin ? 'same-origin' : 'omit',
+      signal: abort.signal
+    })
+      .then(response => response.type === 'opaque' || response.ok)
+      .catch(() => false)
+      .finally(() => window.clearTimeout(timer));
+    reachable.set(root, answer);
   }
   return answer;
 }

@@ -11,10 +11,11 @@
  */
 import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { Kernel } from '@jupyterlab/services';
+import { Kernel, ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
-import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { IReach, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { kernelPipes } from './kernelPipes';
 import { ISessionOutput, MIME_TYPE } from './messages';
 
 /** What a renderer needs from the notebook it renders in. */
@@ -47,7 +48,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
       try {
-        await renderBokehView(this.node, data.view, this.owner.kernel);
+        await renderBokehView(this.node, data.view, this.reach());
         this.viewId = data.view.view_id;
         return;
       } catch (reason) {
@@ -63,6 +64,16 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       note.textContent = `The live view could not load: ${failure}.`;
       this.node.prepend(note);
     }
+  }
+
+  /** Through the Jupyter server's proxy, or over the notebook's kernel. */
+  private reach(): IReach {
+    const kernel = this.owner.kernel;
+    const base = ServerConnection.makeSettings().baseUrl;
+    return {
+      proxy: host => `${base}proxy/${host}`,
+      pipes: kernel && !kernel.isDisposed ? kernelPipes(kernel) : null
+    };
   }
 
   private async renderFallback(model: IRenderMime.IMimeModel): Promise<void> {
