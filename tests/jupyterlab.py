@@ -48,11 +48,22 @@ class JupyterLab:
 
     ``extension=False`` disables this project's labextension (page_config), as in a
     frontend without it: outputs fall back to their HTML.
+
+    ``gateway_url`` runs its kernels on that kernel gateway (``--GatewayClient.url``;
+    see ``remote_kernel``), with timeouts generous for a loaded machine. Such kernels
+    have no connection file here: ask them with ``remote_kernel.execute``.
     """
 
-    def __init__(self, root: Path, extension: bool = True, timeout: float = 90.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        extension: bool = True,
+        timeout: float = 90.0,
+        gateway_url: str | None = None,
+    ) -> None:
         self.root = root
         self.extension = extension
+        self.gateway_url = gateway_url
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.runtime = root / ".runtime"
@@ -72,12 +83,18 @@ class JupyterLab:
             "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
         }
+        gateway = [] if gateway_url is None else [
+            f"--GatewayClient.url={gateway_url}",
+            # A kernel start waits for request_timeout (the launch timeout follows it).
+            "--GatewayClient.request_timeout=120", "--GatewayClient.connect_timeout=60",
+        ]
         self.log = (root / "jupyterlab.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
              f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
              "--LabApp.expose_app_in_browser=True",
-             "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}"],
+             "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
+             *gateway],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait_ready(timeout)
@@ -95,12 +112,16 @@ class JupyterLab:
         """The notebook in Notebook 7, which the same server serves at ``/notebooks/``."""
         return f"{self.url}/notebooks/{name}?token={self.token}"
 
-    def api(self, path: str) -> Any:
+    def api(self, path: str, body: Any = None, method: str | None = None,
+            timeout: float = 10.0) -> Any:
+        """GET ``/api/<path>`` (or ``method`` with ``body`` as JSON); its JSON, if any."""
         request = urllib.request.Request(
-            f"{self.url}/api/{path}", headers={"Authorization": f"token {self.token}"}
+            f"{self.url}/api/{path}", headers={"Authorization": f"token {self.token}"},
+            data=None if body is None else json.dumps(body).encode(), method=method,
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read()
+            return json.loads(data) if data else None
 
     def write_notebook(self, name: str, sources: list[str]) -> None:
         notebook = nbformat.v4.new_notebook(
@@ -113,6 +134,9 @@ class JupyterLab:
 
     def kernel_of(self, name: str, timeout: float = 60.0) -> NotebookKernel:
         """A second client on the kernel of notebook ``name``, to ask it for facts."""
+        if self.gateway_url is not None:
+            raise RuntimeError("a gateway's kernel has no connection file here: "
+                               "use remote_kernel.execute")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for session in self.api("sessions"):

@@ -135,6 +135,12 @@ class NotebookPage:
         image = Image.open(io.BytesIO(figure.screenshot(timeout=5000)))
         return len(image.convert("RGB").getcolors(maxcolors=1 << 16) or ())
 
+    def plot_pixels(self, index: int) -> bytes:
+        """What cell ``index``'s plot shows on screen now, as RGB bytes."""
+        figure = self.output(index).locator(".bk-Figure, .bk-Plot").first
+        figure.scroll_into_view_if_needed(timeout=5000)
+        return Image.open(io.BytesIO(figure.screenshot(timeout=5000))).convert("RGB").tobytes()
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"

@@ -11,10 +11,13 @@ teardown are exactly those of a websocket view.
 
 Wire format, one comm message per Bokeh message either way::
 
-    data = {"fragments": [header, metadata, content, {"buffer": 0}, ...]}, buffers
+    data = {"fragments": [header, metadata, content, buffer_header, {"b64": "..."}, ...]}
 
-Text fragments are a Bokeh message's JSON parts in order; ``{"buffer": i}`` stands
-for binary fragment ``i`` of the comm message's buffers.
+Text fragments are a Bokeh message's JSON parts in order; ``{"b64": ...}`` is a
+binary fragment, base64 in the JSON rather than a comm buffer: a Jupyter server in
+front of a Kernel Gateway forwards a kernel's binary websocket frames as text
+frames (``GatewayWebSocketConnection.handle_outgoing_message`` in jupyter_server
+2.x), which breaks every message with buffers on its way to the page.
 
 BokehJS itself reaches such a page over the kernel's channel too (``BOKEHJS_TARGET``):
 once per page, on request, never into the saved notebook.
@@ -39,6 +42,7 @@ needing ``send_message``, ``ping`` and ``close``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from typing import Any
@@ -104,19 +108,20 @@ class CommLink:
             Protocol(), self, context, session)  # type: ignore[arg-type]
         await self.send_message(self._connection.protocol.create("ACK"))
 
-    async def receive(self, fragments: list[Any], buffers: list[bytes]) -> None:
+    async def receive(self, fragments: list[Any]) -> None:
         """Handle one Bokeh message from the page (server thread); a bad one ends the view."""
         async with self._turn:
-            await self._receive(fragments, buffers)
+            await self._receive(fragments)
 
-    async def _receive(self, fragments: list[Any], buffers: list[bytes]) -> None:
+    async def _receive(self, fragments: list[Any]) -> None:
         if self._connection is None or self._closed:
             return
         try:
             message = None
             for fragment in fragments:
-                piece = buffers[fragment["buffer"]] if isinstance(fragment, dict) else fragment
-                message = await self._receiver.consume(piece)
+                if isinstance(fragment, dict):
+                    fragment = base64.b64decode(fragment["b64"])
+                message = await self._receiver.consume(fragment)
             if message is None:
                 raise ProtocolError("a comm message held no whole Bokeh message")
             work = await self._handler.handle(  # type: ignore[no-untyped-call]
@@ -133,11 +138,10 @@ class CommLink:
             return
         fragments: list[Any] = [message.header_json, message.metadata_json,
                                 message.content_json]
-        buffers: list[bytes] = []
         for buffer in message.buffers:
-            fragments += [json.dumps(buffer.ref), {"buffer": len(buffers)}]
-            buffers.append(buffer.to_bytes())
-        self._comm.send({"fragments": fragments}, buffers=buffers)
+            payload = base64.b64encode(buffer.to_bytes()).decode("ascii")
+            fragments += [json.dumps(buffer.ref), {"b64": payload}]
+        self._comm.send({"fragments": fragments})
 
     def ping(self, data: bytes) -> None:
         """Bokeh's keep-alive: a comm needs none (the kernel connection has its own)."""
@@ -175,11 +179,10 @@ def open_view(server: EmbeddedServer, comm: Any, open_msg: dict[str, Any]) -> No
 
     def on_msg(msg: dict[str, Any]) -> None:
         fragments = (msg["content"].get("data") or {}).get("fragments")
-        buffers = [bytes(b) for b in msg.get("buffers") or ()]
         if not isinstance(fragments, list):
             log.warning("Ignoring a view comm message with no fragments")
             return
-        server.spawn(link.receive(fragments, buffers))
+        server.spawn(link.receive(fragments))
 
     async def on_close() -> None:
         link.lost()

@@ -17,14 +17,15 @@
  * `_on_message`, `_on_close`, `_on_error` that `connect()` wires to a socket;
  * `Message.send(socket)` calling `socket.send` once per fragment, synchronously.
  */
+import { onPageGone } from './pageGone';
 import { IPipe, PipeOpener } from './pipe';
 
 export const VIEW_TARGET = 'jupyter_sessions.bokeh.view.v1';
 export const BOKEHJS_TARGET = 'jupyter_sessions.bokehjs.v1';
 const BOKEHJS_TIMEOUT_MS = 60000;
 
-/** A text fragment, or the index of a binary one in the comm message's buffers. */
-type Fragment = string | { buffer: number };
+/** A text fragment, or a binary one in base64 (see comm_link.py for why not buffers). */
+type Fragment = string | { b64: string };
 
 type Resolve<T> = (value: T) => void;
 type Reject = (error: Error | string) => void;
@@ -87,7 +88,7 @@ class PipeSocket {
   /** Open the pipe with the view's signed token. */
   open(token: string): void {
     const pipe = this.pipes(VIEW_TARGET, { token });
-    pipe.onMsg = (data, buffers) => this.receive(data.fragments as Fragment[], buffers);
+    pipe.onMsg = data => this.receive(data.fragments as Fragment[]);
     pipe.onClose = data => this.closed(data.error as string | undefined);
     this.pipe = pipe;
     this.readyState = PipeSocket.OPEN;
@@ -101,46 +102,38 @@ class PipeSocket {
     if (this.readyState !== PipeSocket.OPEN) {
       return;
     }
-    if (typeof fragment === 'string') {
-      this.outgoing.push(fragment);
-    } else {
-      this.outgoing.push({ buffer: this.outgoingBuffers.length });
-      this.outgoingBuffers.push(fragment);
-    }
+    this.outgoing.push(typeof fragment === 'string' ? fragment : { b64: toBase64(fragment) });
     if (this.outgoing.length === 1) {
       // `Message.send` sends every fragment of a message in one synchronous run.
       queueMicrotask(() => this.flush());
     }
   }
 
-  /** Close the pipe; BokehJS hears it as a websocket's close. */
-  close(): void {
+  /** Close the pipe; BokehJS hears it as a websocket's close, with its code and reason. */
+  close(code = 1000, reason = 'closed by the page'): void {
     if (this.readyState === PipeSocket.CLOSED) {
       return;
     }
     this.readyState = PipeSocket.CLOSED;
     open.delete(this);
     this.pipe?.close();
-    queueMicrotask(() => this.onclose?.({ code: 1000, reason: 'closed by the page' }));
+    if (code !== 1000) {
+      console.warn(`[jupyter-sessions] closing a view: ${code} ${reason}`);
+    }
+    queueMicrotask(() => this.onclose?.({ code, reason }));
   }
 
   private flush(): void {
     const fragments = this.outgoing;
-    const buffers = this.outgoingBuffers;
     this.outgoing = [];
-    this.outgoingBuffers = [];
     if (this.readyState === PipeSocket.OPEN) {
-      this.pipe?.send({ fragments }, buffers);
+      this.pipe?.send({ fragments });
     }
   }
 
-  private receive(fragments: Fragment[] | undefined, buffers: ArrayBuffer[]): void {
+  private receive(fragments: Fragment[] | undefined): void {
     for (const fragment of fragments ?? []) {
-      const data = typeof fragment === 'string' ? fragment : buffers[fragment.buffer];
-      if (data === undefined) {
-        console.warn('[jupyter-sessions] a view message named a buffer it did not carry');
-        return;
-      }
+      const data = typeof fragment === 'string' ? fragment : fromBase64(fragment.b64);
       this.onmessage?.({ data });
     }
   }
@@ -160,12 +153,29 @@ class PipeSocket {
 
   private pipe: IPipe | null = null;
   private outgoing: Fragment[] = [];
-  private outgoingBuffers: ArrayBuffer[] = [];
+}
+
+function toBase64(buffer: ArrayBuffer): string {
+  const bytes = new Uint8Array(buffer);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function fromBase64(data: string): ArrayBuffer {
+  const text = atob(data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    bytes[i] = text.charCodeAt(i);
+  }
+  return bytes.buffer;
 }
 
 /** The view pipes open now: a page that goes closes them (nothing else would). */
 const open = new Set<PipeSocket>();
-window.addEventListener('pagehide', () => {
+onPageGone(() => {
   for (const socket of Array.from(open)) {
     socket.close();
   }

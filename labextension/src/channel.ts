@@ -10,8 +10,8 @@
  * restart or change drops the comms (and the sessions listed); the next render
  * opens new ones. Messages are fire-and-forget and idempotent kernel-side.
  *
- * A page that goes (reload, tab closed, navigation) closes its comms on
- * `pagehide`: nothing else would tell the kernel, which would otherwise keep
+ * A page that goes (reload, tab closed, navigation) closes its comms
+ * (`onPageGone`): nothing else would tell the kernel, which would otherwise keep
  * feeding every departed page's comm. A page restored from the back/forward
  * cache opens them again.
  */
@@ -21,6 +21,7 @@ import { JSONObject } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { onPageGone } from './pageGone';
 import {
   COMM_TARGET,
   FEED_TARGET,
@@ -33,7 +34,7 @@ export class SessionChannel implements IDisposable {
   constructor(private readonly context: ISessionContext) {
     context.kernelChanged.connect(this.onKernelChanged, this);
     context.statusChanged.connect(this.onStatus, this);
-    window.addEventListener('pagehide', this.onPageHide);
+    this.stopWatchingPage = onPageGone(() => this.close());
     window.addEventListener('pageshow', this.onPageShow);
   }
 
@@ -104,7 +105,7 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._disposed = true;
-    window.removeEventListener('pagehide', this.onPageHide);
+    this.stopWatchingPage();
     window.removeEventListener('pageshow', this.onPageShow);
     this.close();
     Signal.clearData(this);
@@ -126,9 +127,9 @@ export class SessionChannel implements IDisposable {
     this._commands = this._feed = this._kernel = null;
   }
 
-  // Arrow functions: `removeEventListener` needs the very same function.
-  private readonly onPageHide = (): void => this.close();
+  private readonly stopWatchingPage: () => void;
 
+  // An arrow function: `removeEventListener` needs the very same function.
   private readonly onPageShow = (event: PageTransitionEvent): void => {
     if (event.persisted && this._wanted) {
       this.connect();
