@@ -31,6 +31,14 @@ class Reply:
     updates: list[dict[str, Any]] = field(default_factory=list)
     comm_opens: list[dict[str, Any]] = field(default_factory=list)
     comm_msgs: list[dict[str, Any]] = field(default_factory=list)
+    comm_closes: list[str] = field(default_factory=list)
+
+    @property
+    def session_widgets(self) -> list[str]:
+        """Comm ids of the session widgets shown (their Close buttons send on them)."""
+        return [d["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+                for d in self.displays
+                if "application/vnd.jupyter-sessions.session.v1+json" in d["data"]]
 
     @property
     def traceback(self) -> str:
@@ -124,6 +132,8 @@ class NotebookKernel:
                 reply.comm_opens.append(content)
             elif kind == "comm_msg":
                 reply.comm_msgs.append(content)
+            elif kind == "comm_close":
+                reply.comm_closes.append(content["comm_id"])
             elif kind == "error":
                 reply.error = content
         if not shell_reply:
@@ -148,6 +158,10 @@ class NotebookKernel:
         if reply.status != "ok":
             raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
         return json.loads(reply.stdout.strip().splitlines()[-1])
+
+    def press_close(self, widget: str) -> str:
+        """Press a session widget's Close button, as its JavaScript does; returns the msg id."""
+        return self.send_comm_msg(widget, {"method": "custom", "content": {"type": "close"}})
 
     def send_comm_msg(
         self, comm_id: str, data: dict[str, Any], subshell_id: str | None = None

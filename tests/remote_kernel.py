@@ -356,3 +356,11 @@ async def _execute(server_url: str, token: str, kernel_id: str, code: str) -> Re
         return reply
     finally:
         connection.close()
+        # Until the server answers the close: a socket left to the loop's end is unclosed.
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(_closed(connection), 5.0)
+
+
+async def _closed(connection: Any) -> None:
+    while await connection.read_message() is not None:
+        pass

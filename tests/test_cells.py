@@ -101,12 +101,8 @@ def test_closing_replaces_the_output_with_a_closed_note(nb: NotebookKernel) -> N
 
 def test_close_button_closes_the_session(nb: NotebookKernel) -> None:
     reply = nb.run(OPEN, cell_id="cell-a")
-    buttons = [c["comm_id"] for c in reply.comm_opens
-               if c["data"]["state"].get("_model_name") == "ButtonModel"]
-    assert len(buttons) == 1
-    # What the ipywidgets frontend sends when the button is clicked.
-    msg_id = nb.send_comm_msg(buttons[0], {"method": "custom", "content": {"event": "click"}})
-    clicked = nb.collect(msg_id, shell_reply=False)
+    assert len(reply.session_widgets) == 1
+    clicked = nb.collect(nb.press_close(reply.session_widgets[0]), shell_reply=False)
     assert clicked.updates and clicked.updates[0]["data"][MIME_TYPE]["state"] == "TERMINATED"
     assert nb.value("live()") == []
     wait_for(lambda: nb.value("view_sessions()") == 0)

@@ -60,8 +60,7 @@ def test_rerunning_the_owning_cell_ends_its_worker_within_a_second(kernel: Noteb
 def test_deleting_clearing_and_the_close_button_end_workers(kernel: NotebookKernel) -> None:
     deleted, cleared = opened(kernel, "cell-b"), opened(kernel, "cell-c")
     reply = ok(kernel.run(OPEN, cell_id="cell-d"))
-    button = [c["comm_id"] for c in reply.comm_opens
-              if c["data"]["state"].get("_model_name") == "ButtonModel"]
+    widget = reply.session_widgets[0]
     closed = int(reply.stdout.split()[-1])
     ok(kernel.run("x = 1", cell_id="cell-e", deleted=["cell-b"]))
     wait_for(lambda: not alive(deleted), timeout=2)
@@ -71,7 +70,7 @@ def test_deleting_clearing_and_the_close_button_end_workers(kernel: NotebookKern
     kernel.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-c"]})
     wait_for(lambda: not alive(cleared), timeout=2)
     assert alive(closed)
-    kernel.send_comm_msg(button[0], {"method": "custom", "content": {"event": "click"}})
+    kernel.press_close(widget)
     wait_for(lambda: not alive(closed), timeout=2)
     assert kernel.value("sessions()") == []
 

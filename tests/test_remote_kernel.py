@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -119,13 +120,19 @@ def kernel_id_of(lab: JupyterLab, name: str) -> str:
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+@pytest.mark.parametrize("frontend", ["extension", "widget"])
 def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
-    remote_lab: JupyterLab, browser: Browser
+    remote_lab: JupyterLab, browser: Browser, frontend: str
 ) -> None:
+    """With this project's extension, and without it (its bundle blocked, as in a
+    frontend that only renders ipywidgets): then the session widget does it all."""
     lab = remote_lab
-    name = "remote.ipynb"
+    name = f"remote-{frontend}.ipynb"
     lab.write_notebook(name, [KERNEL_SETUP.strip(), "s = open_session(Ticker())", "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    if frontend == "widget":
+        context.route(re.compile(r"/lab/extensions/jupyter-sessions/"),
+                      lambda route: route.abort())
     try:
         page = NotebookPage(context.new_page(), lab.notebook_url(name), timeout=120)
         page.run_cell(0, timeout=120)
@@ -135,7 +142,7 @@ def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
         before = page.plot_pixels(1)
         wait_for(lambda: page.plot_pixels(1) != before, timeout=30)  # live, over the comm
         assert page.bokeh_websockets() == []  # no websocket could reach that kernel
-        page.screenshot("remote-kernel-live-plot")
+        page.screenshot(f"remote-kernel-live-plot-{frontend}")
         page.run_cell(1)  # a re-run keeps one session
         page.wait_for_plot(1, timeout=60)
         wait_for(lambda: counts(lab, kernel_id) == [1, 1], timeout=30)

@@ -92,7 +92,7 @@ def test_on_finish_runs_on_the_main_thread_and_prints_into_its_cell(
 def test_progress_shows_in_the_cell_as_a_bar_and_a_status_line(kernel: NotebookKernel) -> None:
     reply = ok(kernel.run("t = open_session(Halfway())", cell_id="cell-a"))
     models = {m["data"]["state"].get("_model_name") for m in reply.comm_opens}
-    assert {"FloatProgressModel", "HTMLModel", "OutputModel", "ButtonModel"} <= models
+    assert {"FloatProgressModel", "HTMLModel", "OutputModel", "AnyModel"} <= models
     deadline = time.monotonic() + 10
     seen: list[str] = []
     while not ('"value": 0.5' in "".join(seen) and "half way" in "".join(seen)):

@@ -1,12 +1,14 @@
-"""The output every session shows in its cell: one mime type, one close button.
+"""The output every session shows in its cell: one bundle, one lifecycle.
 
-The bundle carries the project's own mime type (rendered by the JupyterLab
-extension, which tells the kernel when the output goes away) and an HTML
-fallback that works in any frontend that runs trusted HTML. A small ipywidgets
-bar under it holds the close button. When the session closes, however that
-happens, every output of it is replaced by a one-line "closed" note: each output
-asks the session's lifecycle to retire it once closed, so nothing here keeps a
-map of sessions to find their displays again.
+The bundle carries the project's own mime type (rendered by the JupyterLab and
+Notebook 7 extension, which shows the view and a Close button and tells the
+kernel at once when the output goes away), the session's widget (``widget.py``:
+the same view and Close button in every frontend that renders ipywidgets), and
+HTML for static viewers. A kind's extra controls (a task's progress bar) follow in
+a small widget box of their own. When the session closes, however that happens,
+every output of it is replaced by a one-line "closed" note: each output asks the
+session's lifecycle to retire it once closed, so nothing here keeps a map of
+sessions to find their displays again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from IPython import get_ipython
 from IPython.display import display, update_display
 
 from .session import Session
+from .widget import WIDGET_MIME, SessionWidget
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 
@@ -36,6 +39,7 @@ def bundle(session: Session) -> dict[str, Any]:
         "session_id": session.id,
         "kind": session.kind,
         "state": session.state.value,
+        "label": session._label(),
         "view": view,
     }
     return {MIME_TYPE: data, "text/html": fallback, "text/plain": repr(session)}
@@ -77,7 +81,7 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
 
 
 class SessionOutput:
-    """A session's output in one cell: the view and its close button.
+    """A session's output in one cell: the bundle with its widget, and the kind's controls.
 
     ``retire`` may run on any thread: it only sends a display update and closes
     widgets.
@@ -86,21 +90,29 @@ class SessionOutput:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
-        self._bar: Any = None
+        self._widgets: list[Any] = []
 
     def show(self) -> None:
-        """Display the session's view and close button in the current cell."""
-        display(bundle(self.session), raw=True, display_id=self.display_id)
-        self._bar = _close_bar(self.session)
-        display(self._bar)
+        """Display the session's output (and its controls, if any) in the current cell."""
+        data = bundle(self.session)
+        widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
+        data[WIDGET_MIME] = widget.mime()
+        self._widgets.append(widget)
+        display(data, raw=True, display_id=self.display_id)
+        controls = self.session._controls()
+        if controls:
+            box = _box(controls)
+            self._widgets.append(box)
+            display(box)
         self.session._opened().when_closed(self.retire)
 
     def retire(self) -> None:
-        """Replace the view by a 'closed' note and remove the close button."""
+        """Replace the output by a 'closed' note and close its widgets."""
         update_display(closed_bundle(self.session), raw=True, display_id=self.display_id)
-        bar, self._bar = self._bar, None
-        if bar is not None:
-            _close_tree(bar)
+        widgets, self._widgets = self._widgets, []
+        for widget in widgets:
+            # The session widget's layout is shared by all of them: close only the widget.
+            widget.close() if isinstance(widget, SessionWidget) else _close_tree(widget)
 
 
 def _close_tree(widget: Any) -> None:
@@ -114,18 +126,8 @@ def _close_tree(widget: Any) -> None:
     widget.close()
 
 
-def _close_bar(session: Session) -> Any:
-    # ipywidgets on first use: a session shown outside a notebook never loads it.
+def _box(controls: list[Any]) -> Any:
+    # ipywidgets on first use: only kinds with controls need it here.
     import ipywidgets as widgets
 
-    button = widgets.Button(
-        description="Close",
-        icon="times",
-        tooltip=f"Close {type(session).__name__} {session.id} and free what it holds",
-        layout=widgets.Layout(width="auto"),
-    )
-    label = widgets.HTML(f"<small>{html.escape(session._label())}</small>")
-    button.on_click(lambda _button: session.close())
-    bar = widgets.HBox([button, label])
-    controls = session._controls()
-    return widgets.VBox([bar, *controls]) if controls else bar
+    return widgets.VBox(controls)

@@ -92,7 +92,7 @@ class PipeSocket {
     pipe.onClose = data => this.closed(data.error as string | undefined);
     this.pipe = pipe;
     this.readyState = PipeSocket.OPEN;
-    open.add(this);
+    closeOnPageGone(this);
     // As a websocket would: after `connect()` has set its handlers.
     queueMicrotask(() => this.onopen?.());
   }
@@ -175,11 +175,16 @@ function fromBase64(data: string): ArrayBuffer {
 
 /** The view pipes open now: a page that goes closes them (nothing else would). */
 const open = new Set<PipeSocket>();
-onPageGone(() => {
-  for (const socket of Array.from(open)) {
-    socket.close();
+let watchingPage = false;
+
+function closeOnPageGone(socket: PipeSocket): void {
+  open.add(socket);
+  // On first use, not on import: the widget's module may be imported many times.
+  if (!watchingPage) {
+    watchingPage = true;
+    onPageGone(() => Array.from(open).forEach(s => s.close()));
   }
-});
+}
 
 /** BokehJS's code from the kernel, for a page that cannot load it from a server. */
 export function bokehScriptsOverPipe(pipes: PipeOpener): Promise<string[]> {

@@ -20,6 +20,8 @@ export interface ISessionOutput {
   session_id: string;
   kind: string;
   state: string;
+  /** The session's one-line label; absent from a closed session's note. */
+  label?: string;
   view: Record<string, unknown> | null;
 }
 

@@ -17,7 +17,7 @@ import { IDisposable } from '@lumino/disposable';
 import { CellWatcher } from './cellWatcher';
 import { SessionChannel } from './channel';
 import { sessionIdOf } from './messages';
-import { IOutputOwner, rendererFactory } from './renderer';
+import { IOutputOwner, RANK, rendererFactory } from './renderer';
 
 const CELLS_MIME = 'application/vnd.jupyter.cells';
 
@@ -39,7 +39,7 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.watcher = new CellWatcher(panel, m => this.channel.send(m), id =>
       clipboardCells().some(cell => cell.id === id)
     );
-    panel.content.rendermime.addFactory(rendererFactory(this), 0);
+    panel.content.rendermime.addFactory(rendererFactory(this), RANK);
   }
 
   readonly channel: SessionChannel;
@@ -54,6 +54,10 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
 
   outputRendered(): void {
     this.channel.connect();
+  }
+
+  closeSession(sessionId: string): void {
+    this.channel.send({ type: 'close', session_id: sessionId });
   }
 
   viewDisposed(sessionId: string, release: () => void): void {

@@ -4,7 +4,12 @@
  *
  * A trusted Bokeh view is embedded live from the kernel's server; anything else
  * is the output's own HTML, rendered with JupyterLab's `renderHTML`, so an
- * untrusted notebook runs no script. `dispose()` is the one signal that an output
+ * untrusted notebook runs no script. Under the view, the session's label and a
+ * Close button, which tells the kernel over the commands comm: handled on a
+ * subshell, so it closes at once even while another cell computes (the session
+ * widget's button waits for the main shell). Registered at a rank below
+ * ipywidgets' (-10), so this renderer, not the session widget, shows the output
+ * where the extension runs. `dispose()` is the one signal that an output
  * left the page: output cleared, cell re-run or deleted, notebook closed. Whether
  * the session really went (a moved cell's output comes straight back) is for the
  * owner to decide.
@@ -24,6 +29,8 @@ export interface IOutputOwner {
   readonly kernel: Kernel.IKernelConnection | null;
   /** A session output is rendering: the kernel has sessions, open the comm. */
   outputRendered(sessionId: string): void;
+  /** The user pressed the output's Close button. */
+  closeSession(sessionId: string): void;
   /**
    * A view of `sessionId` was disposed; `release` frees what it keeps for a
    * moved cell to take back, once the owner finds the session really went.
@@ -45,11 +52,16 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     this.sessionId = data.session_id;
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
+    const host = document.createElement('div');
+    this.node.replaceChildren(host);
+    if (data.label !== undefined) {
+      this.node.append(this.closeBar(data.session_id, data.label));
+    }
     let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
       try {
-        await renderBokehView(this.node, data.view, this.reach());
-        this.viewId = data.view.view_id;
+        await renderBokehView(host, data.view, this.reach());
+        this.live = { viewId: data.view.view_id, host };
         return;
       } catch (reason) {
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
@@ -57,13 +69,28 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       }
     }
     this.release(); // no live view here any more (a closed session's note)
-    await this.renderFallback(model);
+    await this.renderFallback(host, model);
     if (failure) {
       const note = document.createElement('div');
       note.className = 'jp-jupyter-sessions-failure';
       note.textContent = `The live view could not load: ${failure}.`;
-      this.node.prepend(note);
+      host.prepend(note);
     }
+  }
+
+  /** The session's label and its Close button. */
+  private closeBar(sessionId: string, label: string): HTMLElement {
+    const bar = document.createElement('div');
+    bar.className = 'jp-jupyter-sessions-bar';
+    const button = document.createElement('button');
+    button.className = 'jp-mod-styled jp-mod-reject';
+    button.textContent = 'Close';
+    button.title = 'Close this session and free what it holds';
+    button.onclick = () => this.owner.closeSession(sessionId);
+    const text = document.createElement('small');
+    text.textContent = label;
+    bar.append(button, text);
+    return bar;
   }
 
   /** Through the Jupyter server's proxy, or over the notebook's kernel. */
@@ -76,9 +103,9 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     };
   }
 
-  private async renderFallback(model: IRenderMime.IMimeModel): Promise<void> {
+  private async renderFallback(host: HTMLElement, model: IRenderMime.IMimeModel): Promise<void> {
     await renderHTML({
-      host: this.node,
+      host,
       source: String(model.data['text/html'] ?? ''),
       trusted: model.trusted,
       sanitizer: this.options.sanitizer,
@@ -103,23 +130,26 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
 
   /** Forget the live view's DOM kept for a moved cell to take over. */
   private release(): void {
-    if (this.viewId) {
-      releaseBokehView(this.viewId, this.node);
-      this.viewId = null;
+    if (this.live) {
+      releaseBokehView(this.live.viewId, this.live.host);
+      this.live = null;
     }
   }
 
   private sessionId: string | null = null;
-  /** The live Bokeh view shown, if any. */
-  private viewId: string | null = null;
+  /** The live Bokeh view shown, if any, and the element it lives in. */
+  private live: { viewId: string; host: HTMLElement } | null = null;
 }
+
+/** Below ipywidgets' widget-view renderer (-10): the session widget is the fallback. */
+export const RANK = -20;
 
 /** A renderer factory bound to one notebook. */
 export function rendererFactory(owner: IOutputOwner): IRenderMime.IRendererFactory {
   return {
     safe: true,
     mimeTypes: [MIME_TYPE],
-    defaultRank: 0,
+    defaultRank: RANK,
     createRenderer: options => new SessionRenderer(options, owner)
   };
 }

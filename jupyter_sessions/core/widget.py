@@ -1,0 +1,195 @@
+"""The session's widget: its output in every frontend that renders ipywidgets.
+
+A session's output bundle carries this project's mime type (the JupyterLab and
+Notebook 7 extension renders it, and wins there), this widget's view (VS Code,
+Voilà, Colab, JupyterLab without the extension), and HTML for static viewers. One
+widget per output: one comm, where the old close bar took eight.
+
+The widget's JavaScript (``jupyter_sessions/static/session-widget.js``, built from
+``labextension/src/widget.ts``) ships from the kernel through anywidget, never from
+a CDN. It shows the view and a Close button, and tells the kernel when its view is
+removed: JupyterLab and Notebook 7 remove it when the output is cleared or the cell
+deleted, which closes the session after a short grace (a moved cell's output is
+removed and shown again at once). VS Code keeps widget views on clear
+(vscode-jupyter #10485): there a re-run is what closes.
+
+The widget's comm also carries *pipes*: comm-like conversations the page opens to
+any comm target of the kernel (a Bokeh view, BokehJS itself) where it has no
+kernel connection of its own. Each pipe is handed to the target's callback as a
+comm would be, so the kinds behind those targets do not know the difference.
+
+Threads: messages from the page arrive on the kernel's main shell (ipywidgets'
+comm); sends (a pipe's traffic, from the embedded server's thread) may come from
+any thread, as comm sends do in ipykernel 7.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import ipywidgets
+import traitlets
+from comm import get_comm_manager
+
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+ESM = Path(__file__).parent.parent / "static" / "session-widget.js"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# A view removed and not shown again within this long went for good.
+REMOVED_GRACE_S = 1.0
+
+MsgCallback = Callable[[dict[str, Any]], None]
+
+
+class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is untyped
+    """One session output as a widget: its view, its label and a Close button."""
+
+    _esm = ESM if ESM.exists() else (
+        "export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
+        "widget was not built (npm run build)'; } };")
+    session_id = traitlets.Unicode().tag(sync=True)
+    label = traitlets.Unicode().tag(sync=True)
+    view = traitlets.Dict(allow_none=True).tag(sync=True)
+    html = traitlets.Unicode().tag(sync=True)
+
+    def __init__(self, session: Session, view: dict[str, Any] | None, html: str) -> None:
+        # One layout for every session widget: a DOM widget's own would be a second comm.
+        super().__init__(session_id=session.id or "", label=session._label(), view=view,
+                         html=html, layout=_shared_layout())
+        self._session = session
+        self._pipes: dict[str, Pipe] = {}
+        self._removed: threading.Timer | None = None
+        self.on_msg(self._on_msg)
+
+    def mime(self) -> dict[str, Any]:
+        """This widget's entry in a mime bundle."""
+        return {"version_major": 2, "version_minor": 1, "model_id": self.model_id}
+
+    def close(self) -> None:
+        """Close the widget and every pipe through it (their targets hear it)."""
+        self._cancel_removal()
+        for pipe in list(self._pipes.values()):
+            pipe.closed_by_page()
+        super().close()
+
+    def _on_msg(self, _widget: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+        try:
+            self._handle(content, [bytes(b) for b in buffers or ()])
+        except Exception:
+            log.warning("Bad message from a session widget: %r", content, exc_info=True)
+
+    def _handle(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        if "pipe" in content:
+            self._pipe_message(str(content["pipe"]), content, buffers)
+            return
+        kind = content.get("type")
+        if kind == "close":
+            self._session.close()
+        elif kind == "view_shown":
+            self._cancel_removal()
+        elif kind == "view_removed":
+            self._cancel_removal()
+            self._removed = threading.Timer(REMOVED_GRACE_S, self._session.close)
+            self._removed.daemon = True
+            self._removed.start()
+
+    def _cancel_removal(self) -> None:
+        timer, self._removed = self._removed, None
+        if timer is not None:
+            timer.cancel()
+
+    def _pipe_message(self, pipe_id: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        if "open" in content:
+            self._open_pipe(pipe_id, str(content["open"]), content.get("data") or {})
+            return
+        pipe = self._pipes.get(pipe_id)
+        if pipe is None:
+            return  # closed already: a late message
+        if content.get("close"):
+            pipe.closed_by_page()
+        else:
+            pipe.message_from_page(content.get("data") or {}, buffers)
+
+    def _open_pipe(self, pipe_id: str, target: str, data: dict[str, Any]) -> None:
+        callback = get_comm_manager().targets.get(target)
+        if callback is None:
+            self.send({"pipe": pipe_id, "closed": {"error": f"no comm target {target!r}"}})
+            return
+        pipe = Pipe(self, pipe_id)
+        self._pipes[pipe_id] = pipe
+        # A target callback is typed for a real comm; a pipe offers what targets use of one.
+        callback(pipe, {"content": {"comm_id": pipe_id, "target_name": target,  # type: ignore[arg-type]
+                                    "data": data}, "buffers": []})
+
+    def _forget(self, pipe_id: str) -> None:
+        self._pipes.pop(pipe_id, None)
+
+
+_layout: Any = None
+
+
+def _shared_layout() -> Any:
+    global _layout
+    if _layout is None or _layout.comm is None:  # none yet, or closed (close_all widgets)
+        _layout = ipywidgets.Layout()
+    return _layout
+
+
+class Pipe:
+    """A comm-like conversation tunnelled through a session widget's comm.
+
+    Offers what comm targets use of a comm: ``comm_id``, ``send``, ``close``,
+    ``on_msg``, ``on_close``.
+    """
+
+    def __init__(self, widget: SessionWidget, pipe_id: str) -> None:
+        self.comm_id = pipe_id
+        self._widget = widget
+        self._on_msg: MsgCallback | None = None
+        self._on_close: MsgCallback | None = None
+        self._closed = False
+
+    def on_msg(self, callback: MsgCallback) -> None:
+        """Call ``callback(msg)`` for every message from the page, shaped as a comm_msg."""
+        self._on_msg = callback
+
+    def on_close(self, callback: MsgCallback) -> None:
+        """Call ``callback(msg)`` once the page closes the pipe."""
+        self._on_close = callback
+
+    def send(self, data: dict[str, Any] | None = None, metadata: Any = None,
+             buffers: list[bytes] | None = None) -> None:
+        """Send ``data`` to the page (any thread)."""
+        if not self._closed:
+            self._widget.send({"pipe": self.comm_id, "data": data or {}}, buffers)
+
+    def close(self, data: dict[str, Any] | None = None, metadata: Any = None,
+              buffers: Any = None) -> None:
+        """Close the pipe from the kernel's side; the page hears ``data``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._widget._forget(self.comm_id)
+        self._widget.send({"pipe": self.comm_id, "closed": data or {}})
+
+    def message_from_page(self, data: dict[str, Any], buffers: list[bytes]) -> None:
+        """A message from the page (main shell)."""
+        if self._on_msg is not None and not self._closed:
+            self._on_msg({"content": {"comm_id": self.comm_id, "data": data},
+                          "buffers": buffers})
+
+    def closed_by_page(self) -> None:
+        """The page closed the pipe, or its widget went (main shell)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._widget._forget(self.comm_id)
+        if self._on_close is not None:
+            self._on_close({"content": {"comm_id": self.comm_id, "data": {}}})

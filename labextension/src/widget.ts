@@ -1,0 +1,61 @@
+/**
+ * The session widget's view (anywidget ESM, built into
+ * `jupyter_sessions/static/session-widget.js` and shipped from the kernel): the
+ * session's output in frontends without this extension (VS Code, Voilà, Colab,
+ * JupyterLab without it). The kernel side is `jupyter_sessions/core/widget.py`.
+ *
+ * It shows the live view (a Bokeh view directly from the kernel's server when this
+ * browser reaches it, else over pipes tunnelled through the widget's own comm),
+ * or the kind's HTML, and a Close button. Removing the view (output cleared, cell
+ * deleted) tells the kernel, which closes the session unless the view comes back
+ * at once (a moved cell).
+ */
+import { IBokehView, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { IWidgetModel, WidgetPipes } from './widgetPipes';
+
+/** The part of an anywidget model the view reads. */
+interface ISessionModel extends IWidgetModel {
+  get(name: 'session_id' | 'label' | 'html'): string;
+  get(name: 'view'): Record<string, unknown> | null;
+}
+
+function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () => void {
+  const view = document.createElement('div');
+  const bar = document.createElement('div');
+  bar.style.cssText = 'display:flex;gap:8px;align-items:center;margin-top:4px';
+  const button = document.createElement('button');
+  button.textContent = 'Close';
+  button.title = 'Close this session and free what it holds';
+  button.onclick = () => model.send({ type: 'close' });
+  const label = document.createElement('small');
+  label.textContent = model.get('label');
+  bar.append(button, label);
+  el.replaceChildren(view, bar);
+  model.send({ type: 'view_shown' });
+
+  const pipes = new WidgetPipes(model);
+  const data = model.get('view');
+  let live: IBokehView | null = null;
+  if (isBokehView(data)) {
+    live = data;
+    renderBokehView(view, data, { proxy: null, pipes: pipes.open }).catch((reason: unknown) => {
+      const why = reason instanceof Error ? reason.message : String(reason);
+      view.textContent = `The live view could not load: ${why}.`;
+    });
+  } else {
+    view.innerHTML = model.get('html');
+  }
+  return () => {
+    if (live) {
+      releaseBokehView(live.view_id, view);
+    }
+    pipes.dispose();
+    try {
+      model.send({ type: 'view_removed' });
+    } catch {
+      // The widget closed first: its session is gone already.
+    }
+  };
+}
+
+export default { render };
