@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,10 @@ sys.path.insert(0, str(ROOT))  # for tests.*
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import websocket  # noqa: E402
+from timing import machine, percentile  # noqa: E402
 
 from tests.bokeh_client import DEFAULT_ORIGIN  # noqa: E402
 from tests.notebook_kernel import NotebookKernel, ok  # noqa: E402
-from timing import machine, percentile  # noqa: E402
 
 PERIOD = 0.25
 SETUP = """
@@ -78,27 +79,34 @@ class Watch:
 
 
 def _stamp(content: dict[str, Any]) -> float | None:
-    """The kernel's time.time() in a PATCH-DOC's new ``t`` column, if it has one."""
+    """The kernel's time.time() in a PATCH-DOC's new ``t`` column (ColumnDataChanged)."""
     for event in content.get("events", []):
-        new = event.get("new")
-        data = new.get("entries") if isinstance(new, dict) else None
-        for key, value in data or ():
+        data = event.get("data")
+        entries = data.get("entries") if isinstance(data, dict) else None
+        for key, value in entries or ():
             if key == "t" and isinstance(value, list) and value:
                 return float(value[0])
     return None
 
 
-def watch_websocket(app_url: str, token: str, seconds: float) -> Watch:
-    """A websocket client (BokehJS's way) counting PATCH-DOCs for ``seconds``."""
+def connect_websocket(app_url: str, token: str) -> websocket.WebSocket:
+    """A websocket client (BokehJS's way) that has pulled the document."""
     ws = websocket.create_connection(app_url.replace("http://", "ws://", 1) + "/ws",
                                      subprotocols=["bokeh", token], origin=DEFAULT_ORIGIN,
                                      timeout=10)
+    _recv_message(ws)  # ACK
+    for part in ({"msgid": "w1", "msgtype": "PULL-DOC-REQ"}, {}, {}):
+        ws.send(json.dumps(part))
+    while _recv_message(ws)[0]["msgtype"] != "PULL-DOC-REPLY":
+        pass
+    return ws
+
+
+def watch_websocket(ws: websocket.WebSocket, seconds: float) -> Watch:
+    """The PATCH-DOCs the websocket client gets for ``seconds``; closes it."""
     seen = Watch()
+    deadline = time.monotonic() + seconds
     try:
-        _recv_message(ws)  # ACK
-        for part in ({"msgid": "w1", "msgtype": "PULL-DOC-REQ"}, {}, {}):
-            ws.send(json.dumps(part))
-        deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             ws.settimeout(left)
             try:
@@ -120,39 +128,56 @@ def _recv_message(ws: websocket.WebSocket) -> tuple[dict[str, Any], dict[str, An
     return header, json.loads(frames[2]), sum(len(f) for f in frames)
 
 
-def watch_comm(nb: NotebookKernel, token: str, seconds: float) -> Watch:
-    """A comm client (the page's way over the kernel's channel) for ``seconds``."""
+def connect_comm(nb: NotebookKernel, token: str, timeout: float = 30.0) -> str:
+    """A comm client (the page's way over the kernel's channel) that has pulled the doc."""
     comm_id = uuid.uuid4().hex
     nb.open_comm(comm_id, "jupyter_sessions.bokeh.view.v1", {"token": token})
-    pulled = False
+    for msgtype in _comm_messages(nb, comm_id, timeout):
+        if msgtype == "ACK":
+            pull = json.dumps({"msgid": "c1", "msgtype": "PULL-DOC-REQ"})
+            nb.send_comm_msg(comm_id, {"fragments": [pull, "{}", "{}"]})
+        elif msgtype == "PULL-DOC-REPLY":
+            return comm_id
+    raise TimeoutError("the comm view did not connect")
+
+
+def _comm_messages(nb: NotebookKernel, comm_id: str, timeout: float) -> Iterator[str]:
+    for msg in nb.iopub(timeout):
+        content = msg["content"]
+        if msg["msg_type"] == "comm_msg" and content.get("comm_id") == comm_id:
+            yield json.loads(content["data"]["fragments"][0])["msgtype"]
+
+
+def watch_comm(nb: NotebookKernel, comm_id: str, seconds: float) -> Watch:
+    """The PATCH-DOCs the comm client gets for ``seconds``; closes it."""
     seen = Watch()
     for msg in nb.iopub(seconds):
         content = msg["content"]
         if msg["msg_type"] != "comm_msg" or content.get("comm_id") != comm_id:
             continue
         fragments = content["data"]["fragments"]
-        header = json.loads(fragments[0])
-        if header["msgtype"] == "ACK" and not pulled:
-            pulled = True
-            pull = json.dumps({"msgid": "c1", "msgtype": "PULL-DOC-REQ"})
-            nb.send_comm_msg(comm_id, {"fragments": [pull, "{}", "{}"]})
-        elif header["msgtype"] == "PATCH-DOC":
+        if json.loads(fragments[0])["msgtype"] == "PATCH-DOC":
             seen.add(json.loads(fragments[2]), len(json.dumps(content["data"])))
     nb._send_shell("comm_close", {"comm_id": comm_id, "data": {}}, None)
     return seen
 
 
 def measure(nb: NotebookKernel, seconds: float, busy: bool) -> dict[str, Watch]:
-    """Both clients at once for ``seconds``; with a cell sleeping meanwhile if ``busy``."""
+    """Both clients at once for ``seconds``; with a cell sleeping meanwhile if ``busy``.
+
+    Both connect first, as pages that show the view already: a comm_open itself waits
+    for the main shell, like any message a page sends there.
+    """
     app_url = nb.value("running_server().app_url")
     tokens = [nb.value("running_server().token(s.view_id)") for _ in range(2)]
+    ws = connect_websocket(app_url, tokens[0])
+    comm_id = connect_comm(nb, tokens[1])
     results: dict[str, Watch] = {}
     ws_thread = threading.Thread(
-        target=lambda: results.__setitem__("websocket", watch_websocket(
-            app_url, tokens[0], seconds)))
+        target=lambda: results.__setitem__("websocket", watch_websocket(ws, seconds)))
     ws_thread.start()
     busy_id = nb.send_execute(f"time.sleep({seconds})", {"cellId": "busy"}) if busy else None
-    results["comm"] = watch_comm(nb, tokens[1], seconds)
+    results["comm"] = watch_comm(nb, comm_id, seconds)
     ws_thread.join(seconds + 30)
     if busy_id is not None:
         ok(nb.collect(busy_id, timeout=seconds + 60))
@@ -162,8 +187,8 @@ def measure(nb: NotebookKernel, seconds: float, busy: bool) -> dict[str, Watch]:
 def row(name: str, watch: Watch, seconds: float) -> str:
     nominal = seconds / PERIOD
     lat = [x * 1000 for x in watch.latencies]
-    p50 = percentile(lat, 50) if lat else float("nan")
-    p95 = percentile(lat, 95) if lat else float("nan")
+    p50 = percentile(lat, 0.5) if lat else float("nan")
+    p95 = percentile(lat, 0.95) if lat else float("nan")
     size = sum(watch.sizes) / len(watch.sizes) if watch.sizes else float("nan")
     return (f"| {name} | {p50:.1f} / {p95:.1f} | {len(lat) / seconds:.2f} "
             f"({100 * len(lat) / nominal:.0f}%) | {size:.0f} |")

@@ -186,6 +186,26 @@ def test_clearing_closes_even_while_another_cell_is_busy(notebook: Notebook) -> 
     assert page.cell_running(2)  # closed while the cell still computed
 
 
+@pytest.mark.usefixtures("with_extension")
+@pytest.mark.parametrize("frontend", ["lab", "notebook7"])
+def test_the_close_button_closes_at_once_while_another_cell_is_busy(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, frontend: str
+) -> None:
+    url = lab.notebook_url if frontend == "lab" else lab.notebook7_url
+    with open_notebook(lab, browser, request, url) as (page, kernel):
+        open_plot(page, kernel)
+        subshell = kernel.create_subshell()
+        page.set_cell_source(2, "time.sleep(20)")
+        page.run_cell(2, wait=False)
+        wait_for(lambda: page.cell_running(2), timeout=10)
+        page.output(1).get_by_role("button", name="Close").click()
+        # The button speaks on the commands comm, which a subshell handles at once.
+        wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=15, interval=0.05)
+        assert page.cell_running(2)  # closed while the cell still computed
+        page.output(1).locator("i", has_text="closed (TERMINATED)").wait_for(timeout=15000)
+        page.command("notebook:interrupt-kernel")
+
+
 OWN_CELL = """
 import asyncio, subprocess, sys
 from jupyter_sessions import own
