@@ -91,7 +91,7 @@ def cycle(page: NotebookPage, kernel: NotebookKernel) -> None:
 
 
 @pytest.mark.skipif(CYCLES == 0, reason="opt-in soak: set JUPYTER_SESSIONS_SOAK_CYCLES "
-                    "(the page keeps ~0.09 MB per cycle today, issue 14)")
+                    "(the page keeps ~0.055 MB per cycle today, issue 14)")
 def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
     notebook: tuple[NotebookPage, NotebookKernel],
 ) -> None:

@@ -7,11 +7,12 @@ widget per output: one comm, where the old close bar took eight.
 
 The widget's JavaScript (``jupyter_sessions/static/session-widget.js``, built from
 ``labextension/src/widget.ts``) ships from the kernel through anywidget, never from
-a CDN. It shows the view and a Close button, and tells the kernel when its view is
-removed: JupyterLab and Notebook 7 remove it when the output is cleared or the cell
-deleted, which closes the session after a short grace (a moved cell's output is
-removed and shown again at once). VS Code keeps widget views on clear
-(vscode-jupyter #10485): there a re-run is what closes.
+a CDN, and is imported once per page (see ``STUB``). It shows the view and a Close
+button, and tells the kernel when its view is removed: JupyterLab and Notebook 7
+remove it when the output is cleared or the cell deleted, which closes the session
+after a short grace (a moved cell's output is removed and shown again at once). VS
+Code keeps widget views on clear (vscode-jupyter #10485): there a re-run is what
+closes.
 
 The widget's comm also carries *pipes*: comm-like conversations the page opens to
 any comm target of the kernel (a Bokeh view, BokehJS itself) where it has no
@@ -25,6 +26,7 @@ any thread, as comm sends do in ipykernel 7.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -40,8 +42,24 @@ from .session import Session
 
 log = logging.getLogger(__name__)
 
-ESM = Path(__file__).parent.parent / "static" / "session-widget.js"
+IMPL = Path(__file__).parent.parent / "static" / "session-widget.js"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+# anywidget imports a widget's ESM anew, from a blob URL, for every model, and a page
+# never lets go of an imported module: a whole view module per output would stay in
+# the page for good. So the ESM is this stub, and the view's code (``_impl``) is
+# imported once per page per version, keyed by its hash.
+STUB = """
+export default {
+  async render(context) {
+    const key = `__jupyter_sessions_widget_${context.model.get("_impl_id")}`;
+    window[key] ??= import(URL.createObjectURL(
+      new Blob([context.model.get("_impl")], { type: "text/javascript" })));
+    return (await window[key]).default.render(context);
+  },
+};
+"""
+MISSING = ("export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
+           "widget was not built (npm run build)'; } };")
 # A view removed and not shown again within this long went for good.
 REMOVED_GRACE_S = 1.0
 
@@ -51,9 +69,11 @@ MsgCallback = Callable[[dict[str, Any]], None]
 class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is untyped
     """One session output as a widget: its view, its label and a Close button."""
 
-    _esm = ESM if ESM.exists() else (
-        "export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
-        "widget was not built (npm run build)'; } };")
+    _esm = STUB
+    _impl = traitlets.Unicode(IMPL.read_text() if IMPL.exists() else MISSING).tag(sync=True)
+    _impl_id = traitlets.Unicode(
+        hashlib.sha1(IMPL.read_bytes() if IMPL.exists() else b"").hexdigest()[:16]
+    ).tag(sync=True)
     session_id = traitlets.Unicode().tag(sync=True)
     label = traitlets.Unicode().tag(sync=True)
     view = traitlets.Dict(allow_none=True).tag(sync=True)
