@@ -37,6 +37,16 @@ CHROMIUM_ARGS = [
 NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
 
 
+def terminate(process: subprocess.Popen[Any], timeout: float = 20.0) -> None:
+    """SIGTERM ``process``, SIGKILL it if it is still there after ``timeout`` s; reap it."""
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -148,12 +158,7 @@ class JupyterLab:
         raise TimeoutError(f"no kernel for {name}")
 
     def stop(self, timeout: float = 20.0) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout)
+        terminate(self.process, timeout)
         self.log.close()
 
     def _wait_ready(self, timeout: float) -> None:

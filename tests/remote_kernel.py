@@ -38,6 +38,7 @@ import psutil
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
+from .jupyterlab import terminate
 from .notebook_kernel import Reply
 
 GATEWAY_PORT = 8888
@@ -274,12 +275,7 @@ def _stop(gateway: KernelGateway, timeout: float) -> None:
         kernels = psutil.Process(gateway.process.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         kernels = []
-    gateway.process.terminate()
-    try:
-        gateway.process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        gateway.process.kill()
-        gateway.process.wait(timeout)
+    terminate(gateway.process, timeout)
     _kill_all(kernels, timeout)
 
 

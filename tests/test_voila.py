@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, free_port
+from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, free_port, terminate
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 PLOT = ".bk-Figure, .bk-Plot"
@@ -60,12 +60,7 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert process.poll() is None, (root / "voila.log").read_text()
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        terminate(process, 30)
         log.close()
 
 
