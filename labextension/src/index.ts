@@ -4,6 +4,7 @@ import {
 } from '@jupyterlab/application';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
+import { EXTENSION_MARK } from './messages';
 import { NotebookSessionsExtension } from './notebookSessions';
 import { SessionsPanel } from './sessionsPanel';
 
@@ -17,6 +18,7 @@ const notebookSessions: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   activate: (app: JupyterFrontEnd): void => {
     app.docRegistry.addWidgetExtension('Notebook', new NotebookSessionsExtension());
+    (window as unknown as Record<string, boolean>)[EXTENSION_MARK] = true;
   }
 };
 

@@ -8,6 +8,9 @@
 /** Mime type of every session's output. */
 export const MIME_TYPE = 'application/vnd.jupyter-sessions.session.v1+json';
 
+/** Set on `window` by the extension: the session widget leaves closing to it. */
+export const EXTENSION_MARK = '__jupyter_sessions_extension__';
+
 /** Comm target for page-to-kernel messages (registered on import in the kernel). */
 export const COMM_TARGET = 'jupyter_sessions.v1';
 

@@ -11,6 +11,7 @@
  * at once (a moved cell).
  */
 import { IBokehView, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { EXTENSION_MARK } from './messages';
 import { IWidgetModel, WidgetPipes } from './widgetPipes';
 
 /** The part of an anywidget model the view reads. */
@@ -50,6 +51,12 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
       releaseBokehView(live.view_id, view);
     }
     pipes.dispose();
+    // Where the extension runs, it says when an output goes; a widget view there is
+    // a second one (an output opened in a panel of its own), and closing it is not
+    // closing the output.
+    if (window[EXTENSION_MARK as keyof Window]) {
+      return;
+    }
     try {
       model.send({ type: 'view_removed' });
     } catch {
