@@ -21,7 +21,6 @@ from IPython import get_ipython
 from IPython.display import display, update_display
 
 from .session import Session
-from .widget import WIDGET_MIME, SessionWidget
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 
@@ -90,29 +89,34 @@ class SessionOutput:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
-        self._widgets: list[Any] = []
+        self._widget: Any = None
+        self._controls: Any = None
 
     def show(self) -> None:
         """Display the session's output (and its controls, if any) in the current cell."""
+        # On first use: anywidget and ipywidgets cost 0.25 s to import, and a session
+        # shown outside a notebook never needs them.
+        from .widget import WIDGET_MIME, SessionWidget
+
         data = bundle(self.session)
-        widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
-        data[WIDGET_MIME] = widget.mime()
-        self._widgets.append(widget)
+        self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
+        data[WIDGET_MIME] = self._widget.mime()
         display(data, raw=True, display_id=self.display_id)
         controls = self.session._controls()
         if controls:
-            box = _box(controls)
-            self._widgets.append(box)
-            display(box)
+            self._controls = _box(controls)
+            display(self._controls)
         self.session._opened().when_closed(self.retire)
 
     def retire(self) -> None:
         """Replace the output by a 'closed' note and close its widgets."""
         update_display(closed_bundle(self.session), raw=True, display_id=self.display_id)
-        widgets, self._widgets = self._widgets, []
-        for widget in widgets:
-            # The session widget's layout is shared by all of them: close only the widget.
-            widget.close() if isinstance(widget, SessionWidget) else _close_tree(widget)
+        widget, self._widget = self._widget, None
+        controls, self._controls = self._controls, None
+        if widget is not None:
+            widget.close()  # not its layout: every session widget shares that one
+        if controls is not None:
+            _close_tree(controls)
 
 
 def _close_tree(widget: Any) -> None:
