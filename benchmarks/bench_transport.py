@@ -158,7 +158,7 @@ def watch_comm(nb: NotebookKernel, comm_id: str, seconds: float) -> Watch:
         fragments = content["data"]["fragments"]
         if json.loads(fragments[0])["msgtype"] == "PATCH-DOC":
             seen.add(json.loads(fragments[2]), len(json.dumps(content["data"])))
-    nb._send_shell("comm_close", {"comm_id": comm_id, "data": {}}, None)
+    nb.close_comm(comm_id)
     return seen
 
 

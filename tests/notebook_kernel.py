@@ -176,6 +176,10 @@ class NotebookKernel:
         content = {"comm_id": comm_id, "target_name": target, "data": data}
         return self._send_shell("comm_open", content, subshell_id)
 
+    def close_comm(self, comm_id: str) -> str:
+        """Close a comm as a frontend does (on the main shell); returns its msg id."""
+        return self._send_shell("comm_close", {"comm_id": comm_id, "data": {}}, None)
+
     def create_subshell(self, timeout: float = 10.0) -> str:
         """A kernel subshell (ipykernel 7), as JupyterLab >= 4.4 makes one per comm target."""
         msg = self.client.session.msg("create_subshell_request", {})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ class CommView:
         self.nb.send_comm_msg(self.comm_id, {"fragments": fragments})
 
     def close(self) -> None:
-        self.nb._send_shell("comm_close", {"comm_id": self.comm_id, "data": {}}, None)
+        self.nb.close_comm(self.comm_id)
 
     def receive(self, timeout: float) -> Iterator[Received]:
         """Bokeh messages for this view within ``timeout`` s; stops when the kernel closes it."""
@@ -95,6 +94,15 @@ def decode(data: dict[str, Any]) -> Received:
     return Received(header, content, payloads)
 
 
+def wait_until_busy(nb: NotebookKernel, msg_id: str, timeout: float = 20.0) -> None:
+    """Until the kernel says it runs execution ``msg_id`` (its ``busy`` status)."""
+    for msg in nb.iopub(timeout):
+        if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "busy"
+                and msg["parent_header"].get("msg_id") == msg_id):
+            return
+    raise AssertionError(f"the execution did not start within {timeout} s")
+
+
 def opened_view(nb: NotebookKernel, cell: str = "cell-a") -> CommView:
     ok(nb.run(OPEN, cell_id=cell))
     view = CommView(nb).open(nb.value(TOKEN))
@@ -117,10 +125,10 @@ def test_patches_keep_coming_while_another_cell_is_busy(nb: NotebookKernel) -> N
     view = opened_view(nb)
     view.send("PULL-DOC-REQ", {})
     view.first("PULL-DOC-REPLY")
-    busy = nb.send_execute("time.sleep(3)", {"cellId": "cell-busy"})
-    started = time.monotonic()
+    busy = nb.send_execute("time.sleep(5)", {"cellId": "cell-busy"})
+    wait_until_busy(nb, busy)
+    # The cell sleeps 5 s from here; these 2.5 s fall inside it.
     patches = [m for m in view.receive(2.5) if m.msgtype == "PATCH-DOC"]
-    assert time.monotonic() - started < 3.0  # all of them came while the cell slept
     assert len(patches) >= 4  # 0.25 s period: about 10 in 2.5 s
     ok(nb.collect(busy))
 

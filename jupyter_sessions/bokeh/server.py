@@ -226,9 +226,18 @@ class EmbeddedServer:
             raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run ``coroutine`` on the server thread soon (any thread); it logs its own errors."""
-        loop = self._aloop()
-        loop.call_soon_threadsafe(self._spawn, coroutine)
+        """Run ``coroutine`` on the server thread soon (any thread); it logs its own errors.
+
+        On a stopped server it is dropped unstarted: what it would serve (a view's
+        connection, a page's message) went with the server.
+        """
+        loop = self._loop
+        try:
+            if loop is None or not self.running:
+                raise RuntimeError("stopped")
+            loop.call_soon_threadsafe(self._spawn, coroutine)
+        except RuntimeError:  # stopped, or its loop closed meanwhile
+            coroutine.close()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coroutine)

@@ -60,6 +60,7 @@ export default {
 """
 MISSING = ("export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
            "widget was not built (npm run build)'; } };")
+CODE = IMPL.read_text() if IMPL.exists() else MISSING
 # A view removed and not shown again within this long went for good.
 REMOVED_GRACE_S = 1.0
 
@@ -70,10 +71,8 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
     """One session output as a widget: its view, its label and a Close button."""
 
     _esm = STUB
-    _impl = traitlets.Unicode(IMPL.read_text() if IMPL.exists() else MISSING).tag(sync=True)
-    _impl_id = traitlets.Unicode(
-        hashlib.sha1(IMPL.read_bytes() if IMPL.exists() else b"").hexdigest()[:16]
-    ).tag(sync=True)
+    _impl = traitlets.Unicode(CODE).tag(sync=True)
+    _impl_id = traitlets.Unicode(hashlib.sha1(CODE.encode()).hexdigest()[:16]).tag(sync=True)
     session_id = traitlets.Unicode().tag(sync=True)
     label = traitlets.Unicode().tag(sync=True)
     view = traitlets.Dict(allow_none=True).tag(sync=True)

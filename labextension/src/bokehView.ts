@@ -59,8 +59,10 @@ const PROBE_TIMEOUT_MS = 1500;
 const reachable = new Map<string, Promise<boolean>>();
 let bokehLoading: Promise<void> | null = null;
 
-/** What this file uses of BokehJS (see the header). */
-/** A BokehJS document: only passed along and found again, never looked into here. */
+/**
+ * What this file uses of BokehJS (see the header). A document is only passed along
+ * and found again, never looked into here.
+ */
 type IBokehDocument = object;
 interface IBokehSession {
   readonly document: IBokehDocument;
