@@ -243,7 +243,7 @@ def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, view
     gc.disable()
     try:
         view_id = server.mint(fill, lambda _: None)
-        server.open_view(view_id)
+        server.open_view(view_id).result(10)
         assert live() == 1
         server.call(server.destroy_views, {view_id})
         wait_for(lambda: live() == 0, timeout=1.0, interval=0.01)

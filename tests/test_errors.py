@@ -7,7 +7,9 @@ import time
 import pytest
 
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel
+from .notebook_kernel import NotebookKernel, ok
+
+MIME = "application/vnd.jupyter-sessions.session.v1+json"
 
 
 @pytest.mark.parametrize("thing", ["42", "Ticker", "'session'", "None"])
@@ -35,27 +37,35 @@ def test_a_session_opens_once(nb: NotebookKernel) -> None:
     assert len(nb.value("live()")) == 1
 
 
-def test_setup_model_raising_shows_in_the_cell_and_leaves_nothing_running(
+def test_setup_model_raising_shows_in_the_output_and_leaves_nothing_running(
     nb: NotebookKernel,
 ) -> None:
+    """The first view is made off the cell, so its error reaches the output, not the reply."""
     code = ("class Broken(Ticker):\n"
             "    def setup_model(self):\n"
             "        raise KeyError('no such column')\n"
-            "b = Broken()\nopen_session(b)")
-    reply = nb.run(code, cell_id="cell-a")
-    assert reply.status == "error"
-    assert reply.error and reply.error["ename"] == "SessionError"
-    assert "KeyError" in reply.traceback and "no such column" in reply.traceback
-    assert "setup_model" in reply.traceback
-    assert reply.displays == []  # no output for a session that never ran
+            "b = open_session(Broken())")
+    reply = ok(nb.run(code, cell_id="cell-a"))
+    shown = [d["data"] for d in reply.displays + reply.updates]
+    if not any("no such column" in d["text/html"] for d in shown):  # it failed after the cell
+        shown += [m["content"]["data"] for m in nb.iopub(10)
+                  if m["msg_type"] == "update_display_data"
+                  and "no such column" in m["content"]["data"]["text/html"]][:1]
+    note = next(d for d in shown if "no such column" in d["text/html"])
+    for text in ("KeyError", "setup_model", "Traceback", "run the cell again"):
+        assert text in note["text/html"], text
+    assert note[MIME]["view"] is None and note[MIME]["state"] == "FAILED"
     rows = nb.value("sessions()")
     assert [r["state"] for r in rows] == ["FAILED"]
     assert "no such column" in rows[0]["error"]
     wait_for(lambda: nb.value("view_sessions()") == 0, timeout=3)
     assert nb.value("ticks(b.id)") == 0
+    used = nb.run("b.update(lambda v: None)", cell_id="cell-b")
+    assert used.error and used.error["ename"] == "SessionError"
+    assert "no such column" in used.error["evalue"]
     # Re-running the cell clears the failed one away and opens a good one.
-    assert nb.run("open_session(Ticker())", cell_id="cell-a").status == "ok"
-    assert nb.value("[s['state'] for s in sessions()]") == ["RUNNING"]
+    ok(nb.run("open_session(Ticker())", cell_id="cell-a"))
+    wait_for(lambda: nb.value("[s['state'] for s in sessions()]") == ["RUNNING"], timeout=5)
 
 
 def test_raising_periodic_callback_is_reported_and_harms_no_one(nb: NotebookKernel) -> None:

@@ -103,8 +103,8 @@ def test_progress_shows_in_the_cell_as_a_bar_and_a_status_line(kernel: NotebookK
 
 def test_a_failed_task_shows_its_traceback_in_its_cell(kernel: NotebookKernel) -> None:
     ok(kernel.run("t = open_session(Boom())", cell_id="cell-a"))
-    text = widget_text(kernel, "ZeroDivisionError")
-    assert "Traceback" in text and "return 1 / 0" in text
+    text = widget_text(kernel, "return 1 / 0")  # its log; the output's note says less
+    assert "Traceback" in text and "ZeroDivisionError" in text
     state = kernel.value("[t.state.value, t.error]")
     assert state == ["FAILED", "ZeroDivisionError: division by zero"]
 

@@ -254,17 +254,16 @@ class EmbeddedServer:
         return generate_jwt_token(ID(view_id), secret_key=self.secret, signed=True,
                                   expiration=self.config.token_expiration_s)
 
-    def open_view(self, view_id: str, timeout: float = 30.0) -> ServerSession:
-        """Create the server session for ``view_id`` now, as a browser would."""
+    def open_view(self, view_id: str) -> concurrent.futures.Future[ServerSession]:
+        """Start creating the server session for ``view_id`` now, as a browser would.
+
+        Returns at once; the future is done on the server thread once Bokeh made the
+        session (``setup_model`` ran), outside Bokeh's own session creation.
+        """
         app = self._tornado().applications[APP_PATH]
-        future = asyncio.run_coroutine_threadsafe(
+        return asyncio.run_coroutine_threadsafe(
             app.create_session_if_needed(ID(view_id), None, self.token(view_id)), self._aloop()
         )
-        try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise SessionError(f"creating the view took longer than {timeout} s") from None
 
     def view_sessions(self) -> list[ServerSession]:
         """Live Bokeh server sessions (one per open view). Server thread only."""

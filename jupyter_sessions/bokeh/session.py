@@ -77,6 +77,7 @@ class BokehSession(Session):
     _view_ids: list[str]
     _callback_errors: int = 0
     _setup_error: BaseException | None = None
+    _ready: concurrent.futures.Future[None] | None = None  # the first view is made
     # Per view.
     _doc: Document | None = None
     _callback: PeriodicCallback | None = None
@@ -84,9 +85,9 @@ class BokehSession(Session):
     def setup_model(self) -> Model | None:
         """Build this view's Bokeh layout (bokeh 3 API) and return it; None for none.
 
-        Runs on the server thread, once per view. Raising fails the session when
-        it is opened (the traceback shows in the cell) and shows the error in a
-        later view without affecting the others.
+        Runs on the server thread, once per view. Raising in the first view fails
+        the session (its output shows the traceback); in a later view, that view
+        shows the error and the others go on.
         """
         return None
 
@@ -136,6 +137,8 @@ class BokehSession(Session):
         exception ``fn`` raised, or SessionError after ``timeout`` seconds.
         """
         owner = self._session()
+        if owner._ready is not None:  # just opened: its first view is being made
+            concurrent.futures.wait([owner._ready], timeout)
         owner._ensure_running()
         futures = owner._server.call(owner._schedule_update, fn, args)
         _, pending = concurrent.futures.wait(futures, timeout)
@@ -157,14 +160,24 @@ class BokehSession(Session):
         self._server = embedded_server()
         self._defer(self._close_views)
         self._setup_error = None
-        # The first view is made now, so setup_model's errors reach the cell.
+        self._ready = concurrent.futures.Future()
+        # The first view is built on the server thread while the cell goes on: in the
+        # cell it cost nine tenths of an open. If setup_model raises, the session
+        # fails and its output shows the traceback (_first_view_made).
         view_id = self._new_view_id()
-        self._server.open_view(view_id)
-        if self._setup_error is not None:
-            raise SessionError(
-                f"{type(self).__name__}.setup_model() raised; the session is FAILED "
-                "and nothing of it runs. Fix setup_model and run the cell again."
-            ) from self._setup_error
+        self._server.open_view(view_id).add_done_callback(self._first_view_made)
+
+    def _first_view_made(self, made: concurrent.futures.Future[Any]) -> None:
+        """The first view is made (server thread; the cell's, if that was quicker)."""
+        try:
+            error = self._setup_error or (None if made.cancelled() else made.exception())
+            if self.closed:  # while it was made: nobody will see it
+                self._close_views()
+            elif error is not None:
+                self._end(SessionState.FAILED, _failure(type(self).__name__, error))
+        finally:
+            assert self._ready is not None  # set in _start, before this was scheduled
+            self._ready.set_result(None)
 
     def _new_view_id(self) -> str:
         """Mint a signed id for one more view of this session."""
@@ -282,6 +295,13 @@ def _completing(
             future.set_exception(exc)
 
     return run
+
+
+def _failure(name: str, exc: BaseException) -> str:
+    # From the user's setup_model on: the frame that called it is ours.
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    trace = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+    return f"{name}.setup_model() raised; fix it and run the cell again.\n{trace}"
 
 
 def _error_html(exc: BaseException) -> str:

@@ -69,6 +69,7 @@ class StillRunning:
 
 Teardown = tuple[Callable[..., object], tuple[Any, ...]]
 Notify = Callable[["Lifecycle", SessionState], None]
+Watcher = Callable[[SessionState], object]
 Closed = Callable[["Lifecycle"], None]
 
 
@@ -78,8 +79,8 @@ class Lifecycle:
     Created by the registry when a session is opened. Thread safe: any thread may
     close a session (kernel main thread on re-run, a comm thread on a button click,
     the Bokeh server thread from a widget callback). ``notify`` is called outside
-    the lock after every change of state, ``on_closed`` once, after close released
-    everything, then every ``when_closed`` callback.
+    the lock after every change of state, then every ``watch`` callback; ``on_closed``
+    once, after close released everything, then every ``when_closed`` callback.
     """
 
     def __init__(
@@ -94,6 +95,7 @@ class Lifecycle:
         self._closed = False
         self._teardowns: list[Teardown] = []
         self._after_close: list[Callable[[], object]] = []
+        self._watchers: list[Watcher] = []
         self._remaining: list[StillRunning] = []
         self._lock = threading.Lock()
         self._notify = notify
@@ -160,6 +162,16 @@ class Lifecycle:
                 return
         _call_logged(fn)
 
+    def watch(self, fn: Watcher) -> None:
+        """Call ``fn(state)`` after each change of state until the session is closed.
+
+        For what shows the state (an output showing why its session failed); it
+        runs on the thread that changed the state, outside the lock.
+        """
+        with self._lock:
+            if not self._closed:
+                self._watchers.append(fn)
+
     def set_state(self, state: SessionState, error: str | None = None) -> bool:
         """Move to ``state`` unless the session has ended or is closing; True if it moved.
 
@@ -172,7 +184,7 @@ class Lifecycle:
             self._state = state
             if error is not None:
                 self.error = error
-        self._notify(self, state)
+        self._changed(state)
         if state.ended:
             self._release()
         return True
@@ -186,7 +198,7 @@ class Lifecycle:
         with self._lock:
             self._state = SessionState.PENDING
             self.error = None
-        self._notify(self, SessionState.PENDING)
+        self._changed(SessionState.PENDING)
 
     def close(self) -> bool:
         """Release everything once; True for the call that did it, False for repeats."""
@@ -194,21 +206,33 @@ class Lifecycle:
             if self._closed:
                 return False
             self._closed = True
+            self._watchers = []
             live = not self._state.ended
             if live:
                 self._state = SessionState.TERMINATING
         if live:
-            self._notify(self, SessionState.TERMINATING)
+            self._changed(SessionState.TERMINATING)
         self._release()
         if live:
             self._state = SessionState.TERMINATED
-            self._notify(self, SessionState.TERMINATED)
+            self._changed(SessionState.TERMINATED)
         self._on_closed(self)
         with self._lock:
             after, self._after_close = self._after_close, []
         for fn in after:
             _call_logged(fn)
         return True
+
+    def _changed(self, state: SessionState) -> None:
+        self._notify(self, state)
+        with self._lock:
+            watchers = list(self._watchers)
+        for fn in watchers:
+            try:
+                fn(state)
+            except Exception:
+                log.warning("%r failed on %s session %s going %s", fn, self.kind, self.id,
+                            state.value, exc_info=True)
 
     def _release(self) -> None:
         """Run and forget the teardowns, newest first."""

@@ -14,13 +14,14 @@ sessions to find their displays again.
 from __future__ import annotations
 
 import html
+import threading
 import uuid
 from typing import Any
 
 from IPython import get_ipython
 from IPython.display import display, update_display
 
-from .session import Session
+from .session import Session, SessionState
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 
@@ -44,12 +45,26 @@ def bundle(session: Session) -> dict[str, Any]:
     return {MIME_TYPE: data, "text/html": fallback, "text/plain": repr(session)}
 
 
-def closed_bundle(session: Session) -> dict[str, Any]:
-    """What a closed session's output turns into."""
-    text = f"{type(session).__name__} {session.id} closed ({session.state.value})"
+def note_bundle(session: Session) -> dict[str, Any]:
+    """The one-line note that replaces a session's view once it failed or closed.
+
+    A failed or crashed session's note carries its error (for a Bokeh app whose
+    ``setup_model`` raised, the traceback), so the cell says why.
+    """
+    state = session.state
+    name = f"{type(session).__name__} {session.id}"
+    text = f"{name} closed ({state.value})" if session.closed else f"{name} {state.value}"
+    error = session.error if state in _FAILURES else None
     data = {"version": 1, "session_id": session.id, "kind": session.kind,
-            "state": session.state.value, "view": None}
-    return {MIME_TYPE: data, "text/html": f"<i>{html.escape(text)}</i>", "text/plain": text}
+            "state": state.value, "view": None, "error": error}
+    note = f"<i>{html.escape(text)}</i>"
+    if error:
+        note += f"<pre style='color:#b00'>{html.escape(error)}</pre>"
+        text += f"\n{error}"
+    return {MIME_TYPE: data, "text/html": note, "text/plain": text}
+
+
+_FAILURES = (SessionState.FAILED, SessionState.CRASHED)
 
 
 def show(session: Session) -> None:
@@ -64,7 +79,7 @@ def show(session: Session) -> None:
 
 def show_closed(session: Session) -> None:
     """Show the "closed" note of a session closed before it could show (main thread)."""
-    display(closed_bundle(session), raw=True)
+    display(note_bundle(session), raw=True)
 
 
 def show_more(session: Session, data: dict[str, Any]) -> None:
@@ -76,14 +91,15 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
     display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
     display(data, raw=True, display_id=display_id)
     session._opened().when_closed(
-        lambda: update_display(closed_bundle(session), raw=True, display_id=display_id))
+        lambda: update_display(note_bundle(session), raw=True, display_id=display_id))
 
 
 class SessionOutput:
     """A session's output in one cell: the bundle with its widget, and the kind's controls.
 
-    ``retire`` may run on any thread: it only sends a display update and closes
-    widgets.
+    The output follows its session's state from any thread: a session that fails
+    after it showed (a Bokeh app's first view is built off the cell) shows why, with
+    its Close button; one restarted is live again; a closed one is a note.
     """
 
     def __init__(self, session: Session) -> None:
@@ -91,32 +107,61 @@ class SessionOutput:
         self.display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
         self._widget: Any = None
         self._controls: Any = None
+        # Orders the updates of one output: a failure and a close may race.
+        self._lock = threading.Lock()
 
     def show(self) -> None:
         """Display the session's output (and its controls, if any) in the current cell."""
         # On first use: anywidget and ipywidgets cost 0.25 s to import, and a session
         # shown outside a notebook never needs them.
-        from .widget import WIDGET_MIME, SessionWidget
+        from .widget import SessionWidget
 
         data = bundle(self.session)
         self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
-        data[WIDGET_MIME] = self._widget.mime()
-        display(data, raw=True, display_id=self.display_id)
+        display(self._with_widget(data), raw=True, display_id=self.display_id)
         controls = self.session._controls()
         if controls:
             self._controls = _box(controls)
             display(self._controls)
-        self.session._opened().when_closed(self.retire)
+        lifecycle = self.session._opened()
+        lifecycle.watch(self._state_changed)
+        lifecycle.when_closed(self.retire)
+        if self.session.state is SessionState.FAILED:  # while the output was being made
+            self._state_changed(SessionState.FAILED)
 
     def retire(self) -> None:
         """Replace the output by a 'closed' note and close its widgets."""
-        update_display(closed_bundle(self.session), raw=True, display_id=self.display_id)
-        widget, self._widget = self._widget, None
-        controls, self._controls = self._controls, None
+        with self._lock:
+            update_display(note_bundle(self.session), raw=True, display_id=self.display_id)
+            widget, self._widget = self._widget, None
+            controls, self._controls = self._controls, None
         if widget is not None:
             widget.close()  # not its layout: every session widget shares that one
         if controls is not None:
             _close_tree(controls)
+
+    def _state_changed(self, state: SessionState) -> None:
+        if state is SessionState.FAILED:
+            self._refresh(note_bundle(self.session))
+        elif state is SessionState.RUNNING:  # restarted
+            self._refresh(bundle(self.session))
+
+    def _refresh(self, data: dict[str, Any]) -> None:
+        """Show ``data`` instead, keeping the widget (and its Close button)."""
+        with self._lock:
+            widget = self._widget
+            if widget is None:
+                return  # retired: the note stays
+            # Its page view is rendered anew by the update, from these.
+            widget.view, widget.html = data[MIME_TYPE]["view"], data["text/html"]
+            update_display(self._with_widget(data), raw=True, display_id=self.display_id)
+
+    def _with_widget(self, data: dict[str, Any]) -> dict[str, Any]:
+        from .widget import WIDGET_MIME
+
+        data[MIME_TYPE]["label"] = self.session._label()
+        data[WIDGET_MIME] = self._widget.mime()
+        return data
 
 
 def _close_tree(widget: Any) -> None:
