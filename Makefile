@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test setup system lint jest extension pytest build bench bench-deps bench-browser clean
+.PHONY: demo test setup system lint jest extension pytest floor build bench bench-deps bench-browser clean
 
 # Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
@@ -58,8 +58,30 @@ extension: setup
 		| grep -q "jupyter-sessions v.* enabled OK" \
 		|| { echo "the jupyter-sessions labextension is not enabled and OK"; exit 1; }
 
-pytest: setup
+pytest: setup floor
 	pytest -ra
+
+# The oldest JupyterLab package.json claims (^4.1.0), in a virtualenv of its own where
+# tests/test_jupyterlab_floor.py runs one browser test. This package goes in editable,
+# without the npm build (SKIP_JUPYTER_BUILDER) or a build env (which would pull the
+# newest JupyterLab), and the built labextension is linked: both follow the working
+# tree. The stamp names the version, so changing it rebuilds the virtualenv.
+JUPYTERLAB_FLOOR := 4.1.0
+FLOOR_VENV       := .venv-floor
+FLOOR_STAMP      := $(FLOOR_VENV)/.installed-$(JUPYTERLAB_FLOOR)
+
+floor: $(FLOOR_STAMP)
+
+$(FLOOR_STAMP): pyproject.toml
+	rm -rf $(FLOOR_VENV)
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/pip install --quiet hatchling editables hatch-nodejs-version hatch-jupyter-builder
+	SKIP_JUPYTER_BUILDER=1 $(FLOOR_VENV)/bin/pip install --quiet --no-build-isolation \
+		"jupyterlab==$(JUPYTERLAB_FLOOR)" -e .
+	rm -rf $(FLOOR_VENV)/share/jupyter/labextensions/jupyter-sessions
+	ln -s $(CURDIR)/jupyter_sessions/labextension \
+		$(FLOOR_VENV)/share/jupyter/labextensions/jupyter-sessions
+	touch $@
 
 # The benchmarks compare with Bokeh's show(app) and jupyter_bokeh (the bench extra).
 bench-deps: setup
@@ -79,4 +101,4 @@ bench-browser: bench-deps
 	$(PY) benchmarks/bench_browser.py
 
 clean:
-	rm -rf $(VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo
+	rm -rf $(VENV) $(FLOOR_VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

@@ -62,6 +62,10 @@ class JupyterLab:
     ``gateway_url`` runs its kernels on that kernel gateway (``--GatewayClient.url``;
     see ``remote_kernel``), with timeouts generous for a loaded machine. Such kernels
     have no connection file here: ask them with ``remote_kernel.execute``.
+
+    ``python`` is the interpreter whose JupyterLab runs (another virtualenv's, such as
+    the oldest JupyterLab we claim in ``.venv-floor``); its kernels run in that
+    virtualenv too (ipykernel's ``python3`` kernelspec is the server's interpreter).
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class JupyterLab:
         extension: bool = True,
         timeout: float = 90.0,
         gateway_url: str | None = None,
+        python: str | Path = sys.executable,
     ) -> None:
         self.root = root
         self.extension = extension
@@ -100,7 +105,7 @@ class JupyterLab:
         ]
         self.log = (root / "jupyterlab.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            [str(python), "-m", "jupyterlab", "--no-browser", "--allow-root",
              f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
              "--LabApp.expose_app_in_browser=True",
              "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
