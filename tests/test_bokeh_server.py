@@ -12,9 +12,14 @@ import pytest
 import websocket
 from bokeh.document import Document
 from bokeh.plotting import figure
-from bokeh.util.token import generate_jwt_token, generate_secret_key, generate_session_id
+from bokeh.util.token import (
+    check_session_id_signature,
+    generate_jwt_token,
+    generate_secret_key,
+    generate_session_id,
+)
 
-from jupyter_sessions.bokeh.server import EmbeddedServer, ServerConfig
+from jupyter_sessions.bokeh.server import EmbeddedServer, ServerConfig, signed_id
 from jupyter_sessions.bokeh.teardown import ViewDocument
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
@@ -279,3 +284,17 @@ def test_view_documents_are_torn_down_as_bokeh_does_without_a_full_collection() 
     ours_state, ours_collections = tear_down(ViewDocument)
     assert ours_state == bokeh_state  # what Bokeh's destroy releases, ours does too
     assert (bokeh_collections, ours_collections) == (1, 0)
+
+
+def test_view_ids_are_signed_as_bokeh_checks_them() -> None:
+    """``signed_id`` replaces Bokeh's ``generate_session_id`` (one urandom call, not 45)."""
+    secret = generate_secret_key().encode()
+    ids = {signed_id(secret) for _ in range(200)}
+    assert len(ids) == 200
+    for view_id in ids:
+        base, _, _ = view_id.partition(".")
+        assert len(base) == 44 and base.isalnum() and base.isascii()
+        assert check_session_id_signature(view_id, secret_key=secret, signed=True)
+        assert not check_session_id_signature(view_id, secret_key=b"another key", signed=True)
+    assert check_session_id_signature(generate_session_id(secret_key=secret, signed=True),
+                                      secret_key=secret, signed=True)

@@ -19,6 +19,7 @@ import html
 import logging
 import math
 import numbers
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from bokeh.models.widgets.markups import Div
 from bokeh.server.callbacks import PeriodicCallback
 
 from ..core.session import Session, SessionError, SessionState
+from ..core.threads import after_this_cell
 from .server import EmbeddedServer
 from .shared_server import embedded_server
 
@@ -78,6 +80,8 @@ class BokehSession(Session):
     _callback_errors: int = 0
     _setup_error: BaseException | None = None
     _ready: concurrent.futures.Future[None] | None = None  # the first view is made
+    _first_view_lock: threading.Lock
+    _first_view_started: bool
     # Per view.
     _doc: Document | None = None
     _callback: PeriodicCallback | None = None
@@ -137,7 +141,8 @@ class BokehSession(Session):
         exception ``fn`` raised, or SessionError after ``timeout`` seconds.
         """
         owner = self._session()
-        if owner._ready is not None:  # just opened: its first view is being made
+        if owner._ready is not None:  # just opened: its first view may not be made yet
+            owner._make_first_view()
             concurrent.futures.wait([owner._ready], timeout)
         owner._ensure_running()
         futures = owner._server.call(owner._schedule_update, fn, args)
@@ -161,11 +166,30 @@ class BokehSession(Session):
         self._defer(self._close_views)
         self._setup_error = None
         self._ready = concurrent.futures.Future()
-        # The first view is built on the server thread while the cell goes on: in the
-        # cell it cost nine tenths of an open. If setup_model raises, the session
-        # fails and its output shows the traceback (_first_view_made).
-        view_id = self._new_view_id()
-        self._server.open_view(view_id).add_done_callback(self._first_view_made)
+        self._first_view_lock = threading.Lock()
+        self._first_view_started = False
+        self._new_view_id()
+        # Made once the cell has replied (or when update() or a page needs it first):
+        # made in the cell it cost nine tenths of an open. If setup_model raises,
+        # the session fails and its output shows the traceback (_first_view_made).
+        after_this_cell(self._make_first_view)
+
+    def _make_first_view(self) -> None:
+        """Start making the first view, once (main thread, or update()'s)."""
+        with self._first_view_lock:
+            started, self._first_view_started = self._first_view_started, True
+        assert self._ready is not None  # set in _start, before this was scheduled
+        if started:
+            return
+        if self.state.ended or self.closed:
+            self._ready.set_result(None)
+            return
+        try:
+            made = self._server.open_view(self._view_ids[0])
+        except BaseException:  # the server stopped (kernel shutdown)
+            self._ready.set_result(None)
+            raise
+        made.add_done_callback(self._first_view_made)
 
     def _first_view_made(self, made: concurrent.futures.Future[Any]) -> None:
         """The first view is made (server thread; the cell's, if that was quicker)."""

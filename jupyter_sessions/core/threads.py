@@ -3,7 +3,11 @@
 - **Kernel main thread**: cells, so ``open_session`` and every session's
   ``_start``; the cell binding's ``pre_run_cell`` hook (closes re-run and deleted
   cells' sessions before the cell runs); ``atexit`` shutdown; what
-  :func:`on_main_thread` hands over (a task's ``on_finish``), between cells.
+  :func:`on_main_thread` hands over (a task's ``on_finish``), between cells;
+  the hand-over of what :func:`after_this_cell` defers.
+- **IOPub thread** (ipykernel's): sends every message to the frontend; runs what
+  :func:`after_this_cell` defers once the cell's reply is sent (a Bokeh
+  session's first view is then handed to the embedded server's thread).
 - **Comm handlers** (main thread, or a subshell thread with ipykernel 7 and
   JupyterLab >= 4.4): the frontend channel's messages (``core/channel.py``). They
   only read the registry and call ``Session.close``, which is thread safe, so
@@ -32,6 +36,7 @@ teardowns run on that thread, and so does retiring the session's outputs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -55,6 +60,28 @@ def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
         _call_logged(fn, *args)
         return
     loop.add_callback(_call_logged, fn, *args)  # thread safe, unlike the rest of tornado
+
+
+def after_this_cell(fn: Callable[..., object], *args: Any) -> None:
+    """Run ``fn(*args)`` once the kernel has told the frontend the running cell is done.
+
+    For work a cell starts but need not wait for (a Bokeh session's first view):
+    then it neither lengthens the cell nor competes for the GIL with the sending of
+    its reply. The kernel's main loop runs the hand-over when the cell's handler is
+    done (its reply and idle status queued); the IOPub thread, which sends those,
+    runs ``fn`` right after them: keep it short, hand real work to another thread.
+    Without a kernel, ``fn`` runs at once. A failing ``fn`` is logged.
+    """
+    kernel = getattr(get_ipython(), "kernel", None)
+    loop = getattr(kernel, "io_loop", None)
+    iopub = getattr(kernel, "iopub_thread", None)
+    call = functools.partial(_call_logged, fn, *args)
+    if loop is None:
+        call()
+    elif iopub is None:
+        loop.add_callback(call)
+    else:
+        loop.add_callback(iopub.schedule, call)
 
 
 def _main_loop() -> Any:
