@@ -73,6 +73,10 @@ class Channel:
         self._pages: dict[str, Hello] = {}
         self._page_listeners: list[PageListener] = []
         self._lock = threading.Lock()
+        # Held while a list of sessions is made and sent. Events come from any thread;
+        # without it a list made before a close could go out after the list made after
+        # it, and the page would show the closed session as open.
+        self._send_lock = threading.Lock()
         self._unsubscribe = registry().subscribe(self._on_event)
 
     @property
@@ -154,12 +158,13 @@ class Channel:
     def _send_sessions(self, comms: list[Any]) -> None:
         if not comms:
             return
-        message = SessionsMessage(type="sessions", sessions=sessions())
-        for comm in comms:
-            try:
-                comm.send(message)
-            except Exception:
-                log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
+        with self._send_lock:
+            message = SessionsMessage(type="sessions", sessions=sessions())
+            for comm in comms:
+                try:
+                    comm.send(message)
+                except Exception:
+                    log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
 
 
 _channel = Channel()

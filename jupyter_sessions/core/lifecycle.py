@@ -95,6 +95,7 @@ class Lifecycle:
         self._closed = False
         self._teardowns: list[Teardown] = []
         self._after_close: list[Callable[[], object]] = []
+        self._close_done = False  # close() has released everything: when_closed runs at once
         self._watchers: list[Watcher] = []
         self._remaining: list[StillRunning] = []
         self._lock = threading.Lock()
@@ -155,9 +156,14 @@ class Lifecycle:
             self._run_teardowns([(fn, args)])
 
     def when_closed(self, fn: Callable[[], object]) -> None:
-        """Call ``fn()`` once the session is closed and released (at once if it is)."""
+        """Call ``fn()`` once the session is closed and released (at once if it is).
+
+        Asked while another thread is closing the session, ``fn`` waits for that close
+        to finish and runs on its thread, so it sees the final state (an output's note
+        says TERMINATED, not TERMINATING) and nothing still held.
+        """
         with self._lock:
-            if not self._closed:
+            if not self._close_done:
                 self._after_close.append(fn)
                 return
         _call_logged(fn)
@@ -219,6 +225,7 @@ class Lifecycle:
         self._on_closed(self)
         with self._lock:
             after, self._after_close = self._after_close, []
+            self._close_done = True
         for fn in after:
             _call_logged(fn)
         return True
