@@ -100,26 +100,35 @@ def drain(client: ViewClient, limit: float = 2.0) -> None:
 
 
 def measure_open_cost(side: Side, plan: Plan) -> dict[str, Any]:
-    """Row 1: a cell's round trip when it opens an app, minus an empty cell's.
+    """Row 1: a cell's round trip when it opens an app, minus an empty cell's; and a re-run's.
 
-    Fresh cell ids, empty and opening cells interleaved; the app is closed after
-    each sample, untimed, and its server sessions are gone before the next one.
-    Warm-up cells (imports, first server start) are dropped.
+    Fresh cell ids, empty and opening cells interleaved. Each opened cell, once its
+    app is ready (``Side.ready``), is re-run (closing the old app, opening a new
+    one), also timed. The app is closed after each sample, untimed, and its server
+    sessions are gone before the next one. Warm-up cells (imports, first server
+    start) are dropped.
     """
     empty: list[float] = []
     opening: list[float] = []
+    rerunning: list[float] = []
     for i in range(plan.warmup + plan.open_cells):
         _, _, seconds = side.execute("pass", f"empty-{i}")
         run = side.open(f"open-{i}", keyed=False)
-        side.close_untimed(run.shown)
+        side.ready(run.shown)
+        side.dispose(run.shown)
+        rerun = side.open(f"open-{i}", keyed=False)
+        side.close_untimed(rerun.shown)
         settle(side, 0)
         if i >= plan.warmup:
             empty.append(seconds)
             opening.append(run.seconds)
+            rerunning.append(rerun.seconds)
     base = median(empty)
     costs = [(s - base) * 1000 for s in opening]
+    reruns = [(s - base) * 1000 for s in rerunning]
     return {"empty_ms": base * 1000, "median_ms": median(costs), "p95_ms": percentile(costs, 0.95),
-            "n": len(costs), "samples_ms": costs}
+            "n": len(costs), "samples_ms": costs, "rerun_median_ms": median(reruns),
+            "rerun_p95_ms": percentile(reruns, 0.95), "rerun_samples_ms": reruns}
 
 
 def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:

@@ -94,6 +94,9 @@ class Side:
         """Close the app between samples, outside any measurement."""
         raise NotImplementedError
 
+    def ready(self, shown: Shown) -> None:
+        """Wait until the app holds what it holds once opened (untimed)."""
+
     def browse(self, shown: Shown) -> ViewClient:
         """Connect a browser to the output and pull the document, as BokehJS does."""
         raise NotImplementedError
@@ -123,6 +126,14 @@ class OursSide(Side):
 
     def close_untimed(self, shown: Shown) -> None:
         self.value("close_all()")
+
+    def ready(self, shown: Shown) -> None:
+        # The first view is made once the opening cell has replied.
+        deadline = time.monotonic() + TIMEOUT
+        while self.value("side.live_server_sessions()") < 1:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the first view was not made")
+            time.sleep(0.01)
 
     def browse(self, shown: Shown) -> ViewClient:
         token = fetch_token(shown.app_url, shown.view_id)

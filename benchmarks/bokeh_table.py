@@ -61,6 +61,11 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
     def open_cost(r: dict[str, Any]) -> str:
         return f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} (empty cell {r['empty_ms']:.1f})"
 
+    def rerun_cost(r: dict[str, Any]) -> str:
+        ratio = r["rerun_median_ms"] / r["median_ms"] if r["median_ms"] > 0 else float("nan")
+        return (f"{r['rerun_median_ms']:.1f} / {r['rerun_p95_ms']:.1f} "
+                f"({ratio:.2f}x its first open)")
+
     def stopped(r: dict[str, Any]) -> str:
         if not r["stop_ms"]:
             return f"n/a (no stop time recorded in {r['n']} re-runs)"
@@ -107,6 +112,8 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
     return [
         paired("1. Kernel-side cost of opening, median / p95 (ms over the empty cell)",
                o["open"], a["open"], open_cost),
+        paired("1. Kernel-side cost of a re-run (close the old, open the new), median / p95 "
+               "(ms over the empty cell)", o["open"], a["open"], rerun_cost),
         paired("2. Cleanup latency, re-run reached kernel -> old callbacks stopped, "
                "p50 / p95 (ms)", o["cleanup"], a["cleanup"], stopped),
         paired("2. Old app's periodic-callback ticks after it was stopped (all re-runs)",

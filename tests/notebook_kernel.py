@@ -199,6 +199,33 @@ class NotebookKernel:
             except queue.Empty:
                 return
 
+    def display_update(self, display_id: str, reply: Reply | None = None,
+                       timeout: float = 10.0) -> dict[str, Any]:
+        """The update of display ``display_id``: in ``reply``, or published after it.
+
+        A session closed in a cell has its output retired once that cell replied.
+        """
+        for content in reply.updates if reply is not None else []:
+            if content["transient"]["display_id"] == display_id:
+                return content
+        for msg in self.iopub(timeout):
+            content = msg["content"]
+            if (msg["msg_type"] == "update_display_data"
+                    and content["transient"]["display_id"] == display_id):
+                return content
+        raise AssertionError(f"display {display_id} was not updated within {timeout} s")
+
+    def comm_closed(self, comm_id: str, reply: Reply | None = None,
+                    timeout: float = 10.0) -> bool:
+        """Whether the kernel closed comm ``comm_id``: in ``reply``, or after it.
+
+        A closed session's widget closes with its output, once the closing cell replied.
+        """
+        if reply is not None and comm_id in reply.comm_closes:
+            return True
+        return any(msg["msg_type"] == "comm_close" and msg["content"]["comm_id"] == comm_id
+                   for msg in self.iopub(timeout))
+
     def comm_messages(self, comm_id: str, timeout: float = 2.0) -> list[dict[str, Any]]:
         """The data of every comm_msg the kernel sends on ``comm_id`` within ``timeout`` s."""
         return [

@@ -10,7 +10,7 @@ import psutil
 from jupyter_sessions import MIME_TYPE
 
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel
+from .notebook_kernel import NotebookKernel, ok
 
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 
@@ -92,9 +92,7 @@ def test_output_carries_the_mime_type_and_a_loopback_html_fallback(nb: NotebookK
 def test_closing_replaces_the_output_with_a_closed_note(nb: NotebookKernel) -> None:
     first = nb.run(OPEN, cell_id="cell-a")
     display_id = first.displays[0]["transient"]["display_id"]
-    reply = nb.run("s.close()", cell_id="cell-b")
-    update = reply.updates[0]
-    assert update["transient"]["display_id"] == display_id
+    update = nb.display_update(display_id, ok(nb.run("s.close()", cell_id="cell-b")))
     assert update["data"][MIME_TYPE]["state"] == "TERMINATED"
     assert "closed" in update["data"]["text/html"]
 
@@ -103,7 +101,8 @@ def test_close_button_closes_the_session(nb: NotebookKernel) -> None:
     reply = nb.run(OPEN, cell_id="cell-a")
     assert len(reply.session_widgets) == 1
     clicked = nb.collect(nb.press_close(reply.session_widgets[0]), shell_reply=False)
-    assert clicked.updates and clicked.updates[0]["data"][MIME_TYPE]["state"] == "TERMINATED"
+    display_id = reply.displays[0]["transient"]["display_id"]
+    assert nb.display_update(display_id, clicked)["data"][MIME_TYPE]["state"] == "TERMINATED"
     assert nb.value("live()") == []
     wait_for(lambda: nb.value("view_sessions()") == 0)
 

@@ -83,7 +83,7 @@ def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -
     assert "PULL-DOC-REPLY" in types and "PATCH-DOC" in types
     assert nb.value(CONNECTIONS) == 1
     reply = ok(nb.run("s.close()", cell_id="cell-b"))
-    assert comm_id in reply.comm_closes  # the widget, and the pipes in it, went
+    assert nb.comm_closed(comm_id, reply)  # the widget, and the pipes in it, went
     wait_for(lambda: nb.value(CONNECTIONS) == 0, timeout=10)
 
 
@@ -97,5 +97,5 @@ def test_a_pipe_to_no_target_is_refused(nb: NotebookKernel) -> None:
 def test_a_closed_session_closes_its_widget(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
     reply = ok(nb.run("s.close()", cell_id="cell-b"))
-    assert comm_id in reply.comm_closes
+    assert nb.comm_closed(comm_id, reply)
     assert nb.value(f"{comm_id!r} in __import__('ipywidgets').Widget.widgets") is False

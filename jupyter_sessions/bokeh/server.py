@@ -231,6 +231,20 @@ class EmbeddedServer:
             future.cancel()
             raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
 
+    def call_soon(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` on the server thread soon, without waiting (any thread).
+
+        Dropped on a stopped server (what ``fn`` would act on went with it); an
+        exception is logged.
+        """
+        loop = self._loop
+        try:
+            if loop is None or not self.running:
+                raise RuntimeError("stopped")
+            loop.call_soon_threadsafe(_call_logged, fn, *args)
+        except RuntimeError:  # stopped, or its loop closed meanwhile
+            log.debug("Bokeh server stopped: %r dropped", fn)
+
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run ``coroutine`` on the server thread soon (any thread); it logs its own errors.
 
@@ -376,6 +390,13 @@ class EmbeddedServer:
             route = self._routes.get(view_id)
         if route is not None:
             route[1](view_id)
+
+
+def _call_logged(fn: Callable[..., object], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:
+        log.warning("%r failed on the Bokeh server thread", fn, exc_info=True)
 
 
 ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -212,8 +212,10 @@ class BokehSession(Session):
     def _close_views(self) -> None:
         for view_id in self._view_ids:
             self._server.forget(view_id)
-        if self._server.running:
-            self._server.call(self._stop_views)
+        # From now on no callback of this session runs (_tick); its views go on the
+        # server thread once the closing cell has replied (at once from other
+        # threads): waiting for them was most of what a re-run cost.
+        after_this_cell(self._server.call_soon, self._stop_views)
 
     def _view(self) -> tuple[dict[str, Any], str]:
         # The cell's output keeps the first view id: a page reload re-attaches to it.
@@ -273,6 +275,9 @@ class BokehSession(Session):
             view._reschedule(period)
 
     def _tick(self) -> None:
+        owner = self._owner
+        if owner.closed or owner.state.ended:  # its views are being taken down
+            return
         try:
             self.periodic_callback()
         except Exception as exc:

@@ -22,6 +22,7 @@ from IPython import get_ipython
 from IPython.display import display, update_display
 
 from .session import Session, SessionState
+from .threads import after_this_cell
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
 
@@ -130,7 +131,15 @@ class SessionOutput:
             self._state_changed(SessionState.FAILED)
 
     def retire(self) -> None:
-        """Replace the output by a 'closed' note and close its widgets."""
+        """Replace the output by a 'closed' note and close its widgets.
+
+        Once the closing cell has replied (at once from other threads): a re-run's
+        old output is gone from the page by then, and its update was a third of
+        the re-run's cost.
+        """
+        after_this_cell(self._retire)
+
+    def _retire(self) -> None:
         with self._lock:
             update_display(note_bundle(self.session), raw=True, display_id=self.display_id)
             widget, self._widget = self._widget, None

@@ -6,8 +6,9 @@
   :func:`on_main_thread` hands over (a task's ``on_finish``), between cells;
   the hand-over of what :func:`after_this_cell` defers.
 - **IOPub thread** (ipykernel's): sends every message to the frontend; runs what
-  :func:`after_this_cell` defers once the cell's reply is sent (a Bokeh
-  session's first view is then handed to the embedded server's thread).
+  the main thread defers with :func:`after_this_cell` once the cell's reply is
+  sent: a Bokeh session's first view and a closed one's views are handed to the
+  embedded server's thread, a closed session's output is retired.
 - **Comm handlers** (main thread, or a subshell thread with ipykernel 7 and
   JupyterLab >= 4.4): the frontend channel's messages (``core/channel.py``). They
   only read the registry and call ``Session.close``, which is thread safe, so
@@ -63,20 +64,23 @@ def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
 
 
 def after_this_cell(fn: Callable[..., object], *args: Any) -> None:
-    """Run ``fn(*args)`` once the kernel has told the frontend the running cell is done.
+    """Run ``fn(*args)`` once the running cell has replied; from other threads, at once.
 
-    For work a cell starts but need not wait for (a Bokeh session's first view):
-    then it neither lengthens the cell nor competes for the GIL with the sending of
-    its reply. The kernel's main loop runs the hand-over when the cell's handler is
-    done (its reply and idle status queued); the IOPub thread, which sends those,
-    runs ``fn`` right after them: keep it short, hand real work to another thread.
-    Without a kernel, ``fn`` runs at once. A failing ``fn`` is logged.
+    For what a cell starts or ends but need not wait for (a Bokeh session's first
+    view, taking down a closed session's views, retiring its output): done after
+    the reply, it neither lengthens the cell nor competes with it for the GIL. The
+    kernel's main loop runs the hand-over when the cell's handler is done (reply and
+    idle status queued); the IOPub thread, which sends those, runs ``fn`` right
+    after them: keep it short, hand real work to another thread. Called off the
+    main thread (a comm on a subshell while a cell is busy), nothing of a cell waits
+    on it, so it runs at once; so it does without a kernel. A failing ``fn`` is
+    logged.
     """
     kernel = getattr(get_ipython(), "kernel", None)
     loop = getattr(kernel, "io_loop", None)
     iopub = getattr(kernel, "iopub_thread", None)
     call = functools.partial(_call_logged, fn, *args)
-    if loop is None:
+    if loop is None or threading.current_thread() is not threading.main_thread():
         call()
     elif iopub is None:
         loop.add_callback(call)
