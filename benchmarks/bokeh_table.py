@@ -179,14 +179,17 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "closes it, for both sides.",
         f"Row 1: {plan.open_cells} cells after {plan.warmup} warm-up cells, each in a new "
         "cell, interleaved with empty cells; the app is closed untimed between samples and "
-        "its server sessions are gone before the next sample. "
-        "Bokeh builds its document only when a browser connects (later, on the kernel's "
-        "loop); jupyter-sessions builds the first view inside the cell.",
+        "its server sessions are gone before the next sample. Each opened cell is re-run "
+        "once it is ready (jupyter-sessions: its first view made), timed too (Bokeh: "
+        "jupyter_bokeh's destroy_server sent just before). Bokeh builds its document only "
+        "when a browser connects (later, on the kernel's loop); jupyter-sessions builds the "
+        "first view on its server thread once the cell has replied.",
         f"Row 2: {plan.cleanup_reps} re-runs, each once the old app ticked twice. t0 = "
         "in-kernel start (pre_execute) of the re-run's first execution. Stopped = "
         "jupyter-sessions' registry 'removed' event, or destroy_server returning. Destroyed = "
         "a kernel watcher thread saw every old Bokeh server session destroyed "
-        "(jupyter-sessions discards them a few ms after the close: bokeh/teardown.py).",
+        "(jupyter-sessions hands them to its server thread once the re-run's cell has "
+        "replied, and discards them a few ms later: bokeh/teardown.py).",
         f"Row 3: {plan.reruns} re-runs of one cell; a browser connects to every "
         f"{BROWSE_EVERY}th output (every one would not fit the time budget: each connection "
         "builds and later destroys a Bokeh document, and Bokeh's Document.destroy runs a "
@@ -194,7 +197,8 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "sockets via psutil on the kernel pid after gc.collect() in the kernel; tick logging "
         "off. Bokeh's show(app) builds no document for an output no browser loaded, and each "
         "of its servers listens on 0.0.0.0 and :: (two sockets); "
-        "jupyter-sessions builds the first view in the cell. The no-cleanup run connects no "
+        "jupyter-sessions builds the first view after each cell's reply, while the next "
+        "re-run may already run. The no-cleanup run connects no "
         "browser (each of its sessions would keep ticking on the kernel loop).",
         f"Row 4: {plan.busy_reps} busy cells of time.sleep({BUSY_SECONDS:g}) in another cell, "
         f"period {PERIOD} s. Ticks counted in-kernel inside each busy cell; PATCH-DOC counted "

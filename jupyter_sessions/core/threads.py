@@ -32,7 +32,9 @@
   session to FINISHED or FAILED from that thread.
 
 Closing is thread safe and runs once, whichever thread gets there first; its
-teardowns run on that thread, and so does retiring the session's outputs.
+teardowns run on that thread. What they need not wait for (a Bokeh session's
+views, the session's outputs) is finished by :func:`after_this_cell`: after the
+reply when the closing thread is the main one, at once from any other.
 """
 
 from __future__ import annotations
