@@ -7,10 +7,12 @@ collection, and the kernel's threads, sockets, comms and Bokeh server sessions, 
 measured after a warm-up and at the end. The bound is per cycle, the one the full
 soak must hold (1000 cycles, +< 20 MB of heap).
 
-Opt-in while the page still keeps about 0.055 MB per cycle (issue 14 is open, see the
-README's known limits): ``JUPYTER_SESSIONS_SOAK_CYCLES=40 pytest tests/test_page_memory.py
--s`` runs it and prints the growth. The probe that shows the heap measure can see a
-leak runs in ``make test``.
+With the extension, 100 cycles run in ``make test`` (about 2 minutes); 100 cycles, not
+fewer: the per-cycle noise of the measure is about 10 KB at 40. Through the session
+widget alone the page still keeps about 30 to 75 KB per cycle (JupyterLab keeps every
+closed comm's handlers, which the extension releases where it runs; see the README's
+known limits), so that path is opt-in. ``JUPYTER_SESSIONS_SOAK_CYCLES=1000 pytest
+tests/test_page_memory.py -s`` runs both for that many cycles and prints the growth.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from .notebook_page import NotebookPage
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 
-CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "0"))
-WARM_UP = 5
+SOAK_CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "0"))
+CYCLES = {"extension": SOAK_CYCLES or 100, "widget": SOAK_CYCLES}
+WARM_UP = 25  # the first 20-30 cycles carry one-time costs (compiled code, caches)
 HEAP_MB_PER_CYCLE = 20 / 1000
 KERNEL_RSS_MB = 10
 
@@ -91,26 +94,28 @@ def cycle(page: NotebookPage, kernel: NotebookKernel) -> None:
     wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [0, 0], timeout=30)
 
 
-@pytest.mark.skipif(CYCLES == 0, reason="opt-in soak: set JUPYTER_SESSIONS_SOAK_CYCLES "
-                    "(the page keeps ~0.055 MB per cycle today, issue 14)")
 def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
-    notebook: tuple[NotebookPage, NotebookKernel],
+    notebook: tuple[NotebookPage, NotebookKernel], request: pytest.FixtureRequest,
 ) -> None:
+    cycles = CYCLES[request.node.callspec.params["notebook"]]
+    if not cycles:
+        pytest.skip("opt-in soak: set JUPYTER_SESSIONS_SOAK_CYCLES (without the extension "
+                    "JupyterLab keeps every closed comm's handlers, issue 14)")
     page, kernel = notebook
     for _ in range(WARM_UP):
         cycle(page, kernel)
     time.sleep(BOKEH_SETTLE_S)
     heap_before = heap_mb(page)
     facts_before = kernel.value(KERNEL_FACTS)
-    for _ in range(CYCLES):
+    for _ in range(cycles):
         cycle(page, kernel)
     time.sleep(BOKEH_SETTLE_S)
     heap_after = heap_mb(page)
     # Threads and sockets that come and go (a timer, a closing connection) settle first.
     wait_for(lambda: kernel.value(KERNEL_FACTS)[:5] == facts_before[:5], timeout=30)
     facts_after = kernel.value(KERNEL_FACTS)
-    growth = (heap_after - heap_before) / CYCLES
-    print(f"\n{CYCLES} cycles: page heap {heap_before:.1f} -> {heap_after:.1f} MB "
+    growth = (heap_after - heap_before) / cycles
+    print(f"\n{cycles} cycles: page heap {heap_before:.1f} -> {heap_after:.1f} MB "
           f"({growth * 1000:+.1f} KB per cycle); kernel RSS {facts_before[5]:.1f} -> "
           f"{facts_after[5]:.1f} MB; threads {len(facts_before[2])} -> {len(facts_after[2])}")
     assert facts_after[5] - facts_before[5] < KERNEL_RSS_MB

@@ -3,8 +3,9 @@
 The bundle carries the project's own mime type (rendered by the JupyterLab and
 Notebook 7 extension, which shows the view and a Close button and tells the
 kernel at once when the output goes away), the session's widget (``widget.py``:
-the same view and Close button in every frontend that renders ipywidgets), and
-HTML for static viewers. A kind's extra controls (a task's progress bar) follow in
+the same view and Close button in every frontend that renders ipywidgets; left
+out once every page connected to the kernel runs the extension), and HTML for
+static viewers. A kind's extra controls (a task's progress bar) follow in
 a small widget box of their own. When the session closes, however that happens,
 every output of it is replaced by a one-line "closed" note: each output asks the
 session's lifecycle to retire it once closed, so nothing here keeps a map of
@@ -68,14 +69,18 @@ def note_bundle(session: Session) -> dict[str, Any]:
 _FAILURES = (SessionState.FAILED, SessionState.CRASHED)
 
 
-def show(session: Session) -> None:
+def show(session: Session, widget: bool = True) -> None:
     """Show ``session`` and its close button in the running cell (main thread).
+
+    ``widget=False`` leaves out the session widget: for a notebook whose pages all
+    run this project's extension, which renders the output and its Close button
+    itself (the widget would cost a comm and a model in the page per output).
 
     Retiring runs on whichever thread closed the session, after everything was
     released, so the note shows the final state; for a session closed already it
     runs at once.
     """
-    SessionOutput(session).show()
+    SessionOutput(session, widget).show()
 
 
 def show_closed(session: Session) -> None:
@@ -103,22 +108,26 @@ class SessionOutput:
     its Close button; one restarted is live again; a closed one is a note.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, widget: bool = True) -> None:
         self.session = session
         self.display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
+        self._wants_widget = widget
         self._widget: Any = None
         self._controls: Any = None
+        self._retired = False
         # Orders the updates of one output: a failure and a close may race.
         self._lock = threading.Lock()
 
     def show(self) -> None:
         """Display the session's output (and its controls, if any) in the current cell."""
-        # On first use: anywidget and ipywidgets cost 0.25 s to import, and a session
-        # shown outside a notebook never needs them.
-        from .widget import SessionWidget
-
         data = bundle(self.session)
-        self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
+        if self._wants_widget:
+            # On first use: anywidget and ipywidgets cost 0.25 s to import, and a
+            # session shown outside a notebook never needs them.
+            from .widget import SessionWidget
+
+            self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"],
+                                         data["text/html"])
         display(self._with_widget(data), raw=True, display_id=self.display_id)
         controls = self.session._controls()
         if controls:
@@ -141,6 +150,7 @@ class SessionOutput:
 
     def _retire(self) -> None:
         with self._lock:
+            self._retired = True
             update_display(note_bundle(self.session), raw=True, display_id=self.display_id)
             widget, self._widget = self._widget, None
             controls, self._controls = self._controls, None
@@ -156,20 +166,22 @@ class SessionOutput:
             self._refresh(bundle(self.session))
 
     def _refresh(self, data: dict[str, Any]) -> None:
-        """Show ``data`` instead, keeping the widget (and its Close button)."""
+        """Show ``data`` instead, keeping the Close button (and the widget, if any)."""
         with self._lock:
-            widget = self._widget
-            if widget is None:
-                return  # retired: the note stays
-            # Its page view is rendered anew by the update, from these.
-            widget.view, widget.html = data[MIME_TYPE]["view"], data["text/html"]
+            if self._retired:
+                return  # the note stays
+            if self._widget is not None:
+                # Its page view is rendered anew by the update, from these.
+                self._widget.view = data[MIME_TYPE]["view"]
+                self._widget.html = data["text/html"]
             update_display(self._with_widget(data), raw=True, display_id=self.display_id)
 
     def _with_widget(self, data: dict[str, Any]) -> dict[str, Any]:
-        from .widget import WIDGET_MIME
-
         data[MIME_TYPE]["label"] = self.session._label()
-        data[WIDGET_MIME] = self._widget.mime()
+        if self._widget is not None:
+            from .widget import WIDGET_MIME
+
+            data[WIDGET_MIME] = self._widget.mime()
         return data
 
 

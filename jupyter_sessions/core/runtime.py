@@ -55,7 +55,8 @@ def open_session(session: S, *, show: bool = True) -> S:
     if not show or not output.in_ipython():
         return session
     if running:
-        output.show(session)
+        # Where every page runs the extension (it said hello), it renders the output.
+        output.show(session, widget=not channel.channel().pages)
     else:
         output.show_closed(session)
     return session

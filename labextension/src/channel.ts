@@ -21,6 +21,7 @@ import { JSONObject } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { releaseHandlersOnDispose } from './commRelease';
 import { onPageGone } from './pageGone';
 import {
   COMM_TARGET,
@@ -138,6 +139,7 @@ export class SessionChannel implements IDisposable {
 
   private open(kernel: Kernel.IKernelConnection, target: string, data: JSONObject): Kernel.IComm {
     const comm = kernel.createComm(target);
+    releaseHandlersOnDispose(comm);
     comm.onClose = () => {
       if (this._commands === comm || this._feed === comm) {
         this._commands = this._feed = null;
