@@ -79,6 +79,9 @@ class Poller(Session):
     def restart(self):
         self._restart()
 
+    def break_down(self):
+        self._end(SessionState.FAILED, "the device broke")
+
 
 def rows():
     return [(r["type"], r["state"], r["error"]) for r in sessions()]
@@ -133,6 +136,22 @@ def test_a_kind_that_ends_on_its_own_releases_at_once_and_says_why_when_used(
     assert "lost its device (the device went away)" in reply.error["evalue"]
     ok(kernel.run("p = open_session(Poller())", cell_id="a"))  # re-run: the ended one goes
     assert kernel.value("rows()") == [["Poller", "RUNNING", None]]
+
+
+def test_a_failed_sessions_output_says_why_and_a_restart_makes_it_live_again(
+    kernel: NotebookKernel,
+) -> None:
+    shown = ok(kernel.run("p = open_session(Poller())", cell_id="a"))
+    display_id = shown.displays[0]["transient"]["display_id"]
+    failed = kernel.display_update(display_id, ok(kernel.run("p.break_down()", cell_id="b")))
+    data = failed["data"][MIME_TYPE]
+    assert (data["state"], data["view"], data["error"]) == ("FAILED", None, "the device broke")
+    assert data["label"]  # its Close button stays
+    assert "the device broke" in failed["data"]["text/html"]
+    live = kernel.display_update(display_id, ok(kernel.run("p.restart()", cell_id="b")))
+    assert live["data"][MIME_TYPE]["state"] == "RUNNING"
+    assert live["data"][MIME_TYPE]["view"] is not None
+    assert kernel.value("p.ping()") == "pong"
 
 
 @pytest.mark.parametrize(("code", "says"), [
