@@ -94,6 +94,8 @@ def cycle(page: NotebookPage, kernel: NotebookKernel) -> None:
     wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [0, 0], timeout=30)
 
 
+# A cycle takes about 1 s, up to 3 s on a loaded machine; twice that is the limit.
+@pytest.mark.timeout(2 * BOKEH_SETTLE_S + 6 * (WARM_UP + max(CYCLES.values())))
 def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
     notebook: tuple[NotebookPage, NotebookKernel], request: pytest.FixtureRequest,
 ) -> None:
