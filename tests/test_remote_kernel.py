@@ -15,7 +15,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .conftest import KERNEL_SETUP, wait_for
 from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
@@ -119,6 +120,21 @@ def kernel_id_of(lab: JupyterLab, name: str) -> str:
     return str(ids[0]) if ids else ""
 
 
+def open_notebook(context: BrowserContext, url: str) -> NotebookPage:
+    """The notebook's page once its kernel is idle; opened a second time if need be.
+
+    In two full runs of the suite (never alone), a page stayed without its new
+    gateway kernel's first idle status for 120 s: at page load, before any cell, so
+    before any of this project's code runs in the kernel. One more try, then fail.
+    """
+    first = context.new_page()
+    try:
+        return NotebookPage(first, url, timeout=60)
+    except PlaywrightTimeout:
+        first.close()
+    return NotebookPage(context.new_page(), url, timeout=120)
+
+
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 @pytest.mark.parametrize("frontend", ["extension", "widget"])
 def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
@@ -134,7 +150,7 @@ def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
         context.route(re.compile(r"/lab/extensions/jupyter-sessions/"),
                       lambda route: route.abort())
     try:
-        page = NotebookPage(context.new_page(), lab.notebook_url(name), timeout=120)
+        page = open_notebook(context, lab.notebook_url(name))
         page.run_cell(0, timeout=120)
         kernel_id = wait_for(lambda: kernel_id_of(lab, name), timeout=30)
         page.run_cell(1)
