@@ -20,42 +20,32 @@ runs, not all: a failure here is a real one even if hypothesis cannot replay it.
 
 from __future__ import annotations
 
-import atexit
-import functools
 import itertools
 import logging
-import sys
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import comm
 import ipywidgets
 import pytest
 from comm import get_comm_manager
-from comm.base_comm import BaseComm
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from IPython.core.displaypub import DisplayPublisher
-from IPython.core.interactiveshell import ExecutionInfo, InteractiveShell
+from IPython.core.interactiveshell import ExecutionInfo
 from ipywidgets.widgets.widget import _instances as live_widgets
-from traitlets.config import Config
 
 from jupyter_sessions.core import cells, runtime
-from jupyter_sessions.core.channel import FEED_TARGET, TARGET
 from jupyter_sessions.core.output import MIME_TYPE
 from jupyter_sessions.core.registry import Event, registry
 from jupyter_sessions.core.session import Session, SessionState
 from jupyter_sessions.core.widget import WIDGET_MIME
 
+from .inprocess_kernel import Frontend, Kernel, inprocess_kernel
+
 ACTORS = 4  # the kernel's main thread (the test's own) and three others
-# How often a running thread hands over the GIL, in s (Python's default is 0.005):
-# handing over far more often makes the rare interleavings common.
-SWITCH_INTERVAL_S = 1e-6
 CELLS = ("cell-a", "cell-b", "cell-c")
 TIMEOUT_S = 30.0  # a thread still running after this is deadlocked
 
@@ -75,68 +65,6 @@ class Probe(Session):
     def _controls(self) -> list[Any]:
         self.control = ipywidgets.Label("probe")
         return [self.control]
-
-
-class Frontend(DisplayPublisher):
-    """The shell's display publisher: keeps what the kernel would send the page, in order.
-
-    Comm messages too (``PageComm``): those to the page's feed are its side panel's list.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._lock = threading.Lock()
-        self.sent: list[tuple[str | None, bool, dict[str, Any]]] = []
-        self.last_comm_msg: dict[str, Any] = {}
-
-    def comm_publish(self, comm_id: str, msg_type: str, data: Any) -> None:
-        if msg_type == "comm_msg":
-            with self._lock:
-                self.last_comm_msg[comm_id] = data
-
-    def listed(self, comm_id: str) -> list[str]:
-        """The session ids in the last list of sessions sent on comm ``comm_id``."""
-        with self._lock:
-            last = self.last_comm_msg[comm_id]
-        return [session["id"] for session in last["sessions"]]
-
-    def publish(self, data: dict[str, Any], metadata: Any = None, source: Any = None, *,
-                transient: dict[str, Any] | None = None, update: bool = False,
-                **kwargs: Any) -> None:
-        with self._lock:
-            self.sent.append(((transient or {}).get("display_id"), update, data))
-
-    def clear(self) -> None:
-        """Forget the outputs sent (a new page)."""
-        with self._lock:
-            self.sent.clear()
-
-    def shown(self) -> list[tuple[str | None, dict[str, Any]]]:
-        """The session outputs displayed so far (not their updates), with their display ids."""
-        with self._lock:
-            return [(did, data) for did, update, data in self.sent
-                    if not update and MIME_TYPE in data]
-
-    def last(self, display_id: str) -> dict[str, Any]:
-        """What the output ``display_id`` shows now."""
-        with self._lock:
-            return [data for did, _, data in self.sent if did == display_id][-1]
-
-
-class PageComm(BaseComm):
-    """The comms of the test's kernel: what they send goes to the ``Frontend``.
-
-    ``comm.create_comm`` is meant to be replaced by the kernel (ipykernel sends on
-    iopub); the fixture replaces it with this.
-    """
-
-    def __init__(self, page: Frontend, *args: Any, **kwargs: Any) -> None:
-        self._page = page
-        super().__init__(*args, **kwargs)
-
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
-                    buffers: Any = None, **keys: Any) -> None:
-        self._page.comm_publish(self.comm_id, msg_type, data)
 
 
 @dataclass(frozen=True)
@@ -186,44 +114,11 @@ OP = st.one_of(
 PLANS = st.lists(st.lists(OP, min_size=1, max_size=15), min_size=ACTORS, max_size=ACTORS)
 
 
-@dataclass
-class Kernel:
-    """The in-process kernel: its shell, what the page was sent, the page's two comms."""
-
-    shell: InteractiveShell
-    frontend: Frontend
-    page: str
-    feed: str
-
-
 @pytest.fixture(scope="module")
 def kernel() -> Iterator[Kernel]:
-    """An IPython shell with the package installed and a page connected over both comms."""
-    assert not InteractiveShell.initialized()
-    config = Config()
-    config.HistoryManager.enabled = False
-    shell = InteractiveShell.instance(config=config, display_pub_class=Frontend)
-    atexit.unregister(shell.atexit_operations)
-    frontend = shell.display_pub
-    create_comm, comm.create_comm = comm.create_comm, functools.partial(PageComm, frontend)
-    runtime.ensure_installed()
-    assert cells.pre_run_cell in shell.events.callbacks["pre_run_cell"]
-    manager = get_comm_manager()
-    page, feed = uuid.uuid4().hex, uuid.uuid4().hex
-    for comm_id, target in ((page, TARGET), (feed, FEED_TARGET)):
-        manager.comm_open(None, None, {"content": {"comm_id": comm_id, "target_name": target,
-                                                   "data": {}}})
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    try:
-        yield Kernel(shell, frontend, page, feed)
-    finally:
-        sys.setswitchinterval(switch_interval)
-        for comm_id in (page, feed):
-            manager.comm_close(None, None, {"content": {"comm_id": comm_id, "data": {}}})
-        runtime.uninstall()
-        comm.create_comm = create_comm
-        InteractiveShell.clear_instance()
+    """An in-process shell with the package installed and a page connected over both comms."""
+    with inprocess_kernel() as shell:
+        yield shell
 
 
 @dataclass

@@ -7,13 +7,12 @@ collection, and the kernel's threads, sockets, comms and Bokeh server sessions, 
 measured after a warm-up and at the end. The bound is per cycle, the one the full
 soak must hold (1000 cycles, +< 20 MB of heap).
 
-Opt-in. With the extension, 100 cycles gave +12.4 KB per cycle and 1000 cycles -1.2,
-but one run of 100 on a loaded machine gave +27: the measure's noise (about 10 KB per
-cycle at 40 cycles) grows with load, too much to gate ``make test``. Through the
-session widget alone the page still keeps about 30 to 75 KB per cycle (JupyterLab keeps
-every closed comm's handlers, which the extension releases where it runs; see the
-README's known limits). ``JUPYTER_SESSIONS_SOAK_CYCLES=1000 pytest
-tests/test_page_memory.py -s`` runs both for that many cycles and prints the growth.
+The heap's reading moves by a few hundred KB from one quiet moment to the next (more on
+a loaded machine: one run of 100 cycles read +27 KB per cycle where others read +12 and
+-1), so a run over the bound goes on for as many cycles again, up to ``MAX_ROUNDS``
+times, and the bound holds for the growth over all of them: a leak grows with the
+cycles, a reading's noise does not. ``JUPYTER_SESSIONS_SOAK_CYCLES=1000 pytest
+tests/test_page_memory.py -s`` runs the full soak and prints the growth.
 """
 
 from __future__ import annotations
@@ -33,8 +32,8 @@ from .notebook_page import NotebookPage
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 
-SOAK_CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "0"))
-CYCLES = {"extension": SOAK_CYCLES, "widget": SOAK_CYCLES}
+CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "40"))
+MAX_ROUNDS = 4
 WARM_UP = 25  # the first 20-30 cycles carry one-time costs (compiled code, caches)
 HEAP_MB_PER_CYCLE = 20 / 1000
 KERNEL_RSS_MB = 10
@@ -95,32 +94,40 @@ def cycle(page: NotebookPage, kernel: NotebookKernel) -> None:
     wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [0, 0], timeout=30)
 
 
+def heap_growth_per_cycle(page: NotebookPage, kernel: NotebookKernel, before: float) -> float:
+    """Rounds of ``CYCLES`` cycles until the growth since ``before`` is under the bound."""
+    cycles = 0
+    for _ in range(MAX_ROUNDS):
+        for _ in range(CYCLES):
+            cycle(page, kernel)
+        cycles += CYCLES
+        time.sleep(BOKEH_SETTLE_S)
+        after = heap_mb(page)
+        growth = (after - before) / cycles
+        print(f"\n{cycles} cycles: page heap {before:.1f} -> {after:.1f} MB "
+              f"({growth * 1000:+.1f} KB per cycle)")
+        if growth < HEAP_MB_PER_CYCLE:
+            break
+    return growth
+
+
 # A cycle takes about 1 s, up to 3 s on a loaded machine; twice that is the limit.
-@pytest.mark.timeout(2 * BOKEH_SETTLE_S + 6 * (WARM_UP + max(CYCLES.values())))
+@pytest.mark.timeout((MAX_ROUNDS + 1) * BOKEH_SETTLE_S + 6 * (WARM_UP + MAX_ROUNDS * CYCLES))
 def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
-    notebook: tuple[NotebookPage, NotebookKernel], request: pytest.FixtureRequest,
+    notebook: tuple[NotebookPage, NotebookKernel],
 ) -> None:
-    cycles = CYCLES[request.node.callspec.params["notebook"]]
-    if not cycles:
-        pytest.skip("opt-in soak: set JUPYTER_SESSIONS_SOAK_CYCLES (too noisy on a loaded "
-                    "machine to gate make test; issue 14)")
     page, kernel = notebook
     for _ in range(WARM_UP):
         cycle(page, kernel)
     time.sleep(BOKEH_SETTLE_S)
     heap_before = heap_mb(page)
     facts_before = kernel.value(KERNEL_FACTS)
-    for _ in range(cycles):
-        cycle(page, kernel)
-    time.sleep(BOKEH_SETTLE_S)
-    heap_after = heap_mb(page)
+    growth = heap_growth_per_cycle(page, kernel, heap_before)
     # Threads and sockets that come and go (a timer, a closing connection) settle first.
     wait_for(lambda: kernel.value(KERNEL_FACTS)[:5] == facts_before[:5], timeout=30)
     facts_after = kernel.value(KERNEL_FACTS)
-    growth = (heap_after - heap_before) / cycles
-    print(f"\n{cycles} cycles: page heap {heap_before:.1f} -> {heap_after:.1f} MB "
-          f"({growth * 1000:+.1f} KB per cycle); kernel RSS {facts_before[5]:.1f} -> "
-          f"{facts_after[5]:.1f} MB; threads {len(facts_before[2])} -> {len(facts_after[2])}")
+    print(f"kernel RSS {facts_before[5]:.1f} -> {facts_after[5]:.1f} MB; threads "
+          f"{len(facts_before[2])} -> {len(facts_after[2])}")
     assert facts_after[5] - facts_before[5] < KERNEL_RSS_MB
     assert growth < HEAP_MB_PER_CYCLE, f"{growth * 1000:.1f} KB per cycle"
     page.run_cell(1)  # and one live session at the end

@@ -43,12 +43,13 @@ def from_widget(nb: NotebookKernel, comm_id: str, timeout: float) -> list[dict[s
 def test_one_output_carries_the_view_the_widget_and_html_with_one_widget_comm(
     nb: NotebookKernel,
 ) -> None:
-    opened(nb, "cell-first")  # the first also opens the layout every session widget shares
     comm_id, reply = opened(nb)
     bundle = next(d["data"] for d in reply.displays if MIME in d["data"])
     assert set(bundle) >= {MIME, WIDGET, "text/html", "text/plain"}
     assert bundle[MIME]["label"]  # the extension's Close bar shows it
     assert [c["comm_id"] for c in reply.comm_opens] == [comm_id]  # one comm, not eight
+    # No layout model: the page would keep every layout view of a shared one.
+    assert reply.comm_opens[0]["data"]["state"]["layout"] is None
     state = nb.value(f"__import__('ipywidgets').Widget.widgets[{comm_id!r}].view")
     assert state["view_id"] == nb.value("s.view_id")
 

@@ -155,7 +155,7 @@ class SessionOutput:
             widget, self._widget = self._widget, None
             controls, self._controls = self._controls, None
         if widget is not None:
-            widget.close()  # not its layout: every session widget shares that one
+            widget.close()  # it has no layout or style to close
         if controls is not None:
             _close_tree(controls)
 

@@ -77,11 +77,16 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
     label = traitlets.Unicode().tag(sync=True)
     view = traitlets.Dict(allow_none=True).tag(sync=True)
     html = traitlets.Unicode().tag(sync=True)
+    # No layout model. A DOM widget's own layout would be a second comm per output,
+    # and a shared one keeps every view it ever styled: ipywidgets' page never
+    # removes a layout view, whose listeners stay on the layout model. With none,
+    # the page makes no layout view at all.
+    layout = traitlets.Instance(ipywidgets.Layout, allow_none=True, default_value=None).tag(
+        sync=True, **ipywidgets.widget_serialization)
 
     def __init__(self, session: Session, view: dict[str, Any] | None, html: str) -> None:
-        # One layout for every session widget: a DOM widget's own would be a second comm.
         super().__init__(session_id=session.id or "", label=session._label(), view=view,
-                         html=html, layout=_shared_layout())
+                         html=html)
         self._session = session
         self._pipes: dict[str, Pipe] = {}
         self._removed: threading.Timer | None = None
@@ -149,16 +154,6 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
 
     def _forget(self, pipe_id: str) -> None:
         self._pipes.pop(pipe_id, None)
-
-
-_layout: Any = None
-
-
-def _shared_layout() -> Any:
-    global _layout
-    if _layout is None or _layout.comm is None:  # none yet, or closed (close_all widgets)
-        _layout = ipywidgets.Layout()
-    return _layout
 
 
 class Pipe:

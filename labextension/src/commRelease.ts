@@ -9,9 +9,14 @@
  * heap snapshots; tests/test_page_memory.py measures it). Here, once per page, a
  * disposed comm lets go of its handlers; the small comm object itself still stays.
  *
+ * The session widget (a frontend without this extension) has no comm in hand, only
+ * its widget manager's kernel connection: it patches through any comm that
+ * connection holds (its own model's is one).
+ *
  * Internals relied on, measured by that test against the installed JupyterLab: the
  * comm's class (shared by every comm of the page) has `dispose()`, and keeps the
- * handlers in `_onMsg` and `_onClose`.
+ * handlers in `_onMsg` and `_onClose`; a kernel connection keeps its comms in the
+ * map `_comms`.
  */
 import { Kernel } from '@jupyterlab/services';
 
@@ -35,4 +40,16 @@ export function releaseHandlersOnDispose(comm: Kernel.IComm): void {
     this._onMsg = null;
     this._onClose = null;
   };
+}
+
+/** The same, through a comm of `kernel` (a no-op for kernels shaped otherwise). */
+export function releaseHandlersOfKernel(kernel: unknown): void {
+  const comms = (kernel as { _comms?: unknown } | null | undefined)?._comms;
+  if (!(comms instanceof Map)) {
+    return;
+  }
+  const comm = comms.values().next().value as Kernel.IComm | undefined;
+  if (comm) {
+    releaseHandlersOnDispose(comm);
+  }
 }

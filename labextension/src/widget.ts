@@ -11,6 +11,7 @@
  * at once (a moved cell).
  */
 import { IBokehView, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { releaseHandlersOfKernel } from './commRelease';
 import { EXTENSION_MARK } from './messages';
 import { IWidgetModel, WidgetPipes } from './widgetPipes';
 
@@ -18,6 +19,8 @@ import { IWidgetModel, WidgetPipes } from './widgetPipes';
 interface ISessionModel extends IWidgetModel {
   get(name: 'session_id' | 'label' | 'html'): string;
   get(name: 'view'): Record<string, unknown> | null;
+  /** ipywidgets' manager; JupyterLab's and Voilà's have the kernel connection. */
+  widget_manager?: { kernel?: unknown };
 }
 
 function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () => void {
@@ -33,6 +36,8 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
   bar.append(button, label);
   el.replaceChildren(view, bar);
   model.send({ type: 'view_shown' });
+  // Else the page keeps every closed widget's model through its comm (commRelease.ts).
+  releaseHandlersOfKernel(model.widget_manager?.kernel);
 
   const pipes = new WidgetPipes(model);
   const data = model.get('view');
