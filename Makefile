@@ -59,7 +59,7 @@ extension: setup
 		|| { echo "the jupyter-sessions labextension is not enabled and OK"; exit 1; }
 
 pytest: setup floor
-	pytest -ra
+	pytest -ra --durations=15
 
 # The oldest JupyterLab package.json claims (^4.1.0), in a virtualenv of its own where
 # tests/test_jupyterlab_floor.py runs one browser test. This package goes in editable,

@@ -7,6 +7,7 @@ are collected per request. Every wait has a timeout.
 
 from __future__ import annotations
 
+import ast
 import json
 import queue
 import time
@@ -32,6 +33,7 @@ class Reply:
     comm_opens: list[dict[str, Any]] = field(default_factory=list)
     comm_msgs: list[dict[str, Any]] = field(default_factory=list)
     comm_closes: list[str] = field(default_factory=list)
+    user_expressions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session_widgets(self) -> list[str]:
@@ -98,11 +100,13 @@ class NotebookKernel:
         return self.collect(msg_id, timeout)
 
     def send_execute(
-        self, code: str, metadata: dict[str, Any], subshell_id: str | None = None
+        self, code: str, metadata: dict[str, Any], subshell_id: str | None = None,
+        expressions: dict[str, str] | None = None,
     ) -> str:
+        """Send an execute_request; with ``expressions``, a silent one that evaluates them."""
         content = {
-            "code": code, "silent": False, "store_history": True,
-            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
+            "code": code, "silent": bool(expressions), "store_history": not expressions,
+            "user_expressions": expressions or {}, "allow_stdin": False, "stop_on_error": True,
         }
         msg = self.client.session.msg("execute_request", content, metadata=metadata)
         if subshell_id is not None:
@@ -142,14 +146,23 @@ class NotebookKernel:
             shell = self._next(self.client.get_shell_msg, deadline)
             if shell["parent_header"].get("msg_id") == msg_id:
                 reply.status = shell["content"]["status"]
+                reply.user_expressions = shell["content"].get("user_expressions", {})
                 return reply
 
     def value(self, expr: str, timeout: float = 60.0) -> Any:
-        """Evaluate ``expr`` in the kernel (outside any cell) and return it via JSON."""
-        reply = self.run(f"import json as _j; print(_j.dumps({expr}))", timeout=timeout)
-        if reply.status != "ok":
-            raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
-        return json.loads(reply.stdout.strip().splitlines()[-1])
+        """Evaluate ``expr`` in the kernel (outside any cell) and return it via JSON.
+
+        A silent execution: it leaves nothing in the kernel. IPython keeps the printed
+        output of every execution that stores history, and tests poll this often
+        (a soak test measures the kernel's memory).
+        """
+        probe = f"__import__('json').dumps({expr})"
+        reply = self.collect(self.send_execute("", {}, expressions={"value": probe}), timeout)
+        result = reply.user_expressions.get("value", {})
+        if reply.status != "ok" or result.get("status") != "ok":
+            why = "\n".join(result.get("traceback", [])) or reply.traceback
+            raise AssertionError(f"{expr!r} failed:\n{why}")
+        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
     def value_now(self, expr: str, subshell_id: str, timeout: float = 10.0) -> Any:
         """Evaluate ``expr`` on a subshell: answers while the main shell is busy."""

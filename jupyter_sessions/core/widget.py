@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ import traitlets
 from comm import get_comm_manager
 
 from .session import Session
+from .threads import call_later
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
                          html=html)
         self._session = session
         self._pipes: dict[str, Pipe] = {}
-        self._removed: threading.Timer | None = None
+        self._cancel_close: Callable[[], None] | None = None
         self.on_msg(self._on_msg)
 
     def mime(self) -> dict[str, Any]:
@@ -120,14 +120,12 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
             self._cancel_removal()
         elif kind == "view_removed":
             self._cancel_removal()
-            self._removed = threading.Timer(REMOVED_GRACE_S, self._session.close)
-            self._removed.daemon = True
-            self._removed.start()
+            self._cancel_close = call_later(REMOVED_GRACE_S, self._session.close)
 
     def _cancel_removal(self) -> None:
-        timer, self._removed = self._removed, None
-        if timer is not None:
-            timer.cancel()
+        cancel, self._cancel_close = self._cancel_close, None
+        if cancel is not None:
+            cancel()
 
     def _pipe_message(self, pipe_id: str, content: dict[str, Any], buffers: list[bytes]) -> None:
         if "open" in content:

@@ -33,7 +33,8 @@
  * Bokeh: `Bokeh.require('client/connection').pull_session(url, token)` giving a
  * session with `document` and `close()`, `Bokeh.embed.add_document_standalone`
  * giving the views' manager (`clear()`), and `Bokeh.documents`, where every
- * document registers itself; `bokehComm.ts` lists what the comm transport uses.
+ * document registers itself; a document's `_cancel_recompute_all_models()`, used
+ * when present; `bokehComm.ts` lists what the comm transport uses.
  */
 import { bokehScriptsOverPipe, pullSessionOverPipe } from './bokehComm';
 import { patchPlotViewListeners } from './bokehPatches';
@@ -59,11 +60,10 @@ const PROBE_TIMEOUT_MS = 1500;
 const reachable = new Map<string, Promise<boolean>>();
 let bokehLoading: Promise<void> | null = null;
 
-/**
- * What this file uses of BokehJS (see the header). A document is only passed along
- * and found again, never looked into here.
- */
-type IBokehDocument = object;
+/** What this file uses of BokehJS (see the header). */
+interface IBokehDocument {
+  _cancel_recompute_all_models?: () => void;
+}
 interface IBokehSession {
   readonly document: IBokehDocument;
   close(): void;
@@ -140,11 +140,15 @@ export function releaseBokehView(viewId: string, host: HTMLElement): void {
   } catch (reason) {
     console.warn('[jupyter-sessions] could not let go of a departed Bokeh view', reason);
   }
+  const doc = live.session.document;
   const documents = bokehJS()?.documents ?? [];
-  const index = documents.indexOf(live.session.document);
+  const index = documents.indexOf(doc);
   if (index >= 0) {
     documents.splice(index, 1);
   }
+  // A document's last change arms a 30 s timer (it recomputes the document's
+  // models), which keeps the departed document, all of it, until it fires.
+  doc._cancel_recompute_all_models?.();
 }
 
 /** Move the view's live DOM into `host`, if a departed output left it; false if none. */
