@@ -156,21 +156,21 @@ class NotebookKernel:
         output of every execution that stores history, and tests poll this often
         (a soak test measures the kernel's memory).
         """
+        return self._evaluate(expr, timeout, None)
+
+    def value_now(self, expr: str, subshell_id: str, timeout: float = 10.0) -> Any:
+        """Evaluate ``expr`` on a subshell: answers while the main shell is busy."""
+        return self._evaluate(expr, timeout, subshell_id)
+
+    def _evaluate(self, expr: str, timeout: float, subshell_id: str | None) -> Any:
         probe = f"__import__('json').dumps({expr})"
-        reply = self.collect(self.send_execute("", {}, expressions={"value": probe}), timeout)
+        msg_id = self.send_execute("", {}, subshell_id, expressions={"value": probe})
+        reply = self.collect(msg_id, timeout)
         result = reply.user_expressions.get("value", {})
         if reply.status != "ok" or result.get("status") != "ok":
             why = "\n".join(result.get("traceback", [])) or reply.traceback
             raise AssertionError(f"{expr!r} failed:\n{why}")
         return json.loads(ast.literal_eval(result["data"]["text/plain"]))
-
-    def value_now(self, expr: str, subshell_id: str, timeout: float = 10.0) -> Any:
-        """Evaluate ``expr`` on a subshell: answers while the main shell is busy."""
-        code = f"import json as _j; print(_j.dumps({expr}))"
-        reply = self.collect(self.send_execute(code, {}, subshell_id), timeout)
-        if reply.status != "ok":
-            raise AssertionError(f"{expr!r} failed:\n{reply.traceback}")
-        return json.loads(reply.stdout.strip().splitlines()[-1])
 
     def press_close(self, widget: str) -> str:
         """Press a session widget's Close button, as its JavaScript does; returns the msg id."""
