@@ -19,13 +19,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from .core.diagnostics import print_info, sessions
+from .core.hosting import register_host
 from .core.output import MIME_TYPE
 from .core.runtime import close_all, close_session, ensure_installed, install, open_session
 from .core.runtime import uninstall as _uninstall
 from .core.session import Session, SessionError, SessionState, StillRunning
 
 if TYPE_CHECKING:
-    from .bokeh import BokehSession
+    from .bokeh import BokehApp, BokehSession
     from .interpreters import (
         CommandResult,
         PersistentProcess,
@@ -56,6 +57,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 # Each kind's public names, and the subpackage that defines them.
 _KINDS = {
+    "BokehApp": "bokeh",
     "BokehSession": "bokeh",
     "PyMOLBusy": "pymol",
     "PyMOLCommands": "pymol",
@@ -77,6 +79,7 @@ _KINDS = {
 
 __all__ = [
     "MIME_TYPE",
+    "BokehApp",
     "BokehSession",
     "CommandResult",
     "Job",
@@ -107,6 +110,14 @@ __all__ = [
     "shared_pymol",
     "unload_ipython_extension",
 ]
+
+
+# Apps written for other tools, hosted as they are by the kind that runs them; each
+# kind loads only when such an app reaches it (core/hosting.py).
+register_host("jupyter_sessions.bokeh.apps", "host",
+              "a Bokeh app: a function app(doc) as show(app) takes, a "
+              "bokeh.application.Application, or the path of a .py script, an .ipynb "
+              "notebook or an app directory as bokeh serve takes (argv= for its --args)")
 
 
 def __getattr__(name: str) -> Any:

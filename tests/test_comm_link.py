@@ -39,15 +39,19 @@ class Received:
 
 @dataclass
 class CommView:
-    """A page's view over a comm: sends Bokeh messages, reads what the kernel sends."""
+    """A page's view over a comm: sends Bokeh messages, reads what the kernel sends.
+
+    With ``subshell_id``, it speaks on that subshell, as JupyterLab >= 4.4 does.
+    """
 
     nb: NotebookKernel
+    subshell_id: str | None = None
     comm_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     closed: dict[str, Any] | None = None
     _n: int = 0
 
     def open(self, token: str) -> CommView:
-        self.nb.open_comm(self.comm_id, VIEW, {"token": token})
+        self.nb.open_comm(self.comm_id, VIEW, {"token": token}, self.subshell_id)
         return self
 
     def send(self, msgtype: str, content: dict[str, Any]) -> None:
@@ -56,7 +60,7 @@ class CommView:
         self.send_fragments([json.dumps(header), "{}", json.dumps(content)])
 
     def send_fragments(self, fragments: list[Any]) -> None:
-        self.nb.send_comm_msg(self.comm_id, {"fragments": fragments})
+        self.nb.send_comm_msg(self.comm_id, {"fragments": fragments}, self.subshell_id)
 
     def close(self) -> None:
         self.nb.close_comm(self.comm_id)

@@ -1,6 +1,7 @@
 """Bokeh sessions: live Bokeh documents in cells, served by one embedded server.
 
 - ``session``: :class:`BokehSession`, the kind (views, periodic callbacks, ``update``);
+- ``apps``: :class:`BokehApp`, apps written for ``show(app)`` and ``bokeh serve``, as they are;
 - ``server``: the embedded server (its thread, signed view ids, allowed origins);
 - ``shared_server``: the kernel's one server, and how it plugs into the core;
 - ``teardown``: how a view's server session goes, fast;
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+from .apps import BokehApp
 from .session import BokehSession
 
-__all__ = ["BokehSession"]
+__all__ = ["BokehApp", "BokehSession"]

@@ -28,11 +28,12 @@ import logging
 import os
 import threading
 import urllib.parse
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from bokeh.application import Application
+from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
 from bokeh.application.handlers.function import FunctionHandler
 from bokeh.core.types import ID
 from bokeh.document import Document
@@ -47,7 +48,7 @@ from tornado.ioloop import IOLoop
 
 from ..core.session import SessionError
 from .quiet_logs import QuietDepartedBrowsers
-from .teardown import ViewDestroyed, ViewDocument, ViewLifecycle, ViewTeardown
+from .teardown import ViewDocument, ViewHook, ViewLifecycle, ViewTeardown, awaited
 from .websocket import refuse_forged_tokens
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,11 @@ class EmbeddedServer:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
         self._secret = generate_secret_key()
-        self._routes: dict[str, tuple[ViewFactory, ViewDestroyed]] = {}
+        # Minted view id -> (fill, destroyed, created); a forgotten id fills no document.
+        self._routes: dict[str, tuple[ViewFactory, ViewHook, ViewHook | None]] = {}
+        # The destroyed hook of every view whose document was filled, until Bokeh
+        # discards it: a closed session's views still hear that they went.
+        self._live_views: dict[str, ViewHook] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -167,6 +172,7 @@ class EmbeddedServer:
             log.warning("The Bokeh server thread did not end within %s s", timeout)
         with self._lock:
             self._routes.clear()
+        self._live_views.clear()
 
     def static_paths(self) -> list[str]:
         """BokehJS's files, relative to the server root: for pages behind a proxy."""
@@ -191,11 +197,17 @@ class EmbeddedServer:
         if self.running:
             self.call(self._tornado().websocket_origins.add, host)
 
-    def mint(self, fill: ViewFactory, destroyed: ViewDestroyed) -> str:
-        """A new signed view id: ``fill`` fills its documents, ``destroyed`` hears it went."""
+    def mint(self, fill: ViewFactory, destroyed: ViewHook,
+             created: ViewHook | None = None) -> str:
+        """A new signed view id whose documents ``fill`` fills (server thread).
+
+        ``created`` runs before each of its documents is filled and ``destroyed``
+        once each is discarded, with Bokeh's session context (server thread; they
+        may be coroutines). ``destroyed`` runs even after :meth:`forget`.
+        """
         view_id = signed_id(self.secret)
         with self._lock:
-            self._routes[view_id] = (fill, destroyed)
+            self._routes[view_id] = (fill, destroyed, created)
         return view_id
 
     def forget(self, view_id: str) -> None:
@@ -326,7 +338,10 @@ class EmbeddedServer:
     async def _listen(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
-        app = Application(FunctionHandler(self._fill_document), ViewLifecycle(self._destroyed))
+        # The document's own on_session_destroyed callbacks (Bokeh's handler, which
+        # BokehTornado would append last) run before the view's owner hears it went.
+        app = Application(FunctionHandler(self._fill_document), DocumentLifecycleHandler(),
+                          ViewLifecycle(self._created, self._destroyed))
         tornado_app = BokehTornado(
             {APP_PATH: app},
             absolute_url=self.url,
@@ -351,6 +366,7 @@ class EmbeddedServer:
         server, http = self._server, self._http
         if server is not None and http is not None:
             self.destroy_views({s.id for s in self.view_sessions()})
+            await self._teardown.drain(timeout=2.0)  # views' destroyed hooks run
             server.stop(wait=False)
             await http.close_all_connections()
         self._server = self._tornado_app = self._http = None
@@ -379,17 +395,23 @@ class EmbeddedServer:
         context = doc.session_context
         with self._lock:
             route = self._routes.get(context.id) if context is not None else None
-        if route is None:
+        if route is None or context is None:
             doc.add_root(Div(text=CLOSED_HTML))
             return
+        self._live_views[context.id] = route[1]
         route[0](doc)
 
-    def _destroyed(self, view_id: str) -> None:
-        self._teardown.view_destroyed()
+    def _created(self, context: Any) -> Awaitable[None] | None:
         with self._lock:
-            route = self._routes.get(view_id)
-        if route is not None:
-            route[1](view_id)
+            route = self._routes.get(context.id)
+        created = route[2] if route is not None else None
+        return created(context) if created is not None else None
+
+    async def _destroyed(self, context: Any) -> None:
+        self._teardown.view_destroyed()
+        destroyed = self._live_views.pop(context.id, None)
+        if destroyed is not None:
+            await awaited(destroyed(context))
 
 
 def _call_logged(fn: Callable[..., object], *args: Any) -> None:

@@ -19,14 +19,17 @@ import html
 import logging
 import math
 import numbers
+import os
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import bokeh.application
 from bokeh.core.types import ID
 from bokeh.document import Document
 from bokeh.embed import server_session
+from bokeh.io.doc import patch_curdoc
 from bokeh.model import Model
 from bokeh.models.widgets.markups import Div
 from bokeh.server.callbacks import PeriodicCallback
@@ -198,20 +201,22 @@ class BokehSession(Session):
             if self.closed:  # while it was made: nobody will see it
                 self._close_views()
             elif error is not None:
-                self._end(SessionState.FAILED, _failure(type(self).__name__, error))
+                self._end(SessionState.FAILED, _failure(self, error))
         finally:
             assert self._ready is not None  # set in _start, before this was scheduled
             self._ready.set_result(None)
 
     def _new_view_id(self) -> str:
         """Mint a signed id for one more view of this session."""
-        view_id = self._server.mint(self._make_view, self._view_destroyed)
+        view_id = self._server.mint(self._make_view, self._view_destroyed, self._view_created)
         self._view_ids.append(view_id)
         return view_id
 
     def _close_views(self) -> None:
         for view_id in self._view_ids:
             self._server.forget(view_id)
+        # The app's own callbacks stop now, not after the reply: a 50 ms one would tick.
+        self._server.call_soon(self._stop_callbacks)
         # From now on no callback of this session runs (_tick); its views go on the
         # server thread once the closing cell has replied (at once from other
         # threads): waiting for them was most of what a re-run cost.
@@ -234,31 +239,45 @@ class BokehSession(Session):
 
     # -- server thread ---------------------------------------------------------
 
+    def _builder(self) -> str:
+        """What builds a view, as an error names it."""
+        return f"{type(self).__name__}.setup_model()"
+
+    def _build(self, doc: Document) -> None:
+        """Fill this view's ``doc`` (server thread, with ``curdoc()`` the document)."""
+        model = self.setup_model()
+        if model is not None:
+            doc.add_root(model)
+
     def _make_view(self, doc: Document) -> None:
         """Fill a new document with a new view of this session; never raises."""
         view = copy.copy(self)
         view._doc = doc
         view._callback = None
         try:
-            model = view.setup_model()
-            if model is not None:
-                doc.add_root(model)
+            with_curdoc(doc, view._build)
         except Exception as exc:
-            log.exception("%s.setup_model() failed", type(self).__name__)
+            log.exception("%s failed", self._builder())
             self._setup_error = exc
             if self.id is not None:
-                self._note_error(f"setup_model: {exc!r}")
+                self._note_error(f"{self._builder()}: {exc!r}")
+            _remove_callbacks(doc)  # what it scheduled before it raised
             doc.clear()
-            doc.add_root(Div(text=_error_html(exc)))
+            doc.add_root(Div(text=_error_html(self._builder(), exc)))
             return
         context = doc.session_context
         assert context is not None  # server documents always have one
         self._views[context.id] = view
         view._reschedule(self.callback_period)
 
-    def _view_destroyed(self, view_id: str) -> None:
+    def _view_created(self, context: Any) -> Awaitable[None] | None:
+        """Bokeh is about to make a view (server thread): a kind's hook, before ``_build``."""
+        return None
+
+    def _view_destroyed(self, context: Any) -> Awaitable[None] | None:
         """Bokeh discarded a view (its browser left, or the session closed)."""
-        self._views.pop(view_id, None)
+        self._views.pop(context.id, None)
+        return None
 
     def _reschedule(self, period: float | None) -> None:
         """(Re)start this view's periodic callback at ``period`` seconds."""
@@ -294,11 +313,15 @@ class BokehSession(Session):
             log.error("%s.periodic_callback() failed in session %s", type(self).__name__,
                       self.id, exc_info=exc)
 
-    def _stop_views(self) -> None:
+    def _stop_callbacks(self) -> None:
+        """Stop every callback of every view, ours and the app's own (server thread)."""
         for view in list(self._views.values()):
-            if view._callback is not None and view._doc is not None:
-                view._doc.remove_periodic_callback(view._callback)
-                view._callback = None
+            view._callback = None
+            if view._doc is not None:
+                _remove_callbacks(view._doc)
+
+    def _stop_views(self) -> None:
+        self._stop_callbacks()  # a view made since _close_views asked
         self._server.destroy_views(set(self._view_ids))
         self._views.clear()
 
@@ -326,13 +349,51 @@ def _completing(
     return run
 
 
-def _failure(name: str, exc: BaseException) -> str:
-    # From the user's setup_model on: the frame that called it is ours.
-    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+class AppFailed(Exception):
+    """An app's code raised where Bokeh caught it (a script's handler keeps the trace)."""
+
+    def __init__(self, error: str, detail: str) -> None:
+        super().__init__(error)
+        self.detail = detail
+
+
+def with_curdoc(doc: Document, fn: Callable[[Document], object]) -> None:
+    """Run ``fn(doc)`` with ``bokeh.io.curdoc()`` returning ``doc``, as Bokeh's server does.
+
+    Bokeh's patch is process-wide (a cell calling ``curdoc()`` meanwhile sees
+    ``doc`` too) and not undone when the body raises, hence the catch inside it.
+    """
+    error: Exception | None = None
+    with patch_curdoc(doc):
+        try:
+            fn(doc)
+        except Exception as exc:
+            error = exc
+    if error is not None:
+        raise error
+
+
+def _remove_callbacks(doc: Document) -> None:
+    for callback in list(doc.session_callbacks):
+        doc.callbacks.remove_session_callback(callback)
+
+
+_CALLERS = (os.path.dirname(os.path.dirname(__file__)),
+            os.path.dirname(bokeh.application.__file__))
+
+
+def _failure(session: BokehSession, exc: BaseException) -> str:
+    head = f"{session._builder()} raised; fix it and run the cell again."
+    if isinstance(exc, AppFailed):
+        return f"{head}\n{exc.detail.rstrip()}"
+    # From the user's code on: the frames that called it are ours, or Bokeh's handlers'.
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_CALLERS):
+        tb = tb.tb_next
     trace = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
-    return f"{name}.setup_model() raised; fix it and run the cell again.\n{trace}"
+    return f"{head}\n{trace}"
 
 
-def _error_html(exc: BaseException) -> str:
+def _error_html(builder: str, exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc))
-    return f"<pre style='color:#b00'>setup_model() failed:\n{html.escape(text)}</pre>"
+    return f"<pre style='color:#b00'>{html.escape(builder)} failed:\n{html.escape(text)}</pre>"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bokeh.application.handlers.handler import Handler
@@ -28,7 +28,8 @@ from bokeh.document import Document
 from bokeh.server.session import ServerSession
 from bokeh.server.tornado import BokehTornado
 
-ViewDestroyed = Callable[[str], None]
+# A view's hook, run with its Bokeh session context (server thread); may be async.
+ViewHook = Callable[[Any], Awaitable[None] | None]
 
 
 class ViewTeardown:
@@ -71,6 +72,11 @@ class ViewTeardown:
             loop.call_soon(self._collect)
         elif self._timer is None:
             self._timer = loop.call_later(self._delay_s, self._collect)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) for the discards under way: their hooks run."""
+        if self._discards:
+            await asyncio.wait(list(self._discards), timeout=timeout)
 
     def stop(self) -> None:
         """Cancel what is pending: nothing of ours outlives the server's loop."""
@@ -142,18 +148,30 @@ class ViewDocument(Document):
 
 
 class ViewLifecycle(Handler):
-    """Tells a view's owner that Bokeh discarded the view (server thread).
+    """Tells a view's owner that Bokeh made or discarded the view (server thread).
 
     An application handler rather than ``doc.on_session_destroyed``: a document
     with such callbacks makes Bokeh run a second full ``gc.collect()`` per view.
+    Both hooks are awaited where Bokeh awaits an application's: before the view's
+    document is filled, and after it was destroyed.
     """
 
-    def __init__(self, destroyed: ViewDestroyed) -> None:
+    def __init__(self, created: ViewHook, destroyed: ViewHook) -> None:
         super().__init__()
+        self._on_created = created
         self._on_destroyed = destroyed
 
     def modify_document(self, doc: Document) -> None:
         """Nothing to add: the FunctionHandler fills the document."""
 
+    async def on_session_created(self, session_context: Any) -> None:
+        await awaited(self._on_created(session_context))
+
     async def on_session_destroyed(self, session_context: Any) -> None:
-        self._on_destroyed(session_context.id)
+        await awaited(self._on_destroyed(session_context))
+
+
+async def awaited(result: Awaitable[None] | None) -> None:
+    """Await what a hook returned, if it was a coroutine (hooks may be either)."""
+    if result is not None:
+        await result

@@ -16,11 +16,11 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from IPython import get_ipython
 
-from . import cells, channel, output
+from . import cells, channel, hosting, output
 from .registry import registry
 from .session import Session
 
@@ -33,7 +33,14 @@ _lock = threading.Lock()
 _at_shutdown: list[Callable[[], object]] = []
 
 
-def open_session(session: S, *, show: bool = True) -> S:
+@overload
+def open_session(session: S, *, show: bool = ...) -> S: ...
+@overload
+def open_session(session: object, *, show: bool = ..., argv: list[str] | None = ...) -> Session: ...
+
+
+def open_session(session: object, *, show: bool = True,
+                 argv: list[str] | None = None) -> Session:
     """Start ``session``, make the running cell its owner and show it there.
 
     Runs on the kernel's main thread. The session closes when its cell is re-run,
@@ -43,12 +50,18 @@ def open_session(session: S, *, show: bool = True) -> S:
     closed while it started shows its "closed" note, not a live view.
     ``show=False``: nothing in the cell (the cell still owns the session; only
     clearing the output cannot close it then, having nothing to clear).
+
+    An app written for another tool is hosted as it is, by the kind that runs it
+    (``core/hosting.py``): a Bokeh ``app(doc)`` function or ``Application``, the
+    path of what ``bokeh serve`` takes (``argv``: what its ``--args`` would pass),
+    and, with Panel installed, anything ``pn.panel()`` shows. Anything else is a
+    TypeError that names the shapes accepted.
     """
+    options = {} if argv is None else {"argv": argv}
     if not isinstance(session, Session):
-        raise TypeError(
-            f"open_session() takes a Session (such as a BokehSession subclass instance), "
-            f"not {type(session).__name__}"
-        )
+        session = hosting.hosted(session, **options)
+    elif options:
+        raise TypeError("argv= is for an app's path: open_session('app.py', argv=[...])")
     ensure_installed()
     lifecycle = registry().add(session, cells.current_cell())
     running = lifecycle.start(session._start)

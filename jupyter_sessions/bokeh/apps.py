@@ -1,0 +1,145 @@
+"""Bokeh apps as they are: what ``show(app)`` and ``bokeh serve`` take, in a cell.
+
+``open_session(app)`` with a function ``app(doc)``, a Bokeh ``Application``, or
+the path of a script, notebook or app directory runs the app as a
+:class:`BokehApp`: a Bokeh session like any other (same views, same close path),
+whose views are filled by the app's handlers instead of ``setup_model``. Each
+view is a document of its own, made as ``bokeh serve`` makes one: the app's
+``on_session_created`` hooks, then its handlers with ``curdoc()`` the view's
+document, and its ``on_session_destroyed`` hooks (the document's, and those of
+``server_lifecycle.py`` / ``app_hooks.py``) once when the view goes.
+``on_server_loaded`` runs when the session opens, ``on_server_unloaded`` when it
+closes. The app's own periodic, timeout and next-tick callbacks run on the
+embedded server's thread, so they go on while a cell computes, and stop the
+moment the session closes.
+
+Not carried over from ``bokeh serve``: a directory app's ``templates/`` (a cell
+embeds the document, not a page) and its ``static/`` route.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from typing import Any
+
+from bokeh.application import Application
+from bokeh.application.handlers.function import FunctionHandler
+from bokeh.command.util import build_single_handler_application
+from bokeh.document import Document
+from bokeh.server.contexts import ApplicationContext
+
+from .session import AppFailed, BokehSession
+from .teardown import awaited
+
+
+def host(obj: object, argv: list[str] | None = None) -> BokehApp | None:
+    """The Bokeh kind's host (``core/hosting.py``): a BokehApp for an app, else None."""
+    if isinstance(obj, (str, os.PathLike)):
+        return BokehApp.from_path(obj, argv)
+    if isinstance(obj, Application):
+        _no_argv(argv)
+        return BokehApp(obj, "Application")
+    if callable(obj) and not isinstance(obj, type) and _takes_one_argument(obj):
+        _no_argv(argv)
+        name = getattr(obj, "__name__", type(obj).__name__)
+        return BokehApp(Application(FunctionHandler(obj)), name)
+    return None
+
+
+class BokehApp(BokehSession):
+    """A Bokeh app in a cell, run as ``bokeh serve`` runs it: one document per view.
+
+    Made by ``open_session(app)``; ``update(fn)`` runs ``fn(view)`` on every view,
+    with ``view.doc`` its document.
+    """
+
+    _server_context: Any  # Bokeh's BokehServerContext, once opened
+    _open_views: set[str]
+    _unloaded: bool
+
+    def __init__(self, app: Application, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str], argv: list[str] | None = None) -> BokehApp:
+        """The app at ``path``, as ``bokeh serve PATH --args ARGV`` would run it.
+
+        FileNotFoundError if nothing is there; ValueError for a file that is not a
+        ``.py`` or ``.ipynb``; RuntimeError (with the trace) for code that does not
+        compile. Nothing runs before the session opens.
+        """
+        if argv is not None and not (isinstance(argv, list)
+                                     and all(isinstance(a, str) for a in argv)):
+            raise TypeError(f"argv must be a list of strings, as bokeh serve --args passes; "
+                            f"not {argv!r}")
+        full = os.path.abspath(os.path.expanduser(os.fspath(path)))
+        if not os.path.exists(full):
+            raise FileNotFoundError(f"no Bokeh app at {os.fspath(path)!r}: {full} does not exist")
+        return cls(build_single_handler_application(full, argv), os.path.basename(full))
+
+    def _label(self) -> str:
+        return f"{self.name} {self.id}"
+
+    def _builder(self) -> str:
+        return f"the Bokeh app {self.name!r}"
+
+    def _info(self) -> dict[str, Any]:
+        return {**super()._info(), "app": self.name}
+
+    def _start(self) -> None:
+        super()._start()
+        self._server_context = ApplicationContext(self.app, url=self.name).server_context
+        self._open_views = set()  # made and not yet destroyed (server thread)
+        self._unloaded = False
+        # Before the first view (made after the cell); raising fails the open.
+        self._server.call(self.app.on_server_loaded, self._server_context)
+
+    def _close_views(self) -> None:
+        super()._close_views()
+        self._server.call_soon(self._unload_when_done)
+
+    def _build(self, doc: Document) -> None:
+        for handler in self.app.handlers:
+            handler.modify_document(doc)
+            if handler.failed:  # a script's error, which Bokeh caught and kept
+                raise AppFailed(handler.error or "the app failed", handler.error_detail or "")
+
+    def _view_created(self, context: Any) -> Any:
+        self._open_views.add(context.id)
+        return self.app.on_session_created(context)
+
+    async def _view_destroyed(self, context: Any) -> None:
+        super()._view_destroyed(context)
+        await awaited(self.app.on_session_destroyed(context))
+        self._open_views.discard(context.id)
+        self._unload_when_done()
+
+    def _unload_when_done(self) -> None:
+        """``on_server_unloaded`` once closed and every view heard it went (server thread).
+
+        As ``bokeh serve`` stops: after the last ``on_session_destroyed``. At kernel
+        shutdown the server destroys the views itself, and the last one lands here.
+        """
+        if not self.closed or self._open_views or self._unloaded:
+            return
+        self._unloaded = True
+        self.app.on_server_unloaded(self._server_context)
+
+
+def _takes_one_argument(fn: Any) -> bool:
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
+    try:
+        signature.bind(None)
+    except TypeError:
+        return False
+    return True
+
+
+def _no_argv(argv: list[str] | None) -> None:
+    if argv is not None:
+        raise TypeError("argv= is for an app's path: open_session('app.py', argv=[...])")

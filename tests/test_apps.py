@@ -1,0 +1,381 @@
+"""Apps written for ``bokeh serve`` and ``show(app)``, unchanged, opened as sessions.
+
+A real kernel runs Bokeh's own example apps (``tests/apps/bokeh``, copied byte for
+byte) with ``open_session`` where ``show`` or ``bokeh serve`` stood. A page's side
+is played by a real websocket client (the direct route) or by a comm speaking
+Bokeh's protocol on a subshell (the kernel's channel, as JupyterLab >= 4.4 sends
+it): it moves a slider as BokehJS does (a PATCH-DOC of the slider's ``value``), and
+the app's own Python callback must answer with the changed plot, idle and while
+another cell is busy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from .bokeh_client import ViewClient, fetch_token
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel, ok
+from .test_comm_link import CommView, wait_until_busy
+
+APPS = Path(__file__).parent / "apps" / "bokeh"
+SLIDERS = APPS / "sliders.py"
+OHLC = APPS / "ohlc"
+
+
+# -- the page's side ------------------------------------------------------------
+
+
+def models(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every model a PULL-DOC-REPLY's document defines, as Bokeh serialises them."""
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("type") == "object" and "name" in node and "id" in node:
+                yield node
+            stack.extend(node.values())
+
+
+def model_id(doc: dict[str, Any], name: str, **attributes: Any) -> str:
+    """The id of the one ``name`` model with ``attributes`` (a Slider titled "offset")."""
+    found = [m["id"] for m in models(doc) if m["name"] == name
+             and all(m.get("attributes", {}).get(k) == v for k, v in attributes.items())]
+    assert len(found) == 1, (name, attributes, found)
+    return str(found[0])
+
+
+def moved(slider: str, value: float) -> dict[str, Any]:
+    """The PATCH-DOC BokehJS sends when a user drags ``slider`` to ``value``."""
+    return {"events": [{"kind": "ModelChanged", "model": {"id": slider},
+                        "attr": "value", "new": value}]}
+
+
+def changes(content: dict[str, Any], model: str, attr: str) -> bool:
+    """Whether a PATCH-DOC's content changes ``model``'s ``attr``."""
+    return any(event.get("model", {}).get("id") == model and event.get("attr") == attr
+               for event in content.get("events", []))
+
+
+def websocket_patches(client: ViewClient, timeout: float) -> Iterator[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        msg = client.receive(left)
+        if msg is not None and msg.msgtype == "PATCH-DOC":
+            yield msg.content
+
+
+def comm_patches(view: CommView, timeout: float) -> Iterator[dict[str, Any]]:
+    return (m.content for m in view.receive(timeout) if m.msgtype == "PATCH-DOC")
+
+
+def answered(patches: Iterable[dict[str, Any]], model: str, attr: str) -> bool:
+    return any(changes(content, model, attr) for content in patches)
+
+
+def connect(nb: NotebookKernel) -> tuple[ViewClient, dict[str, Any]]:
+    """A websocket client on ``s``'s view, with the document it pulled."""
+    view = nb.value("view_of(s)")
+    client = ViewClient.connect(view["app_url"], fetch_token(view["app_url"], view["view_id"]))
+    return client, client.pull().content["doc"]
+
+
+def busy_cell(nb: NotebookKernel, flag: Path) -> str:
+    """Start a cell that computes until ``flag`` exists (60 s at most); its msg id."""
+    code = ("import os, time\n_t = time.monotonic()\n"
+            f"while not os.path.exists({str(flag)!r}) and time.monotonic() - _t < 60:\n"
+            "    sum(range(10000))\n")
+    msg_id = nb.send_execute(code, {"cellId": "cell-busy", "deletedCells": []})
+    wait_until_busy(nb, msg_id)
+    return msg_id
+
+
+def opened(nb: NotebookKernel, app: str, cell: str = "cell-a") -> None:
+    ok(nb.run(f"s = open_session({app})", cell_id=cell))
+    assert nb.value("s.state.value") == "RUNNING"
+
+
+# -- the tests -------------------------------------------------------------------
+
+
+def test_a_script_app_answers_its_sliders_on_the_direct_route_idle_and_busy(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    opened(nb, repr(str(SLIDERS)))
+    client, doc = connect(nb)
+    try:
+        assert doc["title"] == "Sliders"  # curdoc().title, set by the script
+        offset = model_id(doc, "Slider", title="offset")
+        source = model_id(doc, "ColumnDataSource")
+        client.send("PATCH-DOC", moved(offset, 2.0))
+        assert answered(websocket_patches(client, 20.0), source, "data")
+        busy = busy_cell(nb, tmp_path / "done")
+        client.send("PATCH-DOC", moved(offset, -1.0))
+        assert answered(websocket_patches(client, 20.0), source, "data")
+        (tmp_path / "done").touch()
+        ok(nb.collect(busy))
+        # The script's own update_data ran: the curve sits at the offset the page set.
+        mean = "float(s.update(lambda v: v.doc.select_one({'type': __import__("
+        mean += "'bokeh.models', fromlist=['x']).ColumnDataSource}).data['y'].mean())[0])"
+        assert nb.value(mean) == pytest.approx(-1.0, abs=0.05)
+    finally:
+        client.close()
+
+
+def test_a_script_app_answers_its_sliders_over_the_kernels_channel_while_busy(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    opened(nb, repr(str(SLIDERS)))
+    view = CommView(nb, subshell_id=nb.create_subshell()).open(nb.value(
+        "running_server().token(s.view_id)"))
+    view.first("ACK")
+    view.send("PULL-DOC-REQ", {})
+    doc = view.first("PULL-DOC-REPLY").content["doc"]
+    offset = model_id(doc, "Slider", title="offset")
+    source = model_id(doc, "ColumnDataSource")
+    view.send("PATCH-DOC", moved(offset, 1.5))
+    assert answered(comm_patches(view, 20.0), source, "data")
+    busy = busy_cell(nb, tmp_path / "done")
+    view.send("PATCH-DOC", moved(offset, 0.5))
+    assert answered(comm_patches(view, 20.0), source, "data")
+    (tmp_path / "done").touch()
+    ok(nb.collect(busy))
+
+
+def test_a_directory_app_runs_its_own_50_ms_callback_while_busy_and_stops_at_close(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    opened(nb, repr(str(OHLC)))
+    client, doc = connect(nb)
+    try:
+        assert doc["title"] == "OHLC"
+        # The directory's theme.yaml applied to the view's document.
+        assert nb.value("s.update(lambda v: v.doc.theme._json['attrs']['Plot']"
+                        "['background_fill_color'])") == ["#eeeeee"]
+        busy = busy_cell(nb, tmp_path / "done")
+        # 50 ms is 20 patches a second; 10 within 5 s holds on a loaded machine.
+        ticks = 0
+        for _ in websocket_patches(client, 5.0):
+            ticks += 1
+            if ticks == 10:
+                break
+        assert ticks == 10
+        (tmp_path / "done").touch()
+        ok(nb.collect(busy))
+        ok(nb.run("s.close()", cell_id="cell-b"))
+        assert client.closed_by_server(10.0)
+        wait_for(lambda: nb.value("view_sessions()") == 0)
+    finally:
+        client.close()
+
+
+def test_a_function_app_from_a_notebook_runs_unchanged_with_open_session(
+    nb: NotebookKernel,
+) -> None:
+    """Bokeh's notebook_embed.ipynb, cell by cell, with ``open_session`` for ``show``."""
+    notebook = nbformat.read(APPS / "notebook_embed.ipynb", as_version=4)
+    cells = [c.source for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    assert cells[-1].startswith("show(bkapp)")
+    cells[-1] = cells[-1].replace("show(bkapp)", "s = open_session(bkapp)", 1)
+    for n, source in enumerate(cells):
+        ok(nb.run(source, cell_id=f"embed-{n}"))
+    assert nb.value("s.state.value") == "RUNNING"
+    client, doc = connect(nb)
+    try:
+        slider = model_id(doc, "Slider", title="Smoothing by N Days")
+        source = model_id(doc, "ColumnDataSource")
+        client.send("PATCH-DOC", moved(slider, 7))
+        assert answered(websocket_patches(client, 20.0), source, "data")
+    finally:
+        client.close()
+    # The theme the app function set, read back from the view's document.
+    assert nb.value("s.update(lambda v: v.doc.theme._json['attrs']['Grid']"
+                    "['grid_line_color'])") == ["white"]
+
+
+HOOKS_MAIN = """
+import functools
+import sys
+from bokeh.io import curdoc
+from bokeh.models import Div
+
+LOG = sys.argv[1]
+
+doc = curdoc()
+doc.add_root(Div(text="hooks"))
+doc.title = "hooks " + " ".join(sys.argv[2:])
+# Bokeh clears a script's module before its document's on_session_destroyed callbacks
+# run (bokeh serve too), so this one uses nothing of the script's globals.
+doc.on_session_destroyed(functools.partial(print, "doc-destroyed", file=open(LOG, "a"),
+                                           flush=True))
+"""
+
+HOOKS_LIFECYCLE = """
+import sys
+
+LOG = sys.argv[1]  # argv is bokeh serve's while the module runs, not when its hooks do
+
+def log(line):
+    with open(LOG, "a") as f:
+        f.write(line + "\\n")
+
+def on_server_loaded(server_context):
+    log("server-loaded")
+
+def on_server_unloaded(server_context):
+    log("server-unloaded")
+
+def on_session_created(session_context):
+    log("session-created " + session_context.id)
+
+def on_session_destroyed(session_context):
+    log("session-destroyed " + session_context.id)
+"""
+
+
+def hooks_app(tmp_path: Path) -> tuple[Path, Path]:
+    """A directory app (ours: Bokeh's examples with hooks need the internet)."""
+    app = tmp_path / "hooks"
+    app.mkdir()
+    (app / "main.py").write_text(HOOKS_MAIN)
+    (app / "server_lifecycle.py").write_text(HOOKS_LIFECYCLE)
+    return app, tmp_path / "hooks.log"
+
+
+def events(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def ended(log: Path) -> bool:
+    """Whether every view the log saw made was destroyed, and the server unloaded."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    made = sorted(x.split()[1] for x in lines if x.startswith("session-created"))
+    return (made == sorted(x.split()[1] for x in lines if x.startswith("session-destroyed"))
+            and len(made) == sum(x.startswith("doc-destroyed") for x in lines)
+            and lines[-1:] == ["server-unloaded"])
+
+
+def test_a_directory_apps_lifecycle_hooks_run_exactly_once_each(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    app, log = hooks_app(tmp_path)
+    opened(nb, f"{str(app)!r}, argv=[{str(log)!r}, 'first']")
+    client, doc = connect(nb)
+    client.close()
+    assert doc["title"] == "hooks first"  # argv reached the script
+    assert events(log)[:2] == ["server-loaded", "session-created"]
+    again = f"s = open_session({str(app)!r}, argv=[{str(log)!r}, 'again'])"
+    ok(nb.run(again, cell_id="cell-a"))  # a re-run
+    wait_for(lambda: events(log).count("session-created") == 2)
+    ok(nb.run("close_all()", cell_id="cell-b"))
+    wait_for(lambda: ended(log))
+    lines = log.read_text().splitlines()
+    assert lines.count("server-loaded") == 2 and lines.count("server-unloaded") == 2
+    assert len({x for x in lines if x.startswith("session-destroyed")}) == 2
+
+
+def test_a_directory_apps_views_hear_that_they_went_when_the_kernel_shuts_down(
+    tmp_path: Path,
+) -> None:
+    from .conftest import KERNEL_SETUP, kernel_with
+
+    app, log = hooks_app(tmp_path)
+    with kernel_with(KERNEL_SETUP) as kernel:
+        opened(kernel, f"{str(app)!r}, argv=[{str(log)!r}]")
+        wait_for(lambda: "session-created" in events(log))
+        kernel.shutdown()
+    assert ended(log), log.read_text()
+
+
+def test_curdoc_is_the_views_document_in_setup_model_and_callbacks(nb: NotebookKernel) -> None:
+    code = """
+from bokeh.io import curdoc
+SEEN = []
+class Curdoc(BokehSession):
+    callback_period = 0.05
+    def setup_model(self):
+        SEEN.append(("setup", curdoc() is self.doc))
+        curdoc().title = "from curdoc"
+        curdoc().add_next_tick_callback(lambda: SEEN.append(("tick", curdoc() is self.doc)))
+        return None
+    def periodic_callback(self):
+        SEEN.append(("periodic", curdoc() is self.doc))
+s = open_session(Curdoc())
+"""
+    ok(nb.run(code, cell_id="cell-a"))
+    wait_for(lambda: {k for k, _ in nb.value("SEEN")} == {"setup", "tick", "periodic"})
+    assert all(same for _, same in nb.value("SEEN"))
+    assert nb.value("s.update(lambda v: v.doc.title)") == ["from curdoc"]
+    assert nb.value("curdoc().title") != "from curdoc"  # the notebook's own is untouched
+
+
+def test_an_apps_callbacks_stop_when_its_cell_is_rerun(nb: NotebookKernel) -> None:
+    ok(nb.run("COUNTS = {}"))
+    code = """
+def counting(name):
+    def app(doc):
+        def tick():
+            COUNTS[name] = COUNTS.get(name, 0) + 1
+        doc.add_periodic_callback(tick, 20)
+    return app
+s = open_session(counting(%r))
+"""
+    ok(nb.run(code % "first", cell_id="cell-a"))
+    wait_for(lambda: nb.value("COUNTS.get('first', 0)") >= 3)
+    ok(nb.run(code % "second", cell_id="cell-a"))
+    stopped = nb.value("COUNTS['first']")
+    # The new app ticks 10 times (200 ms at its period); the old one no more than once
+    # (a tick under way as the cell's re-run began).
+    wait_for(lambda: nb.value("COUNTS.get('second', 0)") >= 10)
+    assert nb.value("COUNTS['first']") <= stopped + 1
+    assert len(nb.value("live()")) == 1
+
+
+@pytest.mark.parametrize(("app", "error", "says"), [
+    ("'no/such/app.py'", "FileNotFoundError", "no/such/app.py"),
+    ("lambda: None", "TypeError", "app(doc)"),
+    ("lambda a, b: None", "TypeError", "of 2 arguments"),
+    ("42", "TypeError", "bokeh.application.Application"),
+    ("Ticker", "TypeError", "open_session(Ticker())"),
+    ("Ticker(), argv=['x']", "TypeError", "argv= is for an app's path"),
+    ("lambda doc: None, argv=['x']", "TypeError", "argv= is for an app's path"),
+    (f"{str(SLIDERS)!r}, argv='x'", "TypeError", "list of strings"),
+])
+def test_what_is_not_an_app_is_a_clear_error_and_opens_nothing(
+    nb: NotebookKernel, app: str, error: str, says: str
+) -> None:
+    reply = nb.run(f"open_session({app})", cell_id="cell-a")
+    assert reply.error is not None and reply.error["ename"] == error, reply.traceback
+    assert says in reply.error["evalue"]
+    assert nb.value("live()") == []
+    assert nb.value("view_sessions()") == 0
+
+
+@pytest.mark.parametrize("kind", ["script", "function"])
+def test_an_app_that_raises_fails_its_session_with_the_traceback_in_the_output(
+    nb: NotebookKernel, tmp_path: Path, kind: str
+) -> None:
+    script = tmp_path / "broken_app.py"
+    script.write_text("from bokeh.io import curdoc\n\ndef build():\n"
+                      "    raise KeyError('no such column')\n\n"
+                      "curdoc().add_periodic_callback(lambda: None, 50)\nbuild()\n")
+    code = {"script": f"s = open_session({str(script)!r})",
+            "function": "def broken(doc):\n    doc.add_periodic_callback(lambda: None, 50)\n"
+                        "    raise KeyError('no such column')\ns = open_session(broken)"}[kind]
+    reply = ok(nb.run(code, cell_id="cell-a"))
+    (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
+    update = nb.display_update(display_id, timeout=20)
+    note = json.dumps(update["data"])
+    assert "KeyError" in note and "no such column" in note and "raised" in note
+    assert "build" in note if kind == "script" else "broken" in note
+    assert nb.value("s.state.value") == "FAILED"
+    wait_for(lambda: nb.value("view_sessions()") == 0)
