@@ -26,7 +26,7 @@ from .core.runtime import uninstall as _uninstall
 from .core.session import Session, SessionError, SessionState, StillRunning
 
 if TYPE_CHECKING:
-    from .bokeh import BokehApp, BokehSession
+    from .bokeh import BokehApp, BokehSession, PanelApp
     from .interpreters import (
         CommandResult,
         PersistentProcess,
@@ -59,6 +59,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 _KINDS = {
     "BokehApp": "bokeh",
     "BokehSession": "bokeh",
+    "PanelApp": "bokeh",
     "PyMOLBusy": "pymol",
     "PyMOLCommands": "pymol",
     "PyMOLCrashed": "pymol",
@@ -84,6 +85,7 @@ __all__ = [
     "CommandResult",
     "Job",
     "JobError",
+    "PanelApp",
     "PersistentProcess",
     "ProcessCrashed",
     "ProcessTimeout",
@@ -118,6 +120,9 @@ register_host("jupyter_sessions.bokeh.apps", "host",
               "a Bokeh app: a function app(doc) as show(app) takes, a "
               "bokeh.application.Application, or the path of a .py script, an .ipynb "
               "notebook or an app directory as bokeh serve takes (argv= for its --args)")
+register_host("jupyter_sessions.bokeh.panel_apps", "host",
+              "with Panel installed, a Panel object or anything pn.panel() shows, or a "
+              "function of no arguments returning one, as pn.serve takes")
 
 
 def __getattr__(name: str) -> Any:

@@ -342,9 +342,9 @@ s = open_session(counting(%r))
 
 @pytest.mark.parametrize(("app", "error", "says"), [
     ("'no/such/app.py'", "FileNotFoundError", "no/such/app.py"),
-    ("lambda: None", "TypeError", "app(doc)"),
     ("lambda a, b: None", "TypeError", "of 2 arguments"),
     ("42", "TypeError", "bokeh.application.Application"),
+    ("object()", "TypeError", "pn.panel()"),
     ("Ticker", "TypeError", "open_session(Ticker())"),
     ("Ticker(), argv=['x']", "TypeError", "argv= is for an app's path"),
     ("lambda doc: None, argv=['x']", "TypeError", "argv= is for an app's path"),

@@ -129,6 +129,8 @@ class BokehApp(BokehSession):
 
 
 def _takes_one_argument(fn: Any) -> bool:
+    if hasattr(fn, "_dinfo"):  # a pn.bind or param.depends function (*args): Panel's
+        return False
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # a builtin without a signature

@@ -35,8 +35,10 @@ from typing import Any, TypeVar
 from bokeh.application import Application
 from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
 from bokeh.application.handlers.function import FunctionHandler
+from bokeh.core.has_props import HasProps
 from bokeh.core.types import ID
 from bokeh.document import Document
+from bokeh.embed.bundle import bundle_for_objs_and_resources
 from bokeh.models.widgets.markups import Div
 from bokeh.server.server import BaseServer
 from bokeh.server.session import ServerSession
@@ -44,6 +46,7 @@ from bokeh.server.tornado import BokehTornado
 from bokeh.server.util import bind_sockets
 from bokeh.util.token import generate_jwt_token, generate_secret_key
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPServerRequest
 from tornado.ioloop import IOLoop
 
 from ..core.session import SessionError
@@ -120,7 +123,8 @@ class EmbeddedServer:
         self._tornado_app: BokehTornado | None = None
         self._http: HTTPServer | None = None
         self._page_origins: set[str] = set()
-        self._static_paths: list[str] | None = None
+        # BokehJS's files and those of the extensions known when they were listed.
+        self._static_paths: tuple[int, list[str]] = (-1, [])
         self._tasks: set[asyncio.Task[None]] = set()  # strong references while they run
         self._port = 0
         self._teardown = ViewTeardown(self.config.collect_delay_s,
@@ -175,10 +179,17 @@ class EmbeddedServer:
         self._live_views.clear()
 
     def static_paths(self) -> list[str]:
-        """BokehJS's files, relative to the server root: for pages behind a proxy."""
-        if self._static_paths is None:  # the same for the server's life; 2 ms to make
-            self._static_paths = list(self._tornado().resources(None).js_files)
-        return list(self._static_paths)
+        """BokehJS's files and its extensions' (Panel's), relative to the server root.
+
+        For pages behind a proxy and the kernel's channel: what autoload.js loads.
+        """
+        # 2 ms to make; it changes only when an extension (Panel) is imported, which
+        # registers its models.
+        models = len(HasProps.model_class_reverse_map)
+        if self._static_paths[0] != models:
+            bundle = bundle_for_objs_and_resources(None, self._tornado().resources(None))
+            self._static_paths = (models, [str(js.url) for js in bundle.js_files])
+        return list(self._static_paths[1])
 
     def allow_origin(self, origin: str) -> None:
         """Accept websockets from the page at ``origin`` (``scheme://host[:port]``).
@@ -293,8 +304,13 @@ class EmbeddedServer:
         session (``setup_model`` ran), outside Bokeh's own session creation.
         """
         app = self._tornado().applications[APP_PATH]
+        # An empty request where a browser's would be: apps read its arguments,
+        # cookies and headers (Panel does, for every document), and a page that
+        # attaches later does not bring its own to a session made already.
+        request = HTTPServerRequest(method="GET", uri=APP_PATH)
         return asyncio.run_coroutine_threadsafe(
-            app.create_session_if_needed(ID(view_id), None, self.token(view_id)), self._aloop()
+            app.create_session_if_needed(ID(view_id), request, self.token(view_id)),
+            self._aloop(),
         )
 
     def view_sessions(self) -> list[ServerSession]:

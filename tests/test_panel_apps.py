@@ -1,0 +1,164 @@
+"""Panel apps, unchanged, opened as sessions: Panel's own examples in a real kernel.
+
+Panel renders into Bokeh documents, so the page's side is the same as for Bokeh
+apps (``test_apps.py``): a websocket or a comm moves a slider as BokehJS does, and
+Panel's Python (a ``pn.bind``, a ``@param.depends`` method) must answer with the
+changed view, idle and while another cell is busy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import wait_for
+from .notebook_kernel import NotebookKernel, ok
+from .test_apps import (
+    answered,
+    busy_cell,
+    comm_patches,
+    connect,
+    model_id,
+    models,
+    moved,
+    websocket_patches,
+)
+from .test_comm_link import CommView
+
+pytest.importorskip("panel")
+
+PANEL_APPS = Path(__file__).parent / "apps" / "panel"
+STAR_RATING = PANEL_APPS / "star_rating.py"
+
+# The example's module, run as a module is (not as __main__: it would app.show()).
+STAR_APP = (f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, "
+            "run_name='star_rating')\ns = open_session(_star['app'])")
+
+
+def stars_model(doc: dict[str, Any]) -> str:
+    """The id of the pane that shows the stars (Panel's Markdown, as Bokeh HTML)."""
+    (found,) = [m["id"] for m in models(doc) if m["name"] == "panel.models.markup.HTML"
+                and "⭐⭐" in m["attributes"].get("text", "")]
+    return str(found)
+
+
+def test_a_panel_bind_app_answers_its_slider_idle_and_while_busy(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    ok(nb.run(STAR_APP, cell_id="cell-a"))
+    assert nb.value("type(s).__name__") == "PanelApp"
+    client, doc = connect(nb)
+    try:
+        rating = model_id(doc, "Slider", title="Rating")
+        stars = stars_model(doc)
+        client.send("PATCH-DOC", moved(rating, 3))
+        assert answered(websocket_patches(client, 20.0), stars, "text")
+        busy = busy_cell(nb, tmp_path / "done")
+        client.send("PATCH-DOC", moved(rating, 8))
+        assert answered(websocket_patches(client, 20.0), stars, "text")
+        (tmp_path / "done").touch()
+        ok(nb.collect(busy))
+    finally:
+        client.close()
+    assert nb.value("_star['slider'].value") == 8  # Panel's own widget heard the page
+
+
+def test_a_panel_app_answers_over_the_kernels_channel_while_busy(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    ok(nb.run(STAR_APP, cell_id="cell-a"))
+    view = CommView(nb, subshell_id=nb.create_subshell()).open(
+        nb.value("running_server().token(s.view_id)"))
+    view.first("ACK")
+    view.send("PULL-DOC-REQ", {})
+    doc = view.first("PULL-DOC-REPLY").content["doc"]
+    rating, stars = model_id(doc, "Slider", title="Rating"), stars_model(doc)
+    busy = busy_cell(nb, tmp_path / "done")
+    view.send("PATCH-DOC", moved(rating, 2))
+    assert answered(comm_patches(view, 20.0), stars, "text")
+    (tmp_path / "done").touch()
+    ok(nb.collect(busy))
+
+
+def test_a_panel_serve_script_opens_by_its_path(nb: NotebookKernel) -> None:
+    ok(nb.run(f"s = open_session({str(STAR_RATING)!r})", cell_id="cell-a"))
+    client, doc = connect(nb)
+    client.close()
+    assert doc["title"] == "Star Rating App"  # app.servable(title=...), as panel serve
+    model_id(doc, "Slider", title="Rating")
+
+
+def test_a_pn_serve_function_makes_each_view_its_own_widgets(nb: NotebookKernel) -> None:
+    code = (f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
+            "from sliders.pn_app import createApp\ns = open_session(createApp)")
+    ok(nb.run(code, cell_id="cell-a"))
+    first, doc = connect(nb)
+    try:
+        offset = model_id(doc, "Slider", title="Offset")
+        source = model_id(doc, "ColumnDataSource")
+        first.send("PATCH-DOC", moved(offset, 2.0))
+        assert answered(websocket_patches(first, 20.0), source, "data")
+        # SineWave's @param.depends method redrew: the curve sits at the new offset.
+        mean = ("s.update(lambda v: float(v.doc.select_one({'type': __import__("
+                "'bokeh.models', fromlist=['x']).ColumnDataSource}).data['y'].mean()))")
+        assert nb.value(mean) == [pytest.approx(2.0, abs=0.05)]
+        # A second view (a second page) calls createApp again: its own sliders.
+        ok(nb.run("_second = s._new_view_id()\n_made = s._server.open_view(_second)\n"
+                  "_made.result(20)"))
+        assert sorted(nb.value(mean)) == [pytest.approx(0.0, abs=0.05),
+                                          pytest.approx(2.0, abs=0.05)]
+    finally:
+        first.close()
+
+
+PANEL_STATE = """
+import panel as pn
+TICKS, SAME, GONE = {}, [], []
+
+def ticking(name):
+    def app():
+        doc = pn.state.curdoc
+        def tick():
+            TICKS[name] = TICKS.get(name, 0) + 1
+            SAME.append(pn.state.curdoc is doc)
+        pn.state.add_periodic_callback(tick, period=20)
+        pn.state.on_session_destroyed(lambda ctx: GONE.append(name))
+        return pn.pane.Markdown(name)
+    return app
+"""
+
+
+def test_pn_state_callbacks_are_the_sessions_and_stop_when_its_cell_is_rerun(
+    nb: NotebookKernel, tmp_path: Path
+) -> None:
+    ok(nb.run(PANEL_STATE))
+    ok(nb.run("s = open_session(ticking('first'))", cell_id="cell-a"))
+    busy = busy_cell(nb, tmp_path / "done")
+    subshell = nb.create_subshell()
+    # pn.state.add_periodic_callback ticks on the server thread while a cell computes.
+    wait_for(lambda: nb.value_now("TICKS.get('first', 0)", subshell) >= 10, timeout=20)
+    (tmp_path / "done").touch()
+    ok(nb.collect(busy))
+    ok(nb.run("s = open_session(ticking('second'))", cell_id="cell-a"))
+    stopped = nb.value("TICKS['first']")
+    wait_for(lambda: nb.value("TICKS.get('second', 0)") >= 10)
+    assert nb.value("TICKS['first']") <= stopped + 1  # a tick under way as the re-run began
+    assert nb.value("all(SAME)")  # pn.state.curdoc in a callback is the view's document
+    wait_for(lambda: nb.value("GONE") == ["first"])  # Panel's own destroyed hook, once
+    ok(nb.run("close_all()", cell_id="cell-b"))
+    wait_for(lambda: nb.value("GONE") == ["first", "second"])
+    wait_for(lambda: nb.value("view_sessions()") == 0)
+
+
+def test_a_function_that_returns_nothing_panel_shows_fails_with_what_to_do(
+    nb: NotebookKernel,
+) -> None:
+    reply = ok(nb.run("import panel as pn\ndef nothing():\n    return None\n"
+                      "s = open_session(nothing)", cell_id="cell-a"))
+    (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
+    note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
+    assert "nothing() returned NoneType" in note and "return a Panel object" in note
+    assert nb.value("s.state.value") == "FAILED"
