@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 import uuid
+from pathlib import Path
 
 import pytest
 import websocket
@@ -11,6 +11,7 @@ import websocket
 from .bokeh_client import ViewClient, fetch_token
 from .conftest import wait_for
 from .notebook_kernel import NotebookKernel
+from .test_apps import busy_cell
 
 TARGET = "jupyter_sessions.v1"
 FEED = "jupyter_sessions.sessions.v1"
@@ -70,25 +71,23 @@ def test_bad_messages_are_ignored(nb: NotebookKernel) -> None:
     for data in ({"type": "cells_cleared", "cells": "cell-a"}, {"type": "nonsense"}, {},
                  {"type": "view_disposed"}, {"type": "cells_deleted", "cells": [1, None]}):
         nb.send_comm_msg(comm_id, data)
-    time.sleep(0.5)
+    # The main shell handles messages in order: the probe runs after all of them.
     assert nb.value("live()") == [sid]
 
 
-def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel) -> None:
+def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel, tmp_path: Path) -> None:
     nb.open_comm(uuid.uuid4().hex, FEED, {})
     sid = opened(nb, "cell-a")  # the kernel sends on the feed from the main thread
+    clock = opened(nb, "cell-c")  # ticks on: time passing, as the kernel sees it
     subshell = nb.create_subshell()
     comm_id = connect(nb)  # opened on the main shell, as JupyterLab does
-    busy = nb.send_execute("time.sleep(3)", {"cellId": "cell-b", "deletedCells": []})
-    time.sleep(0.5)
-    started = time.monotonic()
+    busy = busy_cell(nb, tmp_path / "done")  # computes until the test says so
     nb.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-a"]}, subshell)
-    wait_for(lambda: nb.value_now(f"ticks({sid!r})", subshell) is not None, timeout=2)
-    stopped = nb.value_now(f"ticks({sid!r})", subshell)
-    time.sleep(0.6)
+    wait_for(lambda: nb.value_now("live()", subshell) == [clock], timeout=10)
+    stopped, clock_ticks = nb.value_now(f"[ticks({sid!r}), ticks({clock!r})]", subshell)
+    wait_for(lambda: nb.value_now(f"ticks({clock!r})", subshell) >= clock_ticks + 3)
     assert nb.value_now(f"ticks({sid!r})", subshell) == stopped  # no tick after clearing
-    assert nb.value_now("live()", subshell) == []
-    assert time.monotonic() - started < 2.0  # the busy cell (3 s) had not finished
+    (tmp_path / "done").touch()
     assert nb.collect(busy, timeout=30).status == "ok"
 
 

@@ -63,3 +63,25 @@ def test_tasks_notebook_runs_and_a_rerun_stops_its_counter() -> None:
             ("Count", "RUNNING"), ("Job", "FINISHED"), ("PersistentProcess", "RUNNING")]
     finally:
         kernel.close()
+
+
+APPS_DEMO = Path(__file__).parent.parent / "notebooks" / "apps.ipynb"
+
+
+def test_apps_notebook_runs_a_bokeh_and_a_panel_app() -> None:
+    notebook = nbformat.read(APPS_DEMO, as_version=4)
+    kernel = NotebookKernel()
+    try:
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or "time.sleep(5)" in cell.source:  # the busy demo
+                continue
+            reply = kernel.run(cell.source, cell_id=cell.id)
+            assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
+        rows = kernel.value("__import__('jupyter_sessions').sessions()")
+        assert [(r["type"], r["state"]) for r in rows] == [
+            ("BokehApp", "RUNNING"), ("PanelApp", "RUNNING")]
+        # The Bokeh app's own 100 ms callback runs once the cell replied.
+        wobbled = ("s1.update(lambda v: len(v.doc.session_callbacks))")
+        assert kernel.value(wobbled) == [1]
+    finally:
+        kernel.close()

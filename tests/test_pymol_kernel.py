@@ -11,7 +11,6 @@ import base64
 import os
 import signal
 import struct
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from jupyter_sessions.pymol.worker import WORKER_TITLE
 
 from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
+from .test_comm_link import wait_until_busy
 from .test_pymol import PEPT
 
 SETUP = f"""
@@ -117,7 +117,7 @@ def test_interrupting_the_kernel_interrupts_the_cell_not_the_sessions(
     ok(kernel.run("t = open_session(PyMOLSession(isolated=False))\nt.cmd.load(PEPT)",
                   cell_id="cell-b"))
     msg_id = kernel.send_execute("s.cmd.do('/import time; time.sleep(2)')", {"cellId": "cell-c"})
-    time.sleep(0.5)
+    wait_until_busy(kernel, msg_id)
     assert kernel.manager is not None
     kernel.manager.interrupt_kernel()  # SIGINT to the kernel's process group
     reply = kernel.collect(msg_id)
