@@ -48,6 +48,7 @@ import logging
 from typing import Any
 
 from bokeh.core.types import ID
+from bokeh.embed.bundle import bundle_for_objs_and_resources
 from bokeh.protocol import Protocol
 from bokeh.protocol.exceptions import ProtocolError
 from bokeh.protocol.message import Message
@@ -194,7 +195,9 @@ def open_view(server: EmbeddedServer, comm: Any, open_msg: dict[str, Any]) -> No
 
 def send_bokehjs(comm: Any, open_msg: dict[str, Any]) -> None:
     """Comm target callback: send BokehJS's code to a page that cannot load it, then close."""
-    scripts = Resources(mode="inline", components=BOKEHJS_COMPONENTS).js_raw
+    # With the extensions whose models are loaded (panel.min.js once Panel is imported).
+    resources = Resources(mode="inline", components=BOKEHJS_COMPONENTS)
+    scripts = bundle_for_objs_and_resources(None, resources).js_raw
     comm.send({"scripts": scripts})
     comm.close()
 

@@ -46,7 +46,7 @@ from bokeh.server.tornado import BokehTornado
 from bokeh.server.util import bind_sockets
 from bokeh.util.token import generate_jwt_token, generate_secret_key
 from tornado.httpserver import HTTPServer
-from tornado.httputil import HTTPServerRequest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 
 from ..core.session import SessionError
@@ -307,7 +307,10 @@ class EmbeddedServer:
         # An empty request where a browser's would be: apps read its arguments,
         # cookies and headers (Panel does, for every document), and a page that
         # attaches later does not bring its own to a session made already.
-        request = HTTPServerRequest(method="GET", uri=APP_PATH)
+        request = HTTPServerRequest(
+            start_line=RequestStartLine("GET", APP_PATH, "HTTP/1.1"),
+            headers=HTTPHeaders({"Host": urllib.parse.urlsplit(self.url).netloc}),
+        )
         return asyncio.run_coroutine_threadsafe(
             app.create_session_if_needed(ID(view_id), request, self.token(view_id)),
             self._aloop(),
