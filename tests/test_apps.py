@@ -90,10 +90,13 @@ def connect(nb: NotebookKernel) -> tuple[ViewClient, dict[str, Any]]:
 
 
 def busy_cell(nb: NotebookKernel, flag: Path) -> str:
-    """Start a cell that computes until ``flag`` exists (60 s at most); its msg id."""
+    """Start a cell that sleeps until ``flag`` exists (60 s at most); its msg id.
+
+    Busy as ``time.sleep`` is: the kernel's main shell answers nothing meanwhile.
+    """
     code = ("import os, time\n_t = time.monotonic()\n"
             f"while not os.path.exists({str(flag)!r}) and time.monotonic() - _t < 60:\n"
-            "    sum(range(10000))\n")
+            "    time.sleep(0.02)\n")
     msg_id = nb.send_execute(code, {"cellId": "cell-busy", "deletedCells": []})
     wait_until_busy(nb, msg_id)
     return msg_id

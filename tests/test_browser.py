@@ -57,7 +57,8 @@ def open_notebook(
     """A fresh notebook (setup cell, session cell, a spare cell) open at ``url(name)``."""
     # No ':' or brackets: JupyterLab reads "x:" in a path as a drive name.
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
-    lab.write_notebook(name, [KERNEL_SETUP.strip(), OPEN, "x = 1"])
+    marker = request.node.get_closest_marker("session_cell")
+    lab.write_notebook(name, [KERNEL_SETUP.strip(), marker.args[0] if marker else OPEN, "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     if request.node.get_closest_marker("remote_browser"):
         # A browser on another machine: the kernel's 127.0.0.1 is not its own.
@@ -405,3 +406,49 @@ def test_in_notebook_7_clearing_closes_its_sessions(notebook7: Notebook) -> None
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+
+
+SLIDERS = Path(__file__).parent / "apps" / "bokeh" / "sliders.py"
+# Drag a Bokeh slider as the user's mouse would end it: BokehJS sends the new value.
+MOVE_SLIDER = """([title, value]) => {
+    const slider = window.Bokeh.documents.flatMap(doc => [...doc.all_models])
+        .find(m => m.type === "Slider" && m.title === title);
+    slider.value = value;
+}"""
+CURVE_AT = """(offset) => (window.Bokeh ? window.Bokeh.documents : []).some(doc =>
+    [...doc.all_models].some(m => m.type === "ColumnDataSource" && (() => {
+        const y = Array.from(m.get_column("y") ?? []);
+        return y.length > 0 && Math.abs(y.reduce((a, b) => a + b, 0) / y.length - offset) < 0.05;
+    })()))"""
+
+
+def curve_moves(page: NotebookPage, offset: float) -> None:
+    """Move sliders.py's "offset" slider and wait for its curve to sit there."""
+    page.page.evaluate(MOVE_SLIDER, ["offset", offset])
+    page.page.wait_for_function(CURVE_AT, arg=offset, timeout=30000)
+
+
+@pytest.mark.session_cell(f"s = open_session({str(SLIDERS)!r})")
+@pytest.mark.parametrize("route", [
+    "direct", pytest.param("channel", marks=pytest.mark.unreachable_server)])
+def test_bokehs_sliders_app_answers_its_slider_idle_and_while_a_cell_is_busy(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, route: str
+) -> None:
+    """Bokeh's own sliders.py, unchanged: its Python on_change redraws the curve."""
+    if route == "channel" and not lab.extension:
+        pytest.skip("the widget path carries page messages only between cells")
+    with open_notebook(lab, browser, request, lab.notebook_url) as (page, kernel):
+        page.run_cell(1)
+        page.wait_for_plot(1)
+        curve_moves(page, 2.0)
+        page.screenshot(f"sliders-{route}-{'extension' if lab.extension else 'fallback'}")
+        page.set_cell_source(2, "time.sleep(30)")
+        page.run_cell(2, wait=False)
+        wait_for(lambda: page.cell_running(2), timeout=30)
+        curve_moves(page, -1.0)
+        assert page.cell_running(2)  # answered while the other cell computed
+        page.select_cell(1)
+        page.command("notebook:clear-cell-output")
+        if lab.extension:  # the kernel hears the clear at once, busy or not
+            subshell = kernel.create_subshell()
+            wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=30)
