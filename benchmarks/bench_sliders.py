@@ -135,7 +135,7 @@ def summary(samples: list[float | None], cap_s: float) -> str:
     late = len(samples) - len(done)
     if not done:
         return f"> {cap_s:.0f} s (all {late})"
-    text = f"{percentile(done, 50):.0f} / {percentile(done, 95):.0f}"
+    text = f"{percentile(done, 0.5):.0f} / {percentile(done, 0.95):.0f}"
     return text + (f" ({late} of {len(samples)} > {cap_s:.0f} s)" if late else "")
 
 
