@@ -108,6 +108,7 @@ __all__ = [
     "open_session",
     "own",
     "print_info",
+    "register_host",
     "sessions",
     "shared_pymol",
     "unload_ipython_extension",
