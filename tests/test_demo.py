@@ -12,15 +12,20 @@ from .notebook_kernel import NotebookKernel
 DEMO = Path(__file__).parent.parent / "notebooks" / "demo.ipynb"
 
 
+def run_cells(kernel: NotebookKernel, notebook: nbformat.NotebookNode) -> None:
+    """Run every code cell with its id, as JupyterLab's Run All would; skip the busy demo."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "time.sleep(5)" in cell.source:
+            continue
+        reply = kernel.run(cell.source, cell_id=cell.id)
+        assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
+
+
 def test_demo_notebook_runs_and_ends_with_one_session() -> None:
     notebook = nbformat.read(DEMO, as_version=4)
     kernel = NotebookKernel()
     try:
-        for cell in notebook.cells:
-            if cell.cell_type != "code" or "time.sleep(5)" in cell.source:  # the busy demo
-                continue
-            reply = kernel.run(cell.source, cell_id=cell.id)
-            assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
+        run_cells(kernel, notebook)
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
         assert [(r["type"], r["state"], r.get("callback_period")) for r in rows] == [
             ("MySession", "RUNNING", 0.25), ("asyncio.Task", "RUNNING", None),
@@ -69,14 +74,9 @@ APPS_DEMO = Path(__file__).parent.parent / "notebooks" / "apps.ipynb"
 
 
 def test_apps_notebook_runs_a_bokeh_and_a_panel_app() -> None:
-    notebook = nbformat.read(APPS_DEMO, as_version=4)
     kernel = NotebookKernel()
     try:
-        for cell in notebook.cells:
-            if cell.cell_type != "code" or "time.sleep(5)" in cell.source:  # the busy demo
-                continue
-            reply = kernel.run(cell.source, cell_id=cell.id)
-            assert reply.status == "ok", f"cell {cell.id} failed:\n{reply.traceback}"
+        run_cells(kernel, nbformat.read(APPS_DEMO, as_version=4))
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
         assert [(r["type"], r["state"]) for r in rows] == [
             ("BokehApp", "RUNNING"), ("PanelApp", "RUNNING")]

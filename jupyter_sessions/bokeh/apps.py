@@ -38,22 +38,39 @@ def host(obj: object, argv: list[str] | None = None) -> BokehApp | None:
     if isinstance(obj, (str, os.PathLike)):
         return BokehApp.from_path(obj, argv)
     if isinstance(obj, Application):
-        _no_argv(argv)
+        no_argv(argv)
         return BokehApp(obj, "Application")
     if callable(obj) and not isinstance(obj, type) and _takes_one_argument(obj):
-        _no_argv(argv)
+        no_argv(argv)
         name = getattr(obj, "__name__", type(obj).__name__)
         return BokehApp(Application(FunctionHandler(obj)), name)
     return None
 
 
-class BokehApp(BokehSession):
+class HostedApp(BokehSession):
+    """An app written for another tool, run as a Bokeh session: named by its app."""
+
+    name: str
+    _what = "app"  # what the app is, in the words of its errors
+
+    def _label(self) -> str:
+        return f"{self.name} {self.id}"
+
+    def _builder(self) -> str:
+        return f"the {self._what} {self.name!r}"
+
+    def _info(self) -> dict[str, Any]:
+        return {**super()._info(), "app": self.name}
+
+
+class BokehApp(HostedApp):
     """A Bokeh app in a cell, run as ``bokeh serve`` runs it: one document per view.
 
     Made by ``open_session(app)``; ``update(fn)`` runs ``fn(view)`` on every view,
     with ``view.doc`` its document.
     """
 
+    _what = "Bokeh app"
     _server_context: Any  # Bokeh's BokehServerContext, once opened
     _open_views: set[str]
     _unloaded: bool
@@ -78,15 +95,6 @@ class BokehApp(BokehSession):
         if not os.path.exists(full):
             raise FileNotFoundError(f"no Bokeh app at {os.fspath(path)!r}: {full} does not exist")
         return cls(build_single_handler_application(full, argv), os.path.basename(full))
-
-    def _label(self) -> str:
-        return f"{self.name} {self.id}"
-
-    def _builder(self) -> str:
-        return f"the Bokeh app {self.name!r}"
-
-    def _info(self) -> dict[str, Any]:
-        return {**super()._info(), "app": self.name}
 
     def _start(self) -> None:
         super()._start()
@@ -142,6 +150,7 @@ def _takes_one_argument(fn: Any) -> bool:
     return True
 
 
-def _no_argv(argv: list[str] | None) -> None:
+def no_argv(argv: list[str] | None) -> None:
+    """argv= belongs to paths only: a TypeError for any other app that gets it."""
     if argv is not None:
         raise TypeError("argv= is for an app's path: open_session('app.py', argv=[...])")

@@ -25,7 +25,7 @@ from typing import Any
 
 from bokeh.document import Document
 
-from .session import BokehSession
+from .apps import HostedApp, no_argv
 
 # Packages whose objects pn.panel() renders and that do not import Panel themselves.
 _HOLOVIZ = {"panel", "holoviews", "hvplot", "param"}
@@ -35,15 +35,15 @@ def host(obj: object, argv: list[str] | None = None) -> PanelApp | None:
     """The Panel host (``core/hosting.py``): a PanelApp for what Panel shows, else None."""
     if not _maybe_panel(obj) or importlib.util.find_spec("panel") is None:
         return None
-    if argv is not None:
-        raise TypeError("argv= is for an app's path: open_session('app.py', argv=[...])")
+    factory = _is_factory(obj)
+    if not factory and not _renders(obj):
+        return None
+    no_argv(argv)
     name = getattr(obj, "__name__", None) or getattr(obj, "name", None) or type(obj).__name__
-    if _is_factory(obj):
-        return PanelApp(obj, str(name), factory=True)
-    return PanelApp(obj, str(name)) if _renders(obj) else None
+    return PanelApp(obj, str(name), factory=factory)
 
 
-class PanelApp(BokehSession):
+class PanelApp(HostedApp):
     """A Panel app in a cell, one document per view, as ``panel serve`` makes them.
 
     ``factory``: ``obj`` is a function of no arguments, called once per view (each
@@ -51,19 +51,12 @@ class PanelApp(BokehSession):
     (its widgets are shared, as Panel shares a viewable served to many pages).
     """
 
+    _what = "Panel app"
+
     def __init__(self, obj: Any, name: str, factory: bool = False) -> None:
         self.obj = obj
         self.name = name
         self.factory = factory
-
-    def _label(self) -> str:
-        return f"{self.name} {self.id}"
-
-    def _builder(self) -> str:
-        return f"the Panel app {self.name!r}"
-
-    def _info(self) -> dict[str, Any]:
-        return {**super()._info(), "app": self.name}
 
     def _build(self, doc: Document) -> None:
         import panel as pn
