@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -65,11 +68,65 @@ def kernel_with(setup: str) -> Iterator[NotebookKernel]:
         kernel.close()
 
 
+class KernelPool:
+    """Fresh kernels with ``setup`` run, each started while the test before it runs.
+
+    A kernel takes about 2 s to start and import Bokeh; a hundred tests that each need
+    a fresh one would spend minutes waiting for them. Every test still gets a kernel
+    nobody used: only its start overlaps the previous test. A spare is made only when
+    the next test asks for one, so no test that counts this process's children, threads
+    or descriptors sees a kernel starting.
+    """
+
+    def __init__(self, setup: str) -> None:
+        self._setup = setup
+        self._starter = ThreadPoolExecutor(1, thread_name_prefix="spare-kernel")
+        self._spare: Future[NotebookKernel] | None = None
+
+    def _start(self) -> NotebookKernel:
+        kernel = NotebookKernel()
+        try:
+            ok(kernel.run(self._setup))
+        except BaseException:
+            kernel.close()
+            raise
+        return kernel
+
+    def take(self, start_next: bool) -> NotebookKernel:
+        """A fresh kernel; with ``start_next``, the next one starts in the background."""
+        spare, self._spare = self._spare, None
+        kernel = spare.result(timeout=120) if spare is not None else self._start()
+        if start_next:
+            self._spare = self._starter.submit(self._start)
+        return kernel
+
+    def close(self) -> None:
+        if self._spare is not None:
+            with contextlib.suppress(Exception):
+                self._spare.result(timeout=120).close()
+        # jupyter_client's run_sync gave the starter thread an asyncio loop of its own.
+        self._starter.submit(lambda: asyncio.get_event_loop_policy().get_event_loop().close())
+        self._starter.shutdown()
+
+
+@pytest.fixture(scope="session")
+def _kernels() -> Iterator[KernelPool]:
+    pool = KernelPool(KERNEL_SETUP)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def nb() -> Iterator[NotebookKernel]:
+def nb(_kernels: KernelPool, request: pytest.FixtureRequest) -> Iterator[NotebookKernel]:
     """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
-    with kernel_with(KERNEL_SETUP) as kernel:
+    items = request.session.items
+    index = items.index(request.node)
+    next_wants_one = index + 1 < len(items) and "nb" in items[index + 1].fixturenames
+    kernel = _kernels.take(start_next=next_wants_one)
+    try:
         yield kernel
+    finally:
+        kernel.close()
 
 
 def alive(pid: int | None) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,16 @@ READ_SOURCES = """() => (window.Bokeh ? window.Bokeh.documents : []).flatMap(doc
     [...doc.all_models].filter(m => m.type === "ColumnDataSource")
         .map(m => Array.from(m.get_column("y") ?? [])))"""
 
+# The command's promise settles once the cell's execute_reply came (NotebookActions.run);
+# each run gets a token the page marks then, so waiting for a run is waiting on that.
 RUN_CELL = """(index) => {
     const panel = window.jupyterapp.shell.currentWidget;
     panel.content.activeCellIndex = index;
-    void window.jupyterapp.commands.execute("notebook:run-cell");
+    const runs = (window.__cellRuns ??= []);
+    const token = runs.push(false) - 1;
+    const settled = () => { runs[token] = true; };
+    window.jupyterapp.commands.execute("notebook:run-cell").then(settled, settled);
+    return token;
 }"""
 
 KERNEL_IDLE = """() => {
@@ -55,8 +60,12 @@ class NotebookPage:
         self.page.reload(wait_until="domcontentloaded")
         self.wait_ready(timeout)
 
-    def save(self) -> None:
+    def save(self, timeout: float = 30.0) -> None:
+        """Save the notebook and wait until the page holds it clean (nothing to lose)."""
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.wait_for_function(
+            "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+            timeout=timeout * 1000)
 
     def open_panel(self, panel_id: str) -> None:
         self.page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", panel_id)
@@ -71,10 +80,11 @@ class NotebookPage:
 
     def run_cell(self, index: int, timeout: float = 60.0, wait: bool = True) -> None:
         """Run cell ``index`` as the user would (Shift+Enter without moving on)."""
-        self.page.evaluate(RUN_CELL, index)
+        token = self.page.evaluate(RUN_CELL, index)
         if not wait:
             return
-        time.sleep(0.3)  # let the kernel go busy before waiting for idle
+        self.page.wait_for_function("(t) => window.__cellRuns[t]", arg=token,
+                                    timeout=timeout * 1000)
         self.wait_idle(timeout)
 
     def select_cell(self, index: int) -> None:
@@ -102,11 +112,10 @@ class NotebookPage:
 
     def restart_kernel(self, timeout: float = 60.0) -> None:
         """Restart the notebook's kernel (no confirmation dialog) and wait until idle."""
+        # restart() settles once the server restarted the kernel; idle comes after.
         self.page.evaluate(
-            "() => { void window.jupyterapp.shell.currentWidget.sessionContext"
-            ".session.kernel.restart(); }"
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()"
         )
-        time.sleep(1.0)
         self.wait_idle(timeout)
 
     def command(self, name: str, args: dict[str, Any] | None = None) -> None:

@@ -9,7 +9,6 @@ and, where it applies without it, with the extension disabled (HTML fallback).
 from __future__ import annotations
 
 import re
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -269,9 +268,11 @@ def test_a_moved_cell_keeps_its_session_and_its_plot(notebook: Notebook) -> None
 def test_a_cut_and_pasted_cell_keeps_its_session_and_its_plot(notebook: Notebook) -> None:
     page, kernel = notebook
     open_plot(page, kernel)
+    cells = "() => window.jupyterapp.shell.currentWidget.content.widgets.length"
+    before = page.page.evaluate(cells)
     page.select_cell(1)
     page.command("notebook:cut-cell")
-    time.sleep(0.5)
+    page.page.wait_for_function(f"() => ({cells})() === {before - 1}")
     page.select_cell(1)
     page.command("notebook:paste-cell-below")
     page.wait_for_plot(2, timeout=30)
@@ -299,7 +300,6 @@ def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_l
     page, kernel = notebook
     open_plot(page, kernel)
     page.save()
-    time.sleep(1.0)
     feeds = kernel.value(FEEDS)
     assert len(feeds) == 1
     for _ in range(3):
@@ -323,7 +323,6 @@ def test_closing_the_notebook_closes_its_sessions_and_its_feed(notebook: Noteboo
     open_plot(page, kernel)
     assert len(kernel.value(FEEDS)) == 1
     page.save()
-    time.sleep(1.0)
     page.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
     # The kernel keeps running (JupyterLab leaves it to the user); its sessions go.
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30)

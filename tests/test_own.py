@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -162,16 +163,25 @@ def test_deleting_the_cell_or_close_all_releases_it(kernel: NotebookKernel, case
     wait_for(lambda: kernel.value("rows()") == [], timeout=30)
 
 
-def test_kernel_shutdown_ends_an_owned_process() -> None:
+def test_kernel_shutdown_releases_what_cells_own_while_the_kernel_still_runs(
+        tmp_path: Path) -> None:
+    # As a Jupyter server shuts a kernel down: a shutdown request, and SIGKILL if the
+    # kernel is still there 5 s later (jupyter_client's shutdown_wait_time), when no
+    # exit hook runs. ipykernel spends 29 s on a cell's ended, unreaped Popen first.
+    released = tmp_path / "released"
     kernel = NotebookKernel()
     try:
         ok(kernel.run(SETUP))
         ok(kernel.run(CASES[2].cell, cell_id="cell-a"))
+        ok(kernel.run(f"own(object(), close=lambda: open({str(released)!r}, 'w').close())",
+                      cell_id="cell-b"))
         pid = kernel.value("x.pid")
         assert alive(pid)
-        kernel.shutdown()
+        assert kernel.manager is not None
+        kernel.manager.shutdown_kernel(now=False)
     finally:
         kernel.close()
+    assert released.exists()
     wait_for(lambda: not alive(pid), timeout=30)
 
 

@@ -2,9 +2,10 @@
 
 ``open_session`` is where a cell becomes an owner. Installing (on import of the
 package in an IPython kernel, or ``%load_ext jupyter_sessions``) registers the
-cell binding's hooks, the frontend channel's comm targets and the shutdown at
-kernel exit. Kinds that hold something shared by all their sessions (the Bokeh
-kind's embedded server) register how to stop it with :func:`at_shutdown`.
+cell binding's hooks, the frontend channel's comm targets and the shutdown, as
+soon as the frontend asks the kernel to shut down or restart (and at exit).
+Kinds that hold something shared by all their sessions (the Bokeh kind's
+embedded server) register how to stop it with :func:`at_shutdown`.
 
 Which thread runs what is said once, in ``core/threads.py``.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -122,6 +124,7 @@ def install(shell: Any) -> None:
         cells.adopt_running_cell(shell)
     atexit.unregister(shutdown)
     atexit.register(shutdown)
+    _shut_down_first(getattr(shell, "kernel", None))
     channel.register()
     log.debug("jupyter-sessions hooks installed on %r", shell)
 
@@ -144,7 +147,32 @@ def ensure_installed() -> None:
         install(shell)
 
 
+def _shut_down_first(kernel: Any) -> None:
+    """Close every session when the frontend asks ``kernel`` to shut down or restart.
+
+    At exit is too late for that: ipykernel first signals every process of its group
+    (and waits up to 29 s on one it ended that nobody reaped, such as a cell's
+    ``subprocess.Popen``), and a Jupyter server kills a kernel still there 5 s after
+    asking, so no exit hook runs. Closed here, sessions end their own processes and
+    run their close hooks while the kernel still runs. ``do_shutdown`` is the hook
+    ipykernel gives kernels for this; ours runs before the kernel's own.
+    """
+    original = getattr(kernel, "do_shutdown", None)
+    if original is None or "do_shutdown" in vars(kernel):  # none, or ours already
+        return
+
+    async def do_shutdown(restart: bool) -> Any:
+        shutdown()
+        content = original(restart)
+        return await content if inspect.isawaitable(content) else content
+
+    kernel.do_shutdown = do_shutdown
+
+
 def _unregister(shell: Any) -> None:
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None and "do_shutdown" in vars(kernel):
+        del kernel.do_shutdown  # the class's own again
     for name, hook in (("pre_run_cell", cells.pre_run_cell),
                        ("post_run_cell", cells.post_run_cell)):
         with contextlib.suppress(ValueError):  # not registered: nothing to undo

@@ -2,7 +2,8 @@
 
 - **Kernel main thread**: cells, so ``open_session`` and every session's
   ``_start``; the cell binding's ``pre_run_cell`` hook (closes re-run and deleted
-  cells' sessions before the cell runs); ``atexit`` shutdown; what
+  cells' sessions before the cell runs); ``atexit`` shutdown (when no shutdown
+  request came first: see the control thread); what
   :func:`on_main_thread` hands over (a task's ``on_finish``), between cells;
   the hand-over of what :func:`after_this_cell` defers.
 - **IOPub thread** (ipykernel's): sends every message to the frontend; runs what
@@ -14,6 +15,9 @@
   only read the registry and call ``Session.close``, which is thread safe, so
   clearing an output closes its session even while another cell computes. The
   Close button is an ipywidget, whose messages come on the main shell.
+- **Kernel control thread** (ipykernel 7; the main thread with ipykernel 6): a
+  frontend's shutdown or restart request, which closes every session first
+  (``runtime.shutdown``), while the kernel still runs.
 - **Timer thread** (``jupyter-sessions-timer``, from the first :func:`call_later`
   on): runs delayed calls, such as closing a session whose widget view was removed
   and did not come back. One thread for all: ipykernel gives every thread that
