@@ -103,6 +103,7 @@ bench: bench-deps
 	$(PY) benchmarks/bench_pymol.py
 	$(PY) benchmarks/bench_process.py
 	$(PY) benchmarks/bench_task.py
+	$(PY) benchmarks/bench_idle.py
 
 # Clear output -> server sessions destroyed, in JupyterLab and Chromium (~7 min).
 bench-browser: bench-deps

@@ -24,7 +24,7 @@ from jupyter_sessions.bokeh.teardown import ViewDocument
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel
+from .notebook_kernel import NotebookKernel, ok
 
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 
@@ -175,6 +175,41 @@ def test_views_of_departed_browsers_go_within_seconds_and_come_back(
         client.close()
 
 
+STATIC = """
+class Static(BokehSession):
+    def setup_model(self):
+        plot = figure(height=200, width=400)
+        plot.line([1, 2, 3], [3, 1, 2])
+        return plot
+"""
+# What the embedded server's loop has due within 10 s. One-shot work a change set off
+# (a view's discard, the garbage collection after it) passes; Bokeh's keep-alive ping
+# (every 37 s, for proxies that drop a silent websocket) is due so soon a quarter of
+# the time; a job of a shorter period always is.
+DUE_SOON = """[repr(h) for h in running_server()._loop._scheduled
+ if not h.cancelled() and h.when() - running_server()._loop.time() < 10]"""
+
+
+def test_an_idle_kernel_has_no_timer_due_open_with_a_page_or_not_and_closed(
+        nb: NotebookKernel) -> None:
+    """Bokeh's unused-view check ran every 50 ms for the server's whole life (1.8 % of
+    a core in a kernel doing nothing); now it runs only after a view lost its page."""
+    ok(nb.run(STATIC))
+    ok(nb.run("s = open_session(Static())", cell_id="cell-a"))
+    # The kernel's first view, which no page took, goes after its linger.
+    wait_for(lambda: nb.value("view_sessions()") == 0, timeout=10)
+    wait_for(lambda: nb.value(DUE_SOON) == [], timeout=40, interval=0.5)
+    client = connect(dict(nb.value("view_of(s)")))
+    try:
+        # A page on the view, nothing changing.
+        wait_for(lambda: nb.value(DUE_SOON) == [], timeout=40, interval=0.5)
+    finally:
+        client.close()
+    ok(nb.run("close_all()", cell_id="cell-b"))
+    wait_for(lambda: nb.value("view_sessions()") == 0, timeout=10)
+    wait_for(lambda: nb.value(DUE_SOON) == [], timeout=40, interval=0.5)
+
+
 def test_each_view_has_its_own_models_and_all_close_together(
     nb: NotebookKernel, view: dict[str, str]
 ) -> None:
@@ -229,9 +264,9 @@ def test_callback_period_changes_while_live(nb: NotebookKernel, view: dict[str, 
 @pytest.mark.parametrize(("delay", "views"), [(0.2, 10), (3600.0, 1)],
                          ids=["after-a-delay", "after-enough-views"])
 def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, views: int) -> None:
-    """Not at Bokeh's next cleanup tick (an hour away here), and its cycles are
+    """Not after the unused views' linger (an hour here), and its cycles are
     collected by the server's one deferred gc.collect (automatic gc is off)."""
-    server = EmbeddedServer(ServerConfig(check_ms=3_600_000, collect_delay_s=delay,
+    server = EmbeddedServer(ServerConfig(view_linger_ms=3_600_000, collect_delay_s=delay,
                                          collect_after_views=views))
     plots: list[weakref.ref[Any]] = []
 

@@ -50,6 +50,7 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 
 from ..core.session import SessionError
+from .departed import DepartedViews, ViewsTornado
 from .quiet_logs import QuietDepartedBrowsers
 from .teardown import ViewDocument, ViewHook, ViewLifecycle, ViewTeardown, awaited
 from .websocket import refuse_forged_tokens
@@ -84,11 +85,10 @@ class ServerConfig:
     address: str = "127.0.0.1"
     port: int = field(default_factory=lambda: int(os.environ.get("JUPYTER_SESSIONS_PORT", "0")))
     origins: tuple[str, ...] = field(default_factory=_env_origins)
-    # Views whose browser went away are dropped after this long without a connection.
+    # Views whose browser went away are dropped after this long without a connection
+    # (checked only then: departed.py). Closed sessions' views do not wait for it:
+    # they are discarded as soon as their websockets are closed (destroy_views).
     view_linger_ms: int = 2000
-    # How often Bokeh looks for departed views. Closed sessions' views do not wait for
-    # it: they are discarded as soon as their websockets are closed (destroy_views).
-    check_ms: int = 50
     # One full gc.collect() for many discarded views, instead of Bokeh's one per
     # document inside the discard (see teardown.py): this long after the first of
     # them (it holds the GIL ~0.1 s; seconds later it rarely lands on the next close),
@@ -129,6 +129,7 @@ class EmbeddedServer:
         self._port = 0
         self._teardown = ViewTeardown(self.config.collect_delay_s,
                                       self.config.collect_after_views)
+        self._departed = DepartedViews(self.config.view_linger_ms)
 
     @property
     def running(self) -> bool:
@@ -361,14 +362,14 @@ class EmbeddedServer:
         # BokehTornado would append last) run before the view's owner hears it went.
         app = Application(FunctionHandler(self._fill_document), DocumentLifecycleHandler(),
                           ViewLifecycle(self._created, self._destroyed))
-        tornado_app = BokehTornado(
+        tornado_app = ViewsTornado(
             {APP_PATH: app},
+            departed=self._departed,
             absolute_url=self.url,
             extra_websocket_origins=[*cfg.origins, *self._page_origins],
             secret_key=self.secret,
             sign_sessions=True,
             generate_session_ids=False,
-            check_unused_sessions_milliseconds=cfg.check_ms,
             unused_session_lifetime_milliseconds=cfg.view_linger_ms,
             session_token_expiration=cfg.token_expiration_s,
             use_index=False,
@@ -380,6 +381,7 @@ class EmbeddedServer:
         self._tornado_app, self._http = tornado_app, http
         self._server = BaseServer(IOLoop.current(), tornado_app, http)
         self._server.start()
+        self._departed.attach(tornado_app)
 
     async def _shutdown(self) -> None:
         server, http = self._server, self._http
@@ -390,6 +392,7 @@ class EmbeddedServer:
             await http.close_all_connections()
         self._server = self._tornado_app = self._http = None
         self._teardown.stop()  # nothing of ours outlives this loop
+        self._departed.stop()
         asyncio.get_running_loop().stop()
 
     def _tornado(self) -> BokehTornado:
@@ -421,6 +424,7 @@ class EmbeddedServer:
         route[0](doc)
 
     def _created(self, context: Any) -> Awaitable[None] | None:
+        self._departed.expect()  # no page may ever connect to it
         with self._lock:
             route = self._routes.get(context.id)
         created = route[2] if route is not None else None

@@ -93,7 +93,7 @@ class ViewTeardown:
         A session is discarded only once its connections have gone (a discarded
         session whose websocket closes later makes Bokeh raise), so this polls until
         tornado has reported the closed websockets, a loop turn or two. After
-        ``timeout`` Bokeh's periodic cleanup takes over.
+        ``timeout`` the check made when their connections go takes over (departed.py).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
