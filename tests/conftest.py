@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,44 +72,54 @@ def kernel_with(setup: str) -> Iterator[NotebookKernel]:
 
 
 class KernelPool:
-    """Fresh kernels with ``setup`` run, each started while the test before it runs.
+    """Fresh kernels with ``setup`` run, started while the tests before theirs run.
 
     A kernel takes about 2 s to start and import Bokeh; a hundred tests that each need
     a fresh one would spend minutes waiting for them. Every test still gets a kernel
-    nobody used: only its start overlaps the previous test. A spare is made only when
-    the next test asks for one, so no test that counts this process's children, threads
-    or descriptors sees a kernel starting.
+    nobody used: only its start overlaps the tests before it, up to ``AHEAD`` of them
+    (two cores start two at once). Spares are made only for the next tests that ask
+    for one, so no test that counts this process's children, threads or descriptors
+    sees a kernel starting.
     """
+
+    AHEAD = 2
 
     def __init__(self, setup: str) -> None:
         self._setup = setup
-        self._starter = ThreadPoolExecutor(1, thread_name_prefix="spare-kernel")
-        self._spare: Future[NotebookKernel] | None = None
+        self._spares: collections.deque[Future[NotebookKernel]] = collections.deque()
 
-    def _start(self) -> NotebookKernel:
-        kernel = NotebookKernel()
+    def _start(self, made: Future[NotebookKernel]) -> None:
         try:
-            ok(kernel.run(self._setup))
-        except BaseException:
-            kernel.close()
-            raise
-        return kernel
+            kernel = NotebookKernel()
+            try:
+                ok(kernel.run(self._setup))
+            except BaseException:
+                kernel.close()
+                raise
+            made.set_result(kernel)
+        except BaseException as exc:
+            made.set_exception(exc)
+        finally:
+            # jupyter_client's run_sync gave this thread an asyncio loop of its own.
+            asyncio.get_event_loop_policy().get_event_loop().close()
 
-    def take(self, start_next: bool) -> NotebookKernel:
-        """A fresh kernel; with ``start_next``, the next one starts in the background."""
-        spare, self._spare = self._spare, None
-        kernel = spare.result(timeout=120) if spare is not None else self._start()
-        if start_next:
-            self._spare = self._starter.submit(self._start)
-        return kernel
+    def _spare(self) -> Future[NotebookKernel]:
+        made: Future[NotebookKernel] = Future()
+        threading.Thread(target=self._start, args=(made,), name="spare-kernel").start()
+        return made
+
+    def take(self, wanted_next: int) -> NotebookKernel:
+        """A fresh kernel; spares start for the next ``wanted_next`` tests (up to AHEAD)."""
+        made = self._spares.popleft() if self._spares else self._spare()
+        while len(self._spares) < min(wanted_next, self.AHEAD):
+            self._spares.append(self._spare())
+        return made.result(timeout=120)
 
     def close(self) -> None:
-        if self._spare is not None:
+        """Shut down the spares no test took."""
+        while self._spares:
             with contextlib.suppress(Exception):
-                self._spare.result(timeout=120).close()
-        # jupyter_client's run_sync gave the starter thread an asyncio loop of its own.
-        self._starter.submit(lambda: asyncio.get_event_loop_policy().get_event_loop().close())
-        self._starter.shutdown()
+                self._spares.popleft().result(timeout=120).close()
 
 
 @pytest.fixture(scope="session")
@@ -120,9 +133,9 @@ def _kernels() -> Iterator[KernelPool]:
 def nb(_kernels: KernelPool, request: pytest.FixtureRequest) -> Iterator[NotebookKernel]:
     """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
     items = request.session.items
-    index = items.index(request.node)
-    next_wants_one = index + 1 < len(items) and "nb" in items[index + 1].fixturenames
-    kernel = _kernels.take(start_next=next_wants_one)
+    upcoming = items[items.index(request.node) + 1:][:KernelPool.AHEAD]
+    wanted = len(list(itertools.takewhile(lambda item: "nb" in item.fixturenames, upcoming)))
+    kernel = _kernels.take(wanted)
     try:
         yield kernel
     finally:

@@ -19,8 +19,10 @@ from bokeh.util.token import (
     generate_session_id,
 )
 
-from jupyter_sessions.bokeh.server import EmbeddedServer, ServerConfig, signed_id
+from jupyter_sessions.bokeh.config import ServerConfig
+from jupyter_sessions.bokeh.server import EmbeddedServer
 from jupyter_sessions.bokeh.teardown import ViewDocument
+from jupyter_sessions.bokeh.view_ids import signed_id
 
 from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .conftest import wait_for

@@ -36,6 +36,11 @@ def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
                    "interpreters/pool.py", "tasks/job.py", "py.typed"):
         assert f"jupyter_sessions/{module}" in names, module
     assert not any(n.startswith(("tests/", "node_modules/")) for n in names)
+    # BSD-3-Clause: the notice travels with every redistribution.
+    license_text = (ROOT / "LICENSE").read_bytes()
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(f"jupyter_sessions-{version}.dist-info/licenses/LICENSE") == \
+            license_text
 
 
 HEAVY = ("bokeh", "pymol", "pymol2", "jupyter_client", "distributed", "tornado", "zmq")

@@ -129,7 +129,7 @@ def open_notebook(context: BrowserContext, url: str) -> NotebookPage:
     """
     first = context.new_page()
     try:
-        return NotebookPage(first, url, timeout=60)
+        return NotebookPage(first, url, timeout=30)
     except PlaywrightTimeout:
         first.close()
     return NotebookPage(context.new_page(), url, timeout=120)

@@ -8,6 +8,7 @@ project's extension (VS Code, Voilà) does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .conftest import wait_for
@@ -34,10 +35,20 @@ def custom(nb: NotebookKernel, comm_id: str, content: dict[str, Any]) -> None:
     nb.send_comm_msg(comm_id, {"method": "custom", "content": content})
 
 
-def from_widget(nb: NotebookKernel, comm_id: str, timeout: float) -> list[dict[str, Any]]:
-    """The custom messages the kernel sends on the widget within ``timeout`` s."""
-    return [m["content"] for m in nb.comm_messages(comm_id, timeout)
-            if m.get("method") == "custom"]
+def from_widget(nb: NotebookKernel, comm_id: str, timeout: float,
+                until: Callable[[list[dict[str, Any]]], bool] = lambda _: False,
+                ) -> list[dict[str, Any]]:
+    """The custom messages the kernel sends on the widget within ``timeout`` s, or
+    until those so far satisfy ``until``."""
+    got: list[dict[str, Any]] = []
+    for msg in nb.iopub(timeout):
+        data = msg["content"].get("data", {})
+        if (msg["msg_type"] == "comm_msg" and msg["content"].get("comm_id") == comm_id
+                and data.get("method") == "custom"):
+            got.append(data["content"])
+            if until(got):
+                break
+    return got
 
 
 def test_one_output_carries_the_view_the_widget_and_html_with_one_widget_comm(
@@ -93,13 +104,18 @@ def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -
     comm_id, _ = opened(nb)
     custom(nb, comm_id, {"pipe": "p1", "open": "jupyter_sessions.bokeh.view.v1",
                          "data": {"token": nb.value(TOKEN)}})
-    first = from_widget(nb, comm_id, 10.0)
+    first = from_widget(nb, comm_id, 10.0, until=bool)
     assert first and json.loads(first[0]["data"]["fragments"][0])["msgtype"] == "ACK"
     header = json.dumps({"msgid": "page-1", "msgtype": "PULL-DOC-REQ"})
     custom(nb, comm_id, {"pipe": "p1", "data": {"fragments": [header, "{}", "{}"]}})
-    types = [json.loads(m["data"]["fragments"][0])["msgtype"]
-             for m in from_widget(nb, comm_id, 2.0) if m.get("pipe") == "p1" and "data" in m]
-    assert "PULL-DOC-REPLY" in types and "PATCH-DOC" in types
+
+    def types(messages: list[dict[str, Any]]) -> set[str]:
+        return {json.loads(m["data"]["fragments"][0])["msgtype"]
+                for m in messages if m.get("pipe") == "p1" and "data" in m}
+
+    got = from_widget(nb, comm_id, 10.0,
+                      until=lambda m: {"PULL-DOC-REPLY", "PATCH-DOC"} <= types(m))
+    assert {"PULL-DOC-REPLY", "PATCH-DOC"} <= types(got)
     assert nb.value(CONNECTIONS) == 1
     reply = ok(nb.run("s.close()", cell_id="cell-b"))
     assert nb.comm_closed(comm_id, reply)  # the widget, and the pipes in it, went
@@ -109,7 +125,7 @@ def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -
 def test_a_pipe_to_no_target_is_refused(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
     custom(nb, comm_id, {"pipe": "p2", "open": "no.such.target", "data": {}})
-    assert from_widget(nb, comm_id, 5.0) == [
+    assert from_widget(nb, comm_id, 10.0, until=bool) == [
         {"pipe": "p2", "closed": {"error": "no comm target 'no.such.target'"}}]
 
 

@@ -3,7 +3,13 @@
 Why its own thread: Bokeh's ``show(app)`` runs the server on the kernel's own
 loop, so periodic callbacks stop dead while any cell computes. Here the server
 thread owns every Bokeh document; code on other threads reaches it through
-:meth:`EmbeddedServer.call`, never by touching documents directly.
+:meth:`EmbeddedServer.call` (``server_thread.py``), never by touching documents
+directly.
+
+The server's other parts, a module each: how it listens (``config.py``), its view
+ids (``view_ids.py``), its websocket (``websocket.py``), how closed views go
+(``teardown.py``) and departed ones (``departed.py``), views over the kernel's
+channel (``comm_link.py``).
 
 Security: it listens on 127.0.0.1 only; ``generate_session_ids=False`` with
 signed ids means only the kernel (which holds the per-kernel secret) can mint a
@@ -20,17 +26,12 @@ the page was reloaded later) gets a short "closed" document instead of a plot.
 from __future__ import annotations
 
 import asyncio
-import base64
 import concurrent.futures
-import hashlib
-import hmac
 import logging
-import os
 import threading
 import urllib.parse
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bokeh.application import Application
 from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
@@ -50,57 +51,23 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 
 from ..core.session import SessionError
+from .config import ServerConfig
 from .departed import DepartedViews, ViewsTornado
 from .quiet_logs import QuietDepartedBrowsers
+from .server_thread import ServerThread
 from .teardown import ViewDocument, ViewHook, ViewLifecycle, ViewTeardown, awaited
+from .view_ids import signed_id
 from .websocket import refuse_forged_tokens
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 ViewFactory = Callable[[Document], None]
 
 APP_PATH = "/session"
-# Loopback pages only, any port: the notebook server's port is unknown to the kernel.
-DEFAULT_ORIGINS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
 CLOSED_HTML = "<i>This session is closed. Run its cell again to open a new one.</i>"
 
 
-def _env_origins() -> tuple[str, ...]:
-    raw = os.environ.get("JUPYTER_SESSIONS_ALLOW_ORIGIN", "")
-    extra = tuple(o.strip() for o in raw.split(",") if o.strip())
-    if "*" in extra:
-        raise ValueError("JUPYTER_SESSIONS_ALLOW_ORIGIN must name hosts; '*' is refused")
-    return DEFAULT_ORIGINS + extra
-
-
-@dataclass(frozen=True)
-class ServerConfig:
-    """How the embedded server listens; read from the environment by default.
-
-    ``JUPYTER_SESSIONS_PORT`` (0: the OS picks) and ``JUPYTER_SESSIONS_ALLOW_ORIGIN``
-    (comma-separated ``host:port`` patterns added to the loopback defaults).
-    """
-
-    address: str = "127.0.0.1"
-    port: int = field(default_factory=lambda: int(os.environ.get("JUPYTER_SESSIONS_PORT", "0")))
-    origins: tuple[str, ...] = field(default_factory=_env_origins)
-    # Views whose browser went away are dropped after this long without a connection
-    # (checked only then: departed.py). Closed sessions' views do not wait for it:
-    # they are discarded as soon as their websockets are closed (destroy_views).
-    view_linger_ms: int = 2000
-    # One full gc.collect() for many discarded views, instead of Bokeh's one per
-    # document inside the discard (see teardown.py): this long after the first of
-    # them (it holds the GIL ~0.1 s; seconds later it rarely lands on the next close),
-    # or at once after this many (so a burst of re-runs leaves little garbage).
-    collect_delay_s: float = 5.0
-    collect_after_views: int = 10
-    # Bokeh hands a live view's creation token to every later page load of it, so the
-    # token must outlive the view; the signed view id is what grants access anyway.
-    token_expiration_s: int = 30 * 24 * 3600
-
-
-class EmbeddedServer:
+class EmbeddedServer(ServerThread):
     """A Bokeh server on a daemon thread of its own, serving minted views.
 
     Thread contract: ``start``/``stop``/``mint``/``forget``/``call`` may be called
@@ -108,7 +75,10 @@ class EmbeddedServer:
     runs on the server thread (``call`` runs it there and waits, with a timeout).
     """
 
+    label = "the Bokeh server"
+
     def __init__(self, config: ServerConfig | None = None) -> None:
+        super().__init__("jupyter-sessions-bokeh")
         self.config = config or ServerConfig()
         self._secret = generate_secret_key()
         # Minted view id -> (fill, destroyed, created); a forgotten id fills no document.
@@ -117,24 +87,17 @@ class EmbeddedServer:
         # discards it: a closed session's views still hear that they went.
         self._live_views: dict[str, ViewHook] = {}
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: BaseServer | None = None
         self._tornado_app: BokehTornado | None = None
         self._http: HTTPServer | None = None
         self._page_origins: set[str] = set()
         # BokehJS's files and those of the extensions known when they were listed.
         self._static_paths: tuple[int, list[str]] = (-1, [])
-        self._tasks: set[asyncio.Task[None]] = set()  # strong references while they run
         self._port = 0
+        self._quiet: QuietDepartedBrowsers | None = None
         self._teardown = ViewTeardown(self.config.collect_delay_s,
                                       self.config.collect_after_views)
         self._departed = DepartedViews(self.config.view_linger_ms)
-
-    @property
-    def running(self) -> bool:
-        """True while the server thread serves."""
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def url(self) -> str:
@@ -155,26 +118,12 @@ class EmbeddedServer:
         """Start the server thread if it is not running; raise if it cannot listen."""
         if self.running:
             return
-        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(ready,), name="jupyter-sessions-bokeh", daemon=True
-        )
-        self._thread.start()
-        try:
-            ready.result(timeout)
-        except concurrent.futures.TimeoutError:
-            raise SessionError(f"the Bokeh server did not start within {timeout} s") from None
+        super().start(timeout)
         log.info("Embedded Bokeh server listening on %s", self.url)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close every view, stop listening and end the thread; safe to call again."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None or not thread.is_alive():
-            return
-        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._shutdown()))
-        thread.join(timeout)
-        if thread.is_alive():
-            log.warning("The Bokeh server thread did not end within %s s", timeout)
+        super().stop(timeout)
         with self._lock:
             self._routes.clear()
         self._live_views.clear()
@@ -227,67 +176,6 @@ class EmbeddedServer:
         with self._lock:
             self._routes.pop(view_id, None)
 
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float = 10.0) -> T:
-        """Run ``fn(*args)`` on the server thread and return its result.
-
-        Called on the server thread itself, runs it at once. Raises what ``fn``
-        raised, or SessionError if the server did not answer within ``timeout``.
-        """
-        if threading.current_thread() is self._thread:
-            return fn(*args)
-        loop = self._loop
-        if loop is None or not self.running:
-            raise SessionError("the Bokeh server is not running")
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise SessionError(f"the Bokeh server did not answer within {timeout} s") from None
-
-    def call_soon(self, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn(*args)`` on the server thread soon, without waiting (any thread).
-
-        Dropped on a stopped server (what ``fn`` would act on went with it); an
-        exception is logged.
-        """
-        loop = self._loop
-        try:
-            if loop is None or not self.running:
-                raise RuntimeError("stopped")
-            loop.call_soon_threadsafe(_call_logged, fn, *args)
-        except RuntimeError:  # stopped, or its loop closed meanwhile
-            log.debug("Bokeh server stopped: %r dropped", fn)
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run ``coroutine`` on the server thread soon (any thread); it logs its own errors.
-
-        On a stopped server it is dropped unstarted: what it would serve (a view's
-        connection, a page's message) went with the server.
-        """
-        loop = self._loop
-        try:
-            if loop is None or not self.running:
-                raise RuntimeError("stopped")
-            loop.call_soon_threadsafe(self._spawn, coroutine)
-        except RuntimeError:  # stopped, or its loop closed meanwhile
-            coroutine.close()
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     @property
     def tornado_app(self) -> BokehTornado:
         """Bokeh's tornado application (server thread only); SessionError if stopped."""
@@ -333,29 +221,7 @@ class EmbeddedServer:
 
     # -- server thread ---------------------------------------------------------
 
-    def _run(self, ready: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._listen())
-        except BaseException as exc:
-            ready.set_exception(exc)
-            loop.close()
-            return
-        self._loop = loop
-        quiet = QuietDepartedBrowsers()  # Bokeh's routine warnings stay out of cells
-        quiet.install()
-        ready.set_result(None)
-        try:
-            loop.run_forever()
-        finally:
-            quiet.uninstall()
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            self._loop = None
-            log.info("Embedded Bokeh server stopped")
-
-    async def _listen(self) -> None:
+    async def _serve(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
         # The document's own on_session_destroyed callbacks (Bokeh's handler, which
@@ -382,6 +248,8 @@ class EmbeddedServer:
         self._server = BaseServer(IOLoop.current(), tornado_app, http)
         self._server.start()
         self._departed.attach(tornado_app)
+        self._quiet = QuietDepartedBrowsers()  # Bokeh's routine warnings stay out of cells
+        self._quiet.install()
 
     async def _shutdown(self) -> None:
         server, http = self._server, self._http
@@ -395,15 +263,15 @@ class EmbeddedServer:
         self._departed.stop()
         asyncio.get_running_loop().stop()
 
+    def _served(self) -> None:
+        if self._quiet is not None:
+            self._quiet.uninstall()
+        log.info("Embedded Bokeh server stopped")
+
     def _tornado(self) -> BokehTornado:
         if self._tornado_app is None:
             raise SessionError("the Bokeh server is not running")
         return self._tornado_app
-
-    def _aloop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            raise SessionError("the Bokeh server is not running")
-        return self._loop
 
     def _fill_document(self, doc: Document) -> None:
         """Bokeh's app handler (server thread): route the document to its session."""
@@ -435,33 +303,3 @@ class EmbeddedServer:
         destroyed = self._live_views.pop(context.id, None)
         if destroyed is not None:
             await awaited(destroyed(context))
-
-
-def _call_logged(fn: Callable[..., object], *args: Any) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        log.warning("%r failed on the Bokeh server thread", fn, exc_info=True)
-
-
-ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-
-def signed_id(secret: bytes) -> ID:
-    """A random view id signed with ``secret``, as Bokeh's ``generate_session_id`` makes.
-
-    Bokeh draws each of the 44 characters with its own ``os.urandom`` call; on a
-    virtual machine those 45 system calls cost about a third of an open. Here one
-    call gives the same 44 characters of [a-zA-Z0-9] (262 bits, 320 drawn). The
-    signature is Bokeh's: HMAC-SHA256 of the id, base64url without padding, after
-    a dot (``check_session_id_signature`` verifies it; tests pin that).
-    """
-    number = int.from_bytes(os.urandom(40), "big")
-    chars = []
-    for _ in range(44):
-        number, digit = divmod(number, len(ID_CHARS))
-        chars.append(ID_CHARS[digit])
-    base = "".join(chars)
-    digest = hmac.new(secret, base.encode(), hashlib.sha256).digest()
-    signature = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    return ID(f"{base}.{signature}")
