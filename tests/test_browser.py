@@ -306,7 +306,11 @@ def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_l
         page.reload()
         page.wait_for_plot(1)
         # The departed page closed its feed; the reloaded page opened its own.
-        feeds = wait_for(partial(one_new_feed, kernel, feeds), timeout=30)
+        try:
+            feeds = wait_for(partial(one_new_feed, kernel, feeds), timeout=30)
+        except AssertionError:
+            raise AssertionError(f"open feeds {kernel.value(FEEDS)} after the reload; "
+                                 f"before it {feeds}") from None
     first = wait_for(page.sources)
     wait_for(lambda: page.sources() != first, timeout=15)
     # The old pages' views are discarded within ~2.5 s.

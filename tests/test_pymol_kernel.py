@@ -116,7 +116,7 @@ def test_interrupting_the_kernel_interrupts_the_cell_not_the_sessions(
     pid = opened(kernel, "cell-a")
     ok(kernel.run("t = open_session(PyMOLSession(isolated=False))\nt.cmd.load(PEPT)",
                   cell_id="cell-b"))
-    msg_id = kernel.send_execute("s.cmd.do('/import time; time.sleep(2)')", {"cellId": "cell-c"})
+    msg_id = kernel.send_execute("s.cmd.do('/import time; time.sleep(5)')", {"cellId": "cell-c"})
     wait_until_busy(kernel, msg_id)
     assert kernel.manager is not None
     kernel.manager.interrupt_kernel()  # SIGINT to the kernel's process group
