@@ -24,7 +24,6 @@ from jupyter_sessions.pymol.worker import WORKER_TITLE
 
 from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
-from .test_comm_link import wait_until_busy
 from .test_pymol import PEPT
 
 SETUP = f"""
@@ -110,14 +109,28 @@ def test_a_pymol_crash_leaves_the_kernel_alive(kernel: NotebookKernel) -> None:
               ).stdout.strip() == "0"
 
 
+def wait_for_output(kernel: NotebookKernel, msg_id: str, text: str,
+                    timeout: float = 30.0) -> None:
+    """Until execution ``msg_id`` printed ``text``."""
+    for msg in kernel.iopub(timeout):
+        if (msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id
+                and text in msg["content"]["text"]):
+            return
+    raise AssertionError(f"{text!r} was not printed within {timeout} s")
+
+
 def test_interrupting_the_kernel_interrupts_the_cell_not_the_sessions(
     kernel: NotebookKernel,
 ) -> None:
     pid = opened(kernel, "cell-a")
     ok(kernel.run("t = open_session(PyMOLSession(isolated=False))\nt.cmd.load(PEPT)",
                   cell_id="cell-b"))
-    msg_id = kernel.send_execute("s.cmd.do('/import time; time.sleep(5)')", {"cellId": "cell-c"})
-    wait_until_busy(kernel, msg_id)
+    msg_id = kernel.send_execute(
+        "print('in the cell', flush=True)\ns.cmd.do('/import time; time.sleep(5)')",
+        {"cellId": "cell-c"})
+    # In the cell's code, not just busy: a SIGINT that lands while ipykernel is still
+    # setting the execution up can cost the cell its reply (seen under load).
+    wait_for_output(kernel, msg_id, "in the cell")
     assert kernel.manager is not None
     kernel.manager.interrupt_kernel()  # SIGINT to the kernel's process group
     reply = kernel.collect(msg_id)
