@@ -53,11 +53,15 @@ def browser() -> Iterator[Browser]:
 def open_notebook(
     lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, url: Callable[[str], str]
 ) -> Iterator[Notebook]:
-    """A fresh notebook (setup cell, session cell, a spare cell) open at ``url(name)``."""
+    """A fresh notebook (setup cell, session cells, a spare cell) open at ``url(name)``.
+
+    The session cells are the ``session_cell`` marker's arguments, else one ``OPEN``.
+    """
     # No ':' or brackets: JupyterLab reads "x:" in a path as a drive name.
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
     marker = request.node.get_closest_marker("session_cell")
-    lab.write_notebook(name, [KERNEL_SETUP.strip(), marker.args[0] if marker else OPEN, "x = 1"])
+    sessions = list(marker.args) if marker else [OPEN]
+    lab.write_notebook(name, [KERNEL_SETUP.strip(), *sessions, "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     if request.node.get_closest_marker("remote_browser"):
         # A browser on another machine: the kernel's 127.0.0.1 is not its own.
@@ -455,3 +459,60 @@ def test_bokehs_sliders_app_answers_its_slider_idle_and_while_a_cell_is_busy(
         if lab.extension:  # the kernel hears the clear at once, busy or not
             subshell = kernel.create_subshell()
             wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=30)
+
+
+# Panel's own pn.bind example, run as its module is (as __main__ it would app.show()).
+STAR_RATING = Path(__file__).parent / "apps" / "panel" / "star_rating.py"
+STAR_APP = (f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, run_name='star_rating')"
+            "\np = open_session(_star['app'])")
+
+
+def stars_shown(page: NotebookPage, cell: int, rating: int) -> None:
+    """Wait until cell ``cell`` shows ``rating`` stars, as the user reads them."""
+    page.output(cell).get_by_text("\u2b50" * rating, exact=True).wait_for(timeout=30000)
+
+
+@pytest.mark.session_cell(OPEN, STAR_APP)
+@pytest.mark.parametrize("route", [
+    "direct",
+    pytest.param("proxy", marks=pytest.mark.remote_browser),
+    pytest.param("channel", marks=pytest.mark.unreachable_server)])
+def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell_is_busy(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, route: str
+) -> None:
+    """Panel's star rating app, unchanged, in a page that already ran BokehJS.
+
+    Panel was not imported when the first view loaded BokehJS: the Panel view brings
+    Panel's files then, by its own route, and its pn.bind answers the slider.
+    """
+    if route != "direct" and not lab.extension:
+        pytest.skip("the widget path has no proxy route, and carries page messages "
+                    "only between cells")
+    with open_notebook(lab, browser, request, lab.notebook_url) as (page, kernel):
+        page.run_cell(1)
+        page.wait_for_plot(1)
+        page.run_cell(2)
+        stars_shown(page, 2, 5)
+        page.page.evaluate(MOVE_SLIDER, ["Rating", 3])
+        stars_shown(page, 2, 3)
+        page.screenshot(f"panel-{route}-{'extension' if lab.extension else 'fallback'}")
+        sockets = page.bokeh_websockets()
+        if route == "channel":
+            assert sockets == []
+        else:
+            assert len(sockets) == 2 and all(
+                ("/proxy/127.0.0.1:" in url) == (route == "proxy") for url in sockets), sockets
+        page.run_cell(2)  # a re-run: one live view of each session
+        stars_shown(page, 2, 5)
+        wait_for(lambda: counts(kernel) == [2, 2], timeout=30)
+        page.set_cell_source(3, "time.sleep(30)")
+        page.run_cell(3, wait=False)
+        wait_for(lambda: page.cell_running(3), timeout=30)
+        page.page.evaluate(MOVE_SLIDER, ["Rating", 8])
+        stars_shown(page, 2, 8)
+        assert page.cell_running(3)  # answered while the other cell computed
+        if lab.extension:  # the kernel hears the clear at once, busy or not
+            page.select_cell(2)
+            page.command("notebook:clear-cell-output")
+            subshell = kernel.create_subshell()
+            wait_for(lambda: counts(kernel, subshell) == [1, 1], timeout=30)

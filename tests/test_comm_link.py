@@ -178,19 +178,27 @@ def test_a_malformed_message_ends_that_view_only(nb: NotebookKernel) -> None:
     assert nb.value("s.state.value") == "RUNNING"
 
 
-def test_bokehjs_reaches_the_page_over_the_kernel_channel(nb: NotebookKernel) -> None:
-    ok(nb.run(OPEN, cell_id="cell-a"))
+def bokehjs_over_comm(nb: NotebookKernel, have: list[str]) -> dict[str, list[str]]:
+    """What the kernel's BokehJS target sends a page that ran the files ``have``."""
     comm_id = uuid.uuid4().hex
-    nb.open_comm(comm_id, BOKEHJS, {})
-    scripts: list[str] = []
-    closed = False
+    nb.open_comm(comm_id, BOKEHJS, {"have": have})
+    sent: dict[str, list[str]] = {}
     for msg in nb.iopub(20.0):
         if msg["content"].get("comm_id") != comm_id:
             continue
         if msg["msg_type"] == "comm_msg":
-            scripts = msg["content"]["data"]["scripts"]
+            sent = msg["content"]["data"]
         if msg["msg_type"] == "comm_close":
-            closed = True
-            break
-    assert closed and len(scripts) >= 4
+            return sent
+    raise AssertionError("the BokehJS comm was not closed within 20 s")
+
+
+def test_bokehjs_reaches_the_page_over_the_kernel_channel(nb: NotebookKernel) -> None:
+    ok(nb.run(OPEN, cell_id="cell-a"))
+    sent = bokehjs_over_comm(nb, [])
+    scripts = sent["scripts"]
+    assert len(scripts) >= 4 and sent["names"][0] == "bokeh.min.js"
     assert "Bokeh" in scripts[0] and 1_000_000 < sum(map(len, scripts)) < 3_000_000
+    # A page that ran them gets none of them again.
+    again = bokehjs_over_comm(nb, [name for name in sent["names"] if name])
+    assert not any(again["names"]) and sum(map(len, again["scripts"])) < 100

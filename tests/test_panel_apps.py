@@ -9,6 +9,7 @@ changed view, idle and while another cell is busy.
 from __future__ import annotations
 
 import json
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from .test_apps import (
     moved,
     websocket_patches,
 )
-from .test_comm_link import CommView
+from .test_comm_link import CommView, bokehjs_over_comm
 
 pytest.importorskip("panel")
 
@@ -162,3 +163,25 @@ def test_a_function_that_returns_nothing_panel_shows_fails_with_what_to_do(
     note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
     assert "nothing() returned NoneType" in note and "return a Panel object" in note
     assert nb.value("s.state.value") == "FAILED"
+
+
+def test_panels_files_reach_a_page_that_loaded_bokehjs_before_panel_was_imported(
+    nb: NotebookKernel,
+) -> None:
+    """A page keeps the BokehJS it ran; a Panel view later asks only for Panel's files."""
+    ok(nb.run("s = open_session(Ticker())", cell_id="cell-a"))
+    assert not nb.value("'panel' in __import__('sys').modules")
+    before = nb.value("running_server().static_paths()")
+    ok(nb.run(STAR_APP, cell_id="cell-b"))
+    after = nb.value("running_server().static_paths()")
+    added = [path.split("?")[0] for path in after if path not in before]
+    assert "/static/extensions/panel/panel.min.js" in added
+    # Direct and through the Jupyter proxy, the page joins each path to the server root.
+    root = nb.value("running_server().url")
+    for path in after:
+        with urllib.request.urlopen(root + path, timeout=20) as response:
+            assert response.status == 200 and response.read(1), path
+    # Over the kernel's channel: Panel's code, not BokehJS's again.
+    ran = [path.split("?")[0].rsplit("/", 1)[-1] for path in before]
+    sent = bokehjs_over_comm(nb, ran)
+    assert "panel.min.js" in sent["names"] and "bokeh.min.js" not in sent["names"]

@@ -45,6 +45,7 @@ import asyncio
 import base64
 import json
 import logging
+import re
 from typing import Any
 
 from bokeh.core.types import ID
@@ -194,12 +195,28 @@ def open_view(server: EmbeddedServer, comm: Any, open_msg: dict[str, Any]) -> No
 
 
 def send_bokehjs(comm: Any, open_msg: dict[str, Any]) -> None:
-    """Comm target callback: send BokehJS's code to a page that cannot load it, then close."""
+    """Comm target callback: send the page the BokehJS files it lacks, then close.
+
+    The page names the files it already ran (``have``: ``bokeh.min.js``, ...), so a
+    view of an extension imported later (Panel) brings only ``panel.min.js``.
+    """
+    have = set((open_msg["content"].get("data") or {}).get("have") or [])
     # With the extensions whose models are loaded (panel.min.js once Panel is imported).
     resources = Resources(mode="inline", components=BOKEHJS_COMPONENTS)
-    scripts = bundle_for_objs_and_resources(None, resources).js_raw
-    comm.send({"scripts": scripts})
+    named = [(script_name(code), code) for code in
+             bundle_for_objs_and_resources(None, resources).js_raw]
+    missing = [(name, code) for name, code in named if name not in have]
+    comm.send({"names": [name for name, _ in missing], "scripts": [c for _, c in missing]})
     comm.close()
+
+
+def script_name(code: str) -> str:
+    """The file an inline BokehJS script came from (``/* BEGIN panel.min.js */``), or ""."""
+    found = _BEGIN.match(code)
+    return found.group(1) if found else ""
+
+
+_BEGIN = re.compile(r"/\* BEGIN (\S+) \*/")
 
 
 def register(server: EmbeddedServer) -> None:

@@ -138,7 +138,10 @@ class EmbeddedServer(ServerThread):
         models = len(HasProps.model_class_reverse_map)
         if self._static_paths[0] != models:
             bundle = bundle_for_objs_and_resources(None, self._tornado().resources(None))
-            self._static_paths = (models, [str(js.url) for js in bundle.js_files])
+            # Panel names one file relative ("static/extensions/..."): the page joins
+            # each path to a server root, so every one starts at the root.
+            paths = ["/" + str(js.url).lstrip("/") for js in bundle.js_files]
+            self._static_paths = (models, paths)
         return list(self._static_paths[1])
 
     def allow_origin(self, origin: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from ..core.session import SessionError
+from ..core.threads import call_logged
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class ServerThread:
         try:
             if loop is None or not self.running:
                 raise RuntimeError("stopped")
-            loop.call_soon_threadsafe(_call_logged, fn, *args)
+            loop.call_soon_threadsafe(call_logged, fn, *args)
         except RuntimeError:  # stopped, or its loop closed meanwhile
             log.debug("%s stopped: %r dropped", self.label, fn)
 
@@ -159,10 +160,3 @@ class ServerThread:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
             self._loop = None
-
-
-def _call_logged(fn: Callable[..., object], *args: Any) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        log.warning("%r failed on a server thread", fn, exc_info=True)

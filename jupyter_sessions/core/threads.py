@@ -72,9 +72,9 @@ def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
     """
     loop = _main_loop()
     if loop is None or threading.current_thread() is threading.main_thread():
-        _call_logged(fn, *args)
+        call_logged(fn, *args)
         return
-    loop.add_callback(_call_logged, fn, *args)  # thread safe, unlike the rest of tornado
+    loop.add_callback(call_logged, fn, *args)  # thread safe, unlike the rest of tornado
 
 
 def after_this_cell(fn: Callable[..., object], *args: Any) -> None:
@@ -93,7 +93,7 @@ def after_this_cell(fn: Callable[..., object], *args: Any) -> None:
     kernel = getattr(get_ipython(), "kernel", None)
     loop = getattr(kernel, "io_loop", None)
     iopub = getattr(kernel, "iopub_thread", None)
-    call = functools.partial(_call_logged, fn, *args)
+    call = functools.partial(call_logged, fn, *args)
     if loop is None or threading.current_thread() is not threading.main_thread():
         call()
     elif iopub is None:
@@ -107,7 +107,7 @@ def call_later(delay: float, fn: Callable[..., object], *args: Any) -> Callable[
 
     A failing ``fn`` is logged. Calls due at once run in the order they were made.
     """
-    return _timers.add(time.monotonic() + delay, functools.partial(_call_logged, fn, *args))
+    return _timers.add(time.monotonic() + delay, functools.partial(call_logged, fn, *args))
 
 
 class _Timers:
@@ -160,8 +160,10 @@ def _main_loop() -> Any:
     return getattr(kernel, "io_loop", None)
 
 
-def _call_logged(fn: Callable[..., object], *args: Any) -> None:
+def call_logged(fn: Callable[..., object], *args: Any) -> None:
+    """``fn(*args)``, its error logged: what a loop or timer runs for others must not raise."""
     try:
         fn(*args)
     except Exception:
-        log.warning("%r failed on the kernel main thread", fn, exc_info=True)
+        log.warning("%r failed on thread %r", fn, threading.current_thread().name,
+                    exc_info=True)

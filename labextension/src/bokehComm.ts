@@ -186,19 +186,25 @@ function closeOnPageGone(socket: PipeSocket): void {
   }
 }
 
-/** BokehJS's code from the kernel, for a page that cannot load it from a server. */
-export function bokehScriptsOverPipe(pipes: PipeOpener): Promise<string[]> {
-  return new Promise<string[]>((resolve, reject) => {
-    const pipe = pipes(BOKEHJS_TARGET, {});
+/**
+ * BokehJS's files from the kernel, for a page that cannot load them from a
+ * server: those not in `have` (names of files the page ran), as [name, code].
+ */
+export function bokehScriptsOverPipe(
+  pipes: PipeOpener,
+  have: string[]
+): Promise<[string, string][]> {
+  return new Promise<[string, string][]>((resolve, reject) => {
+    const pipe = pipes(BOKEHJS_TARGET, { have });
     const timer = window.setTimeout(() => {
       pipe.close();
       reject(new Error(`BokehJS did not arrive from the kernel in ${BOKEHJS_TIMEOUT_MS} ms`));
     }, BOKEHJS_TIMEOUT_MS);
     pipe.onMsg = data => {
       window.clearTimeout(timer);
-      const scripts = data.scripts;
-      if (Array.isArray(scripts) && scripts.every(s => typeof s === 'string')) {
-        resolve(scripts as string[]);
+      const { names, scripts } = data;
+      if (isStrings(names) && isStrings(scripts) && names.length === scripts.length) {
+        resolve(scripts.map((code, i) => [names[i], code]));
       } else {
         reject(new Error('the kernel sent no BokehJS'));
       }
@@ -208,4 +214,8 @@ export function bokehScriptsOverPipe(pipes: PipeOpener): Promise<string[]> {
       reject(new Error(String(data.error ?? 'the kernel closed the pipe before sending BokehJS')));
     };
   });
+}
+
+function isStrings(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(s => typeof s === 'string');
 }

@@ -14,9 +14,12 @@
  * When none works, the output says so in words.
  *
  * BokehJS is loaded once per page, from the server the view comes from, or from
- * the kernel over a comm, never from a CDN; the view is embedded with BokehJS's
- * own session API (`pull_session` and `add_document_standalone`), not its
- * autoload script. The autoload script would load BokehJS again for every view
+ * the kernel over a comm, never from a CDN. Its extensions' files (Panel's) are
+ * loaded the same way when the first view that needs them arrives, so a Panel
+ * view renders in a page that loaded plain BokehJS before Panel was imported;
+ * every file runs once per page, in the order the kernel lists. The view is
+ * embedded with BokehJS's own session API (`pull_session` and
+ * `add_document_standalone`), not its autoload script. The autoload script would load BokehJS again for every view
  * (each run keeps megabytes of code alive), and it keeps every session it
  * pulled in a cache private to BokehJS, documents and messages included, for the
  * page's lifetime. Here the page holds each view's session itself, and lets go
@@ -58,7 +61,10 @@ export function isBokehView(view: unknown): view is IBokehView {
 
 const PROBE_TIMEOUT_MS = 1500;
 const reachable = new Map<string, Promise<boolean>>();
-let bokehLoading: Promise<void> | null = null;
+/** The BokehJS files this page ran, by name (`bokeh.min.js`, `panel.min.js`). */
+const ran = new Set<string>();
+/** Every load waits for the one before: files run in order, once each. */
+let loading: Promise<void> = Promise.resolve();
 
 /** What this file uses of BokehJS (see the header). */
 interface IBokehDocument {
@@ -166,13 +172,12 @@ function adoptBokehView(host: HTMLElement, viewId: string): boolean {
 
 async function embedBokehView(host: HTMLElement, view: IBokehView, reach: IReach): Promise<void> {
   const app = new URL(view.url);
-  const route = await routeTo(app, view.static ?? [], reach);
-  // Once per page, however many outputs render at the same time.
-  bokehLoading ??= loadBokehJS(route, view.static ?? []).catch((reason: unknown) => {
-    bokehLoading = null; // let a later render try again
-    throw reason;
-  });
-  await bokehLoading;
+  const paths = view.static ?? [];
+  const route = await routeTo(app, paths, reach);
+  // However many outputs render at the same time; a failed load lets a later one retry.
+  const load = loading.then(() => loadMissing(route, paths));
+  loading = load.catch(() => undefined);
+  await load;
   const bokeh = bokehJS();
   if (!bokeh) {
     throw new Error('BokehJS did not load');
@@ -198,7 +203,7 @@ async function embedBokehView(host: HTMLElement, view: IBokehView, reach: IReach
 async function routeTo(app: URL, paths: string[], reach: IReach): Promise<Route> {
   const proxied = reach.proxy?.(app.host) ?? null;
   // Both at once: a remote kernel would otherwise wait for two probe timeouts.
-  const probe = paths[0] ?? '/';
+  const probe = paths.find(path => fileName(path) === 'bokeh.min.js') ?? paths[0] ?? '/';
   const [direct, proxy] = await Promise.all([
     canReach(app.origin, probe),
     proxied ? canReach(proxied, probe) : false
@@ -218,24 +223,46 @@ async function routeTo(app: URL, paths: string[], reach: IReach): Promise<Route>
   );
 }
 
-/** BokehJS, once per page: from the view's server, or from the kernel over a comm. */
-async function loadBokehJS(route: Route, paths: string[]): Promise<void> {
-  if (bokehJS()) {
+/**
+ * The files of `paths` this page has not run yet: from the view's server, or
+ * from the kernel over a comm (which sends those the page lacks, by name).
+ */
+async function loadMissing(route: Route, paths: string[]): Promise<void> {
+  if (ran.size === 0 && bokehJS()) {
+    // BokehJS came from elsewhere (another extension, an HTML output): its own files.
+    paths.map(fileName).filter(name => name.startsWith('bokeh')).forEach(name => ran.add(name));
+  }
+  const missing = paths.filter(path => !ran.has(fileName(path)));
+  if (missing.length === 0) {
     return;
   }
   if ('pipes' in route) {
-    for (const code of await bokehScriptsOverPipe(route.pipes)) {
-      const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
-      try {
-        await loadScript(url);
-      } finally {
-        URL.revokeObjectURL(url);
-      }
+    for (const [name, code] of await bokehScriptsOverPipe(route.pipes, Array.from(ran))) {
+      await runScript(code);
+      ran.add(name);
     }
+    // What the kernel did not send it does not have inline (MathJax): asked once.
+    missing.forEach(path => ran.add(fileName(path)));
     return;
   }
-  for (const path of paths) {
+  for (const path of missing) {
     await loadScript(route.root + path);
+    ran.add(fileName(path));
+  }
+}
+
+/** `panel.min.js` for `/static/extensions/panel/panel.min.js?v=...`. */
+function fileName(path: string): string {
+  return path.split('?')[0].split('/').pop() ?? path;
+}
+
+/** Run code from the kernel as a script (BokehJS's files expect to be one). */
+async function runScript(code: string): Promise<void> {
+  const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  try {
+    await loadScript(url);
+  } finally {
+    URL.revokeObjectURL(url);
   }
 }
 
