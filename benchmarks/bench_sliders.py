@@ -17,6 +17,14 @@ own notebook and tab:
 - **the anchor**, what a Bokeh user has today: ``show(app, notebook_url=...)`` of
   the same script's ``Application`` (the server runs on the kernel's own loop).
 
+And Panel's ``fastApi/sliders`` example (``tests/apps/panel``, unchanged: a
+``@param.depends`` method redraws the curve), its "Offset" slider, two ways:
+
+- **jupyter-sessions, Panel, direct**: ``open_session(createApp)``;
+- **Panel's own notebook rendering**, the second anchor: ``pn.extension()``, then
+  ``createApp()`` as the cell's value (its messages go over Panel's comm to the
+  kernel's main thread).
+
 Each repetition sets the "offset" slider's value in the page as a drag ends
 (BokehJS sends it), and times, with the page's own clock, until the curve's
 ColumnDataSource in the page sits at that offset: the app's ``update_data`` ran in
@@ -52,17 +60,19 @@ from tests.notebook_page import NotebookPage  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "sliders.json"
 SLIDERS = ROOT / "tests" / "apps" / "bokeh" / "sliders.py"
+PANEL_APPS = ROOT / "tests" / "apps" / "panel"
 ANCHOR = "bokeh show(app) + jupyter_bokeh"
-VERSIONS = ("bokeh", "ipykernel", "jupyterlab", "jupyter_bokeh", "jupyter-sessions")
+PANEL_ANCHOR = "Panel's notebook rendering"
+VERSIONS = ("bokeh", "panel", "ipykernel", "jupyterlab", "jupyter_bokeh", "jupyter-sessions")
 BROWSER_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling",
                 "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
 SETUP, PLOT, BUSY = 0, 1, 2
 
 # Set the slider, then resolve with the milliseconds until the page's curve sits at
 # the new offset (or -1 after the cap).
-MOVE_AND_TIME = """async ([offset, capMs]) => {
+MOVE_AND_TIME = """async ([title, offset, capMs]) => {
     const models = () => window.Bokeh.documents.flatMap(doc => [...doc.all_models]);
-    const slider = models().find(m => m.type === "Slider" && m.title === "offset");
+    const slider = models().find(m => m.type === "Slider" && m.title === title);
     const at = () => models().some(m => m.type === "ColumnDataSource" && (() => {
         const y = Array.from(m.get_column("y") ?? []);
         return y.length > 0 && Math.abs(y.reduce((a, b) => a + b, 0) / y.length - offset) < 0.05;
@@ -92,14 +102,16 @@ FULL, QUICK = Plan(reps=40, busy_reps=10), Plan(reps=8, busy_reps=3)
 class Side:
     name: str
     page: NotebookPage
+    slider: str  # the title of the slider that moves the curve
 
     def move(self, offset: float, cap_s: float) -> float | None:
-        ms = float(self.page.page.evaluate(MOVE_AND_TIME, [offset, cap_s * 1000]))
+        ms = float(self.page.page.evaluate(MOVE_AND_TIME, [self.slider, offset, cap_s * 1000]))
         return None if ms < 0 else ms
 
 
 def open_side(lab: JupyterLab, browser: Browser, name: str, slug: str, setup: str,
-              plot: str, plan: Plan, unreachable: bool = False) -> Side:
+              plot: str, plan: Plan, unreachable: bool = False, slider: str = "offset"
+              ) -> Side:
     notebook = f"bench-sliders-{slug}.ipynb"
     busy = f"import time\ntime.sleep({plan.busy_s})"
     lab.write_notebook(notebook, [setup, plot, busy])
@@ -111,7 +123,7 @@ def open_side(lab: JupyterLab, browser: Browser, name: str, slug: str, setup: st
     page.run_cell(SETUP, timeout=60)
     page.run_cell(PLOT, timeout=60)
     page.wait_for_plot(PLOT, timeout=60)
-    return Side(name, page)
+    return Side(name, page, slider)
 
 
 def measure(side: Side, plan: Plan, busy: bool) -> list[float | None]:
@@ -163,12 +175,19 @@ def main() -> None:
                             "from bokeh.resources import INLINE\n"
                             "output_notebook(INLINE, hide_banner=True)\n"
                             f"app = build_single_handler_application({str(SLIDERS)!r})")
+            panel_app = (f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
+                         "from sliders.pn_app import createApp")
+            panel_setup = f"import panel as pn\npn.extension()\n{panel_app}"
             sides = [
                 open_side(lab, browser, f"{OURS}, direct", "direct", ours_setup, ours_plot, plan),
                 open_side(lab, browser, f"{OURS}, kernel channel", "channel", ours_setup,
                           ours_plot, plan, unreachable=True),
                 open_side(lab, browser, ANCHOR, "anchor", anchor_setup,
                           f'show(app, notebook_url="localhost:{lab.port}")', plan),
+                open_side(lab, browser, f"{OURS}, Panel, direct", "panel", f"{ours_setup}\n"
+                          f"{panel_app}", "s = open_session(createApp)", plan, slider="Offset"),
+                open_side(lab, browser, PANEL_ANCHOR, "panel-anchor", panel_setup,
+                          "createApp()", plan, slider="Offset"),
             ]
             for side in sides:
                 for busy in (False, True):

@@ -41,7 +41,7 @@ def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookK
     later = [m["data"] for m in nb.run("s.close()", cell_id="cell-b").comm_msgs
              if m["comm_id"] == comm_id]
     assert later and later[-1]["sessions"] == []
-    assert nb.value("_kernel_channel().pages") == [HELLO]
+    assert nb.value("_kernel_channel().pages") == [{**HELLO, "page": "", "replaces": ""}]
 
 
 def test_view_disposed_closes_the_session_and_repeats_are_harmless(nb: NotebookKernel) -> None:
@@ -104,3 +104,24 @@ def test_a_remote_page_origin_is_allowed_once_the_page_says_hello(nb: NotebookKe
     ViewClient.connect(view["app_url"], token, origin=hub).close()
     nb.open_comm(uuid.uuid4().hex, TARGET, {**HELLO, "origin": "*"})  # logged, refused
     assert "*" not in nb.value(origins)
+
+
+def test_a_reloaded_page_closes_what_the_page_before_it_left_open(nb: NotebookKernel) -> None:
+    """A departed page's own closes were lost (a busy machine): its successor names it."""
+    comms = {name: uuid.uuid4().hex for name in ("old", "old-feed", "tab", "tab-feed", "new")}
+    nb.open_comm(comms["old"], TARGET, {**HELLO, "page": "p1", "replaces": ""})
+    nb.open_comm(comms["old-feed"], FEED, {"page": "p1"})
+    nb.open_comm(comms["tab"], TARGET, {**HELLO, "page": "p9", "replaces": ""})  # another tab
+    nb.open_comm(comms["tab-feed"], FEED, {"page": "p9"})
+    wait_for(lambda: len(nb.value("_kernel_channel().open_feeds")) == 2)
+    nb.open_comm(comms["new"], TARGET, {**HELLO, "page": "p2", "replaces": "p1"})
+    closed = {}
+    for msg in nb.iopub(20.0):
+        if msg["msg_type"] == "comm_close":
+            closed[msg["content"]["comm_id"]] = msg["content"]["data"]
+        if len(closed) == 2:
+            break
+    assert closed == {comms["old"]: {"reason": "replaced"},
+                      comms["old-feed"]: {"reason": "replaced"}}
+    assert nb.value("_kernel_channel().open_feeds") == [comms["tab-feed"]]
+    assert [page["page"] for page in nb.value("_kernel_channel().pages")] == ["p9", "p2"]

@@ -34,8 +34,9 @@ from bokeh.model import Model
 from bokeh.models.widgets.markups import Div
 from bokeh.server.callbacks import PeriodicCallback
 
+from ..core.channel import page_origins
 from ..core.session import Session, SessionError, SessionState
-from ..core.threads import after_this_cell
+from ..core.threads import after_this_cell, call_later
 from .server import EmbeddedServer
 from .shared_server import embedded_server
 
@@ -44,6 +45,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MIN_PERIOD = 0.25  # seconds; the seed's floor, below which browsers fall behind
+#: Seconds a first view waits to be made when no page is connected (papermill, a
+#: script's kernel, a frontend without the extension): a re-run that comes sooner
+#: closes the session, and nothing is built that nobody would see. A page that
+#: connects meanwhile has it made at once.
+UNWATCHED_FIRST_VIEW_S = 0.25
 
 
 def checked_period(period: object) -> float | None:
@@ -175,10 +181,17 @@ class BokehSession(Session):
         # Made once the cell has replied (or when update() or a page needs it first):
         # made in the cell it cost nine tenths of an open. If setup_model raises,
         # the session fails and its output shows the traceback (_first_view_made).
-        after_this_cell(self._make_first_view)
+        after_this_cell(self._make_first_view_soon)
+
+    def _make_first_view_soon(self) -> None:
+        """Make the first view now for a connected page, else a moment later."""
+        if page_origins():
+            self._make_first_view()
+        else:
+            call_later(UNWATCHED_FIRST_VIEW_S, self._make_first_view)
 
     def _make_first_view(self) -> None:
-        """Start making the first view, once (main thread, or update()'s)."""
+        """Start making the first view, once (any thread: the IOPub's, the timer's, update()'s)."""
         with self._first_view_lock:
             started, self._first_view_started = self._first_view_started, True
         assert self._ready is not None  # set in _start, before this was scheduled

@@ -19,8 +19,14 @@ Kinds that care where pages are (the Bokeh kind allows their origins on its
 websocket) ask :func:`page_origins` and :func:`on_page`; the channel knows no kind.
 
 A page closes both comms when it goes (notebook closed, page reloaded or closed:
-``pagehide``), which is the only way the kernel learns of it; a page that dies
-without a word (a crashed browser) leaves its feed open until the kernel ends.
+``pagehide``), which is the only way the kernel learns of it. That last word can be
+lost: a page unloading on a busy machine may not flush its websocket. So each page
+names itself (``page``, a fresh id per page load) and the page the tab showed before
+it (``replaces``, kept in the tab's ``sessionStorage``): a reloaded page's hello
+closes whatever its predecessor left open, with ``{"reason": "replaced"}`` (a
+duplicated tab copies ``sessionStorage``: the live original hears that reason and
+connects again). A page that dies without a word and is never replaced (a crashed
+browser) leaves its feed open until the kernel ends.
 
 Threads: with ipykernel 7 and JupyterLab >= 4.4 the page's messages arrive on a
 subshell thread while a cell runs; handlers only read the registry and close
@@ -53,6 +59,8 @@ class Hello(TypedDict):
     type: Literal["hello"]
     origin: str
     base_url: str
+    page: str  # this page load's id ("" from an older extension)
+    replaces: str  # the id of the page this tab showed before, or ""
 
 
 class SessionsMessage(TypedDict):
@@ -71,6 +79,8 @@ class Channel:
     def __init__(self) -> None:
         self._feeds: dict[str, Any] = {}
         self._pages: dict[str, Hello] = {}
+        # Every page comm (commands and feed), with the id of the page that opened it.
+        self._comms: dict[str, tuple[Any, str]] = {}
         self._page_listeners: list[PageListener] = []
         self._lock = threading.Lock()
         # Held while a list of sessions is made and sent. Events come from any thread;
@@ -98,6 +108,8 @@ class Channel:
 
     def open_commands(self, comm: Any, open_msg: dict[str, Any]) -> None:
         """Comm target callback: a page will tell us what goes away. Never send on it."""
+        with self._lock:
+            self._comms[comm.comm_id] = (comm, _page_of(open_msg))
         comm.on_msg(self._on_msg)
         comm.on_close(self._on_close)
         self._on_msg(open_msg)
@@ -106,14 +118,32 @@ class Channel:
         """Comm target callback: a page wants the list of sessions as it changes."""
         with self._lock:
             self._feeds[comm.comm_id] = comm
+            self._comms[comm.comm_id] = (comm, _page_of(open_msg))
         comm.on_close(self._on_close)
         self._send_sessions([comm])
 
     def _on_close(self, msg: dict[str, Any]) -> None:
-        comm_id = msg["content"]["comm_id"]
+        self._forget(msg["content"]["comm_id"])
+
+    def _forget(self, comm_id: str) -> None:
         with self._lock:
             self._feeds.pop(comm_id, None)
             self._pages.pop(comm_id, None)
+            self._comms.pop(comm_id, None)
+
+    def _close_page(self, page: str) -> None:
+        """Close what page ``page`` left open: a page that replaced it says it went."""
+        with self._lock:
+            left = [(comm_id, comm) for comm_id, (comm, of) in self._comms.items() if of == page]
+        for comm_id, comm in left:
+            self._forget(comm_id)
+            try:
+                comm.close({"reason": "replaced"})
+            except Exception:
+                log.debug("Could not close comm %s", comm_id, exc_info=True)
+        if left:
+            log.info("Closed %d comm(s) of page %s, which a reloaded page replaced",
+                     len(left), page)
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
         """Handle a page's message (comm_open or comm_msg); a bad one is logged, not raised."""
@@ -128,7 +158,9 @@ class Channel:
         reg = registry()
         if kind == "hello":
             self._hello(comm_id, Hello(type="hello", origin=str(data.get("origin", "")),
-                                       base_url=str(data.get("base_url", "/"))))
+                                       base_url=str(data.get("base_url", "/")),
+                                       page=str(data.get("page", "")),
+                                       replaces=str(data.get("replaces", ""))))
         elif kind in ("view_disposed", "close"):
             session = reg.get(str(data.get("session_id")))
             if session is not None:
@@ -140,6 +172,8 @@ class Channel:
             log.debug("Ignoring frontend message of unknown type %r", kind)
 
     def _hello(self, comm_id: str, hello: Hello) -> None:
+        if hello["replaces"] and hello["replaces"] != hello["page"]:
+            self._close_page(hello["replaces"])
         with self._lock:
             self._pages[comm_id] = hello
             listeners = list(self._page_listeners)
@@ -165,6 +199,13 @@ class Channel:
                     comm.send(message)
                 except Exception:
                     log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
+
+
+def _page_of(open_msg: dict[str, Any]) -> str:
+    """The id of the page that opened a comm, from its comm_open's data (or "")."""
+    data = open_msg["content"].get("data") or {}
+    page = data.get("page", "") if isinstance(data, dict) else ""
+    return page if isinstance(page, str) else ""
 
 
 _channel = Channel()

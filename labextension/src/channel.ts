@@ -13,11 +13,15 @@
  * A page that goes (reload, tab closed, navigation) closes its comms
  * (`onPageGone`): nothing else would tell the kernel, which would otherwise keep
  * feeding every departed page's comm. A page restored from the back/forward
- * cache opens them again.
+ * cache opens them again. That last word can be lost (a busy machine may not
+ * flush the websocket of a page unloading), so each hello also names the page
+ * this tab showed before (`replaces`, from `sessionStorage`), and the kernel
+ * closes what that page left open. A duplicated tab copies `sessionStorage`: the
+ * original, still live, hears its comms closed as "replaced" and opens new ones.
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
-import { JSONObject } from '@lumino/coreutils';
+import { JSONObject, UUID } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -30,6 +34,21 @@ import {
   ISessionInfo,
   ISessionsMessage
 } from './messages';
+
+/** This page load, and the one this tab showed before it (see the header). */
+const PAGE_KEY = 'jupyter-sessions:page';
+const PAGE_ID = UUID.uuid4();
+const PREVIOUS_PAGE = swapPageId();
+
+function swapPageId(): string {
+  try {
+    const previous = window.sessionStorage.getItem(PAGE_KEY) ?? '';
+    window.sessionStorage.setItem(PAGE_KEY, PAGE_ID);
+    return previous;
+  } catch {
+    return ''; // no storage (a sandboxed frame): the page's own close is the only word
+  }
+}
 
 export class SessionChannel implements IDisposable {
   constructor(private readonly context: ISessionContext) {
@@ -69,12 +88,14 @@ export class SessionChannel implements IDisposable {
     const hello: IPageMessage = {
       type: 'hello',
       origin: window.location.origin,
-      base_url: this.context.session?.serverSettings.baseUrl ?? '/'
+      base_url: this.context.session?.serverSettings.baseUrl ?? '/',
+      page: PAGE_ID,
+      replaces: PREVIOUS_PAGE
     };
     this._wanted = true;
     this._kernel = kernel;
     this._commands = this.open(kernel, COMM_TARGET, hello as unknown as JSONObject);
-    this._feed = this.open(kernel, FEED_TARGET, {});
+    this._feed = this.open(kernel, FEED_TARGET, { page: PAGE_ID });
     this._feed.onMsg = msg => this.onFeed(msg);
   }
 
@@ -140,9 +161,14 @@ export class SessionChannel implements IDisposable {
   private open(kernel: Kernel.IKernelConnection, target: string, data: JSONObject): Kernel.IComm {
     const comm = kernel.createComm(target);
     releaseHandlersOnDispose(comm);
-    comm.onClose = () => {
-      if (this._commands === comm || this._feed === comm) {
-        this._commands = this._feed = null;
+    comm.onClose = msg => {
+      if (this._commands !== comm && this._feed !== comm) {
+        return;
+      }
+      this._commands = this._feed = null;
+      // A tab duplicated from this one took this page's place: still here, say so.
+      if ((msg.content.data as { reason?: unknown })?.reason === 'replaced') {
+        this.connect();
       }
     };
     comm.open(data).done.catch(reason => {

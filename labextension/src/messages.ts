@@ -42,7 +42,7 @@ export interface ISessionInfo {
 
 /** Page to kernel. */
 export type IPageMessage =
-  | { type: 'hello'; origin: string; base_url: string }
+  | { type: 'hello'; origin: string; base_url: string; page: string; replaces: string }
   | { type: 'view_disposed'; session_id: string }
   | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }
   | { type: 'close'; session_id: string };
