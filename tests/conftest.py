@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import itertools
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +22,44 @@ from .notebook_kernel import NotebookKernel, ok
 
 # A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
 # the first cell of the notebooks the browser tests open.
+
+# This process's C handler of SIGINT as Python installed it, to tell another's apart.
+_LIBC = ctypes.CDLL(None)
+
+
+def _sigint_action() -> bytes:
+    action = ctypes.create_string_buffer(1024)  # larger than any struct sigaction
+    _LIBC.sigaction(signal.SIGINT, None, action)
+    return action.raw[:8]  # sa_handler
+
+
+_PYTHONS_SIGINT = _sigint_action()
+
+
+@contextmanager
+def interrupted_after(delay: float) -> Iterator[None]:
+    """The block must end in KeyboardInterrupt: SIGINT reaches the main thread in ``delay`` s.
+
+    As the kernel's interrupt button does. If it does not, the failure says how SIGINT
+    stood (a C library's handler left behind, or the signal blocked).
+    """
+    main = threading.main_thread().ident
+    assert main is not None and threading.current_thread() is threading.main_thread()
+    timer = threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    try:
+        yield
+    except KeyboardInterrupt:
+        return
+    finally:
+        timer.join(10)
+    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    c_handler = "Python's" if _sigint_action() == _PYTHONS_SIGINT else "another"
+    raise AssertionError(
+        f"no KeyboardInterrupt: Python's handler {signal.getsignal(signal.SIGINT)!r}, "
+        f"C handler {c_handler}, blocked on the main thread: {blocked}")
+
+
 KERNEL_SETUP = """
 import time
 import numpy as np

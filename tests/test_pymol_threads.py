@@ -12,6 +12,7 @@ import pytest
 
 from jupyter_sessions import PyMOLSession, SessionState
 
+from .conftest import interrupted_after
 from .test_pymol import MODES, PEPT, _close_sessions, pymol
 
 __all__ = ["_close_sessions"]  # the autouse fixture, shared with test_pymol
@@ -95,10 +96,7 @@ def test_the_interrupt_signal_still_interrupts_with_in_process_pymol() -> None:
     # the interrupt button would kill the kernel. Sessions put the old one back.
     s = pymol(isolated=False)
     assert s.cmd.count_atoms("all") == 0
-    main = threading.main_thread().ident
-    assert main is not None and threading.current_thread() is threading.main_thread()
-    threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
+    with interrupted_after(0.2):
         time.sleep(5)
     assert s.cmd.count_atoms("all") == 0
 

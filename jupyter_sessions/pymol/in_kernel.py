@@ -93,12 +93,18 @@ def keeping_sigint() -> Iterator[None]:
     with contextlib.suppress(OSError, TypeError):  # no C library to ask (Windows)
         libc = ctypes.CDLL(None)
     saved = ctypes.create_string_buffer(1024)  # larger than any struct sigaction
-    kept = hasattr(libc, "sigaction") and libc.sigaction(signal.SIGINT, None, saved) == 0
-    try:
-        yield
-    finally:
-        if kept:
-            libc.sigaction(signal.SIGINT, saved, None)
+    # One start at a time: a second one saving while the first PyMOL's handler is in
+    # place would put that handler back last.
+    with _sigint_lock:
+        kept = hasattr(libc, "sigaction") and libc.sigaction(signal.SIGINT, None, saved) == 0
+        try:
+            yield
+        finally:
+            if kept:
+                libc.sigaction(signal.SIGINT, saved, None)
+
+
+_sigint_lock = threading.Lock()
 
 
 def take() -> Local:
