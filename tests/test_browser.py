@@ -495,6 +495,7 @@ def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell
         stars_shown(page, 2, 5)
         page.page.evaluate(MOVE_SLIDER, ["Rating", 3])
         stars_shown(page, 2, 3)
+        page.output(2).scroll_into_view_if_needed(timeout=5000)
         page.screenshot(f"panel-{route}-{'extension' if lab.extension else 'fallback'}")
         sockets = page.bokeh_websockets()
         if route == "channel":

@@ -238,6 +238,7 @@ async function loadMissing(route: Route, paths: string[]): Promise<void> {
   }
   if ('pipes' in route) {
     for (const [name, code] of await bokehScriptsOverPipe(route.pipes, Array.from(ran))) {
+      bokehJS(); // an extension registers itself with window.Bokeh: ours
       await runScript(code);
       ran.add(name);
     }
@@ -246,6 +247,7 @@ async function loadMissing(route: Route, paths: string[]): Promise<void> {
     return;
   }
   for (const path of missing) {
+    bokehJS(); // an extension registers itself with window.Bokeh: ours
     await loadScript(route.root + path);
     ran.add(fileName(path));
   }
@@ -266,8 +268,22 @@ async function runScript(code: string): Promise<void> {
   }
 }
 
+/** The BokehJS this page's views run on, once one is there. */
+let pageBokeh: IBokeh | undefined;
+
+/**
+ * The page's BokehJS. Panel's notebook loader (`pn.extension()` in a cell) clears
+ * `window.Bokeh` when that BokehJS lacks Panel, then loads its own from a CDN; with
+ * no CDN to reach it never puts one back, and the views here would lose theirs.
+ */
 function bokehJS(): IBokeh | undefined {
-  return (window as unknown as { Bokeh?: IBokeh }).Bokeh;
+  const root = window as unknown as { Bokeh?: IBokeh };
+  if (root.Bokeh) {
+    pageBokeh = root.Bokeh;
+  } else if (pageBokeh) {
+    root.Bokeh = pageBokeh;
+  }
+  return pageBokeh;
 }
 
 /** Resolves once `element` is in the page (BokehJS lays views out there). */
