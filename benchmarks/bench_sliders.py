@@ -21,7 +21,8 @@ And Panel's ``fastApi/sliders`` example (``tests/apps/panel``, unchanged: a
 ``@param.depends`` method redraws the curve), its "Offset" slider, two ways:
 
 - **jupyter-sessions, Panel, direct**: ``open_session(createApp)``;
-- **Panel's own notebook rendering**, the second anchor: ``pn.extension()``, then
+- **Panel's own notebook rendering**, the second anchor: ``pn.extension(inline=True)``
+  (no CDN here), then
   ``createApp()`` as the cell's value (its messages go over Panel's comm to the
   kernel's main thread).
 
@@ -177,7 +178,8 @@ def main() -> None:
                             f"app = build_single_handler_application({str(SLIDERS)!r})")
             panel_app = (f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
                          "from sliders.pn_app import createApp")
-            panel_setup = f"import panel as pn\npn.extension()\n{panel_app}"
+            # inline: this machine reaches no CDN, where Panel loads its page code from.
+            panel_setup = f"import panel as pn\npn.extension(inline=True)\n{panel_app}"
             sides = [
                 open_side(lab, browser, f"{OURS}, direct", "direct", ours_setup, ours_plot, plan),
                 open_side(lab, browser, f"{OURS}, kernel channel", "channel", ours_setup,

@@ -183,7 +183,8 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "once it is ready (jupyter-sessions: its first view made), timed too (Bokeh: "
         "jupyter_bokeh's destroy_server sent just before). Bokeh builds its document only "
         "when a browser connects (later, on the kernel's loop); jupyter-sessions builds the "
-        "first view on its server thread once the cell has replied.",
+        "first view on its server thread, 0.25 s after the cell's reply when no page is "
+        "connected, at once when one is.",
         f"Row 2: {plan.cleanup_reps} re-runs, each once the old app ticked twice. t0 = "
         "in-kernel start (pre_execute) of the re-run's first execution. Stopped = "
         "jupyter-sessions' registry 'removed' event, or destroy_server returning. Destroyed = "
@@ -197,8 +198,9 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "sockets via psutil on the kernel pid after gc.collect() in the kernel; tick logging "
         "off. Bokeh's show(app) builds no document for an output no browser loaded, and each "
         "of its servers listens on 0.0.0.0 and :: (two sockets); "
-        "jupyter-sessions builds the first view after each cell's reply, while the next "
-        "re-run may already run. The no-cleanup run connects no "
+        "jupyter-sessions, with no page connected (no extension here), builds a first view "
+        "0.25 s after the cell's reply, so a re-run that comes sooner builds none (a "
+        "browser that connects has it built at once). The no-cleanup run connects no "
         "browser (each of its sessions would keep ticking on the kernel loop).",
         f"Row 4: {plan.busy_reps} busy cells of time.sleep({BUSY_SECONDS:g}) in another cell, "
         f"period {PERIOD} s. Ticks counted in-kernel inside each busy cell; PATCH-DOC counted "
