@@ -17,14 +17,19 @@ own notebook and tab:
 - **the anchor**, what a Bokeh user has today: ``show(app, notebook_url=...)`` of
   the same script's ``Application`` (the server runs on the kernel's own loop).
 
-And Panel's ``fastApi/sliders`` example (``tests/apps/panel``, unchanged: a
-``@param.depends`` method redraws the curve), its "Offset" slider, two ways:
+And Panel's ``uv/app.py`` example (``tests/apps/panel/star_rating.py``, unchanged:
+a ``pn.bind`` of its "Rating" slider to a Markdown line of stars), after
+``pn.extension(inline=True)`` (no CDN here), timed until the page shows the new
+number of stars, two ways:
 
-- **jupyter-sessions, Panel, direct**: ``open_session(createApp)``;
-- **Panel's own notebook rendering**, the second anchor: ``pn.extension(inline=True)``
-  (no CDN here), then
-  ``createApp()`` as the cell's value (its messages go over Panel's comm to the
-  kernel's main thread).
+- **jupyter-sessions, Panel, direct**: ``open_session(app)``;
+- **Panel's own notebook rendering**, the second anchor: ``app`` as the cell's value
+  (its messages go over Panel's comm to the kernel's main thread).
+
+(Panel's ``fastApi/sliders`` example, a ``@param.depends`` method that changes a Bokeh
+figure's data, cannot be the anchor: in Panel's notebook rendering its Python runs
+but the page's curve never changes, since raw Bokeh model changes reach a notebook
+page only through ``pn.io.push_notebook``.)
 
 Each repetition sets the "offset" slider's value in the page as a drag ends
 (BokehJS sends it), and times, with the page's own clock, until the curve's
@@ -61,7 +66,7 @@ from tests.notebook_page import NotebookPage  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "sliders.json"
 SLIDERS = ROOT / "tests" / "apps" / "bokeh" / "sliders.py"
-PANEL_APPS = ROOT / "tests" / "apps" / "panel"
+STAR_RATING = ROOT / "tests" / "apps" / "panel" / "star_rating.py"
 ANCHOR = "bokeh show(app) + jupyter_bokeh"
 PANEL_ANCHOR = "Panel's notebook rendering"
 VERSIONS = ("bokeh", "panel", "ipykernel", "jupyterlab", "jupyter_bokeh", "jupyter-sessions")
@@ -86,6 +91,23 @@ MOVE_AND_TIME = """async ([title, offset, capMs]) => {
     }
     return performance.now() - t0;
 }"""
+# The same for a slider whose answer is a line of that many stars.
+STARS_AND_TIME = """async ([title, rating, capMs]) => {
+    const models = () => window.Bokeh.documents.flatMap(doc => [...doc.all_models]);
+    const slider = models().find(m => m.type === "Slider" && m.title === title);
+    const stars = n => "\u2b50".repeat(n);
+    const at = () => models().some(m => typeof m.text === "string"
+        && m.text.includes(stars(rating)) && !m.text.includes(stars(rating + 1)));
+    const t0 = performance.now();
+    slider.value = rating;
+    while (!at()) {
+        if (performance.now() - t0 > capMs) return -1;
+        await new Promise(resolve => requestAnimationFrame(resolve));
+    }
+    return performance.now() - t0;
+}"""
+SLIDER_SHOWN = """(title) => (window.Bokeh?.documents ?? []).some(doc =>
+    [...doc.all_models].some(m => m.type === "Slider" && m.title === title))"""
 
 
 @dataclass(frozen=True)
@@ -103,15 +125,21 @@ FULL, QUICK = Plan(reps=40, busy_reps=10), Plan(reps=8, busy_reps=3)
 class Side:
     name: str
     page: NotebookPage
-    slider: str  # the title of the slider that moves the curve
+    stars: bool  # Panel's star rating; else sliders.py's curve
 
-    def move(self, offset: float, cap_s: float) -> float | None:
-        ms = float(self.page.page.evaluate(MOVE_AND_TIME, [self.slider, offset, cap_s * 1000]))
+    def move(self, i: int, cap_s: float) -> float | None:
+        """Move the slider to its ``i``-th value (-1: the warm-up), time the answer."""
+        if self.stars:
+            args = ["Rating", 10 if i < 0 else 1 + i % 9]
+            ms = float(self.page.page.evaluate(STARS_AND_TIME, [*args, cap_s * 1000]))
+        else:
+            args = ["offset", 0.5 if i < 0 else round(-2 + 4 * (i % 9) / 8, 2)]
+            ms = float(self.page.page.evaluate(MOVE_AND_TIME, [*args, cap_s * 1000]))
         return None if ms < 0 else ms
 
 
 def open_side(lab: JupyterLab, browser: Browser, name: str, slug: str, setup: str,
-              plot: str, plan: Plan, unreachable: bool = False, slider: str = "offset"
+              plot: str, plan: Plan, unreachable: bool = False, stars: bool = False
               ) -> Side:
     notebook = f"bench-sliders-{slug}.ipynb"
     busy = f"import time\ntime.sleep({plan.busy_s})"
@@ -123,20 +151,23 @@ def open_side(lab: JupyterLab, browser: Browser, name: str, slug: str, setup: st
     page = NotebookPage(context.new_page(), lab.notebook_url(notebook))
     page.run_cell(SETUP, timeout=60)
     page.run_cell(PLOT, timeout=60)
-    page.wait_for_plot(PLOT, timeout=60)
-    return Side(name, page, slider)
+    if stars:
+        page.page.wait_for_function(SLIDER_SHOWN, arg="Rating", timeout=60000)
+    else:
+        page.wait_for_plot(PLOT, timeout=60)
+    return Side(name, page, stars)
 
 
 def measure(side: Side, plan: Plan, busy: bool) -> list[float | None]:
     side.page.page.bring_to_front()
-    side.move(0.5, plan.cap_s)  # warm: the first move compiles and allocates
+    side.move(-1, plan.cap_s)  # warm: the first move compiles and allocates
     if busy:
         side.page.run_cell(BUSY, wait=False)
         deadline = time.monotonic() + 30
         while not side.page.cell_running(BUSY) and time.monotonic() < deadline:
             time.sleep(0.05)
     reps = plan.busy_reps if busy else plan.reps
-    samples = [side.move(round(-2 + 4 * (i % 9) / 8, 2), plan.cap_s) for i in range(reps)]
+    samples = [side.move(i, plan.cap_s) for i in range(reps)]
     if busy:
         side.page.command("notebook:interrupt-kernel")
         side.page.wait_idle()
@@ -153,7 +184,7 @@ def summary(samples: list[float | None], cap_s: float) -> str:
 
 
 def table(results: dict[str, dict[str, list[float | None]]], plan: Plan) -> str:
-    lines = ["| slider -> changed curve on the page, p50 / p95 ms | idle "
+    lines = ["| slider -> changed plot (stars for Panel) on the page, p50 / p95 ms | idle "
              "| while another cell computes |", "|---|---|---|"]
     lines += [f"| {name} | {summary(r['idle'], plan.cap_s)} | {summary(r['busy'], plan.cap_s)} |"
               for name, r in results.items()]
@@ -176,20 +207,22 @@ def main() -> None:
                             "from bokeh.resources import INLINE\n"
                             "output_notebook(INLINE, hide_banner=True)\n"
                             f"app = build_single_handler_application({str(SLIDERS)!r})")
-            panel_app = (f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
-                         "from sliders.pn_app import createApp")
             # inline: this machine reaches no CDN, where Panel loads its page code from.
-            panel_setup = f"import panel as pn\npn.extension(inline=True)\n{panel_app}"
+            # The example's module, run as a module is (as __main__ it would app.show()).
+            panel_setup = ("import panel as pn\npn.extension(inline=True)\nimport runpy\n"
+                           f"app = runpy.run_path({str(STAR_RATING)!r}, "
+                           "run_name='star_rating')['app']")
             sides = [
                 open_side(lab, browser, f"{OURS}, direct", "direct", ours_setup, ours_plot, plan),
                 open_side(lab, browser, f"{OURS}, kernel channel", "channel", ours_setup,
                           ours_plot, plan, unreachable=True),
                 open_side(lab, browser, ANCHOR, "anchor", anchor_setup,
                           f'show(app, notebook_url="localhost:{lab.port}")', plan),
-                open_side(lab, browser, f"{OURS}, Panel, direct", "panel", f"{ours_setup}\n"
-                          f"{panel_app}", "s = open_session(createApp)", plan, slider="Offset"),
-                open_side(lab, browser, PANEL_ANCHOR, "panel-anchor", panel_setup,
-                          "createApp()", plan, slider="Offset"),
+                open_side(lab, browser, f"{OURS}, Panel, direct", "panel",
+                          f"{ours_setup}\n{panel_setup}", "s = open_session(app)", plan,
+                          stars=True),
+                open_side(lab, browser, PANEL_ANCHOR, "panel-anchor", panel_setup, "app",
+                          plan, stars=True),
             ]
             for side in sides:
                 for busy in (False, True):
