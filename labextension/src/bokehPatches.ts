@@ -9,9 +9,15 @@
  * signals are remembered on the view and removed when the view is removed.
  * `connect_signals` is synchronous, so only that view's listeners are caught.
  *
+ * Upstream: bokeh/bokeh#15290, fixed by bokeh/bokeh#15298 (merged 2026-07-31),
+ * which no release had yet when this was written (3.9.2 is the latest and still
+ * leaks). So the patch applies to BokehJS 3.9 and older only; a later BokehJS is
+ * taken to carry the fix (were it not, the patch would still be harmless there:
+ * removing a listener twice does nothing). tests/test_page_memory.py would show it.
+ *
  * BokehJS internals relied on, measured by tests/test_page_memory.py against the
  * installed Bokeh: the module `models/plots/plot_canvas` exporting `PlotView`, whose
- * prototype has `connect_signals()` and `remove()`.
+ * prototype has `connect_signals()` and `remove()`; `Bokeh.version`.
  */
 
 type Listener = [string, EventListenerOrEventListenerObject, unknown];
@@ -25,8 +31,29 @@ interface IPlotView {
 const VIEWPORT_LISTENERS = Symbol('jupyter-sessions viewport listeners');
 const patched = new WeakSet<object>();
 
-/** Patch BokehJS's `PlotView` (once; a no-op where BokehJS has no such view). */
-export function patchPlotViewListeners(bokeh: { require(module: string): unknown }): void {
+/** The newest BokehJS [major, minor] that leaks (see the header). */
+const LAST_LEAKING: [number, number] = [3, 9];
+
+/** Does this BokehJS lack the upstream fix? An unreadable version counts as yes. */
+function leaks(version: string | undefined): boolean {
+  const [major, minor] = (version ?? '').split('.').map(Number);
+  if (!Number.isInteger(major) || !Number.isInteger(minor)) {
+    return true;
+  }
+  return major < LAST_LEAKING[0] || (major === LAST_LEAKING[0] && minor <= LAST_LEAKING[1]);
+}
+
+/**
+ * Patch BokehJS's `PlotView` (once; a no-op where BokehJS has no such view, or
+ * has the fix).
+ */
+export function patchPlotViewListeners(bokeh: {
+  require(module: string): unknown;
+  version?: string;
+}): void {
+  if (!leaks(bokeh.version)) {
+    return;
+  }
   const viewport = window.visualViewport;
   let prototype: IPlotView | undefined;
   try {

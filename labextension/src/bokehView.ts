@@ -19,10 +19,10 @@
  * view renders in a page that loaded plain BokehJS before Panel was imported;
  * every file runs once per page, in the order the kernel lists. The view is
  * embedded with BokehJS's own session API (`pull_session` and
- * `add_document_standalone`), not its autoload script. The autoload script would load BokehJS again for every view
- * (each run keeps megabytes of code alive), and it keeps every session it
- * pulled in a cache private to BokehJS, documents and messages included, for the
- * page's lifetime. Here the page holds each view's session itself, and lets go
+ * `add_document_standalone`), not its autoload script. The autoload script would
+ * load BokehJS again for every view (each run keeps megabytes of code alive), and
+ * it keeps every session it pulled in a cache private to BokehJS, documents and
+ * messages included, for the page's lifetime. Here the page holds each view's session itself, and lets go
  * of it when the view goes (tests/test_page_memory.py measures the page's heap).
  * The view is built once its element is in the page (BokehJS lays it out there).
  *
@@ -78,6 +78,7 @@ interface IBokehViews {
   clear(): void;
 }
 interface IBokeh {
+  readonly version?: string;
   require(module: 'client/connection'): {
     pull_session(url: string, token: string, args: string): Promise<IBokehSession>;
     ClientConnection: Parameters<typeof pullSessionOverPipe<IBokehSession>>[0];
@@ -228,9 +229,13 @@ async function routeTo(app: URL, paths: string[], reach: IReach): Promise<Route>
  * from the kernel over a comm (which sends those the page lacks, by name).
  */
 async function loadMissing(route: Route, paths: string[]): Promise<void> {
-  if (ran.size === 0 && bokehJS()) {
-    // BokehJS came from elsewhere (another extension, an HTML output): its own files.
-    paths.map(fileName).filter(name => name.startsWith('bokeh')).forEach(name => ran.add(name));
+  const found = ran.size === 0 ? bokehJS() : undefined;
+  if (found) {
+    // BokehJS came from elsewhere (another extension, an HTML output, Panel's
+    // notebook loader, which marks the Panel it loaded as `Bokeh.Panel`).
+    const there = (name: string): boolean =>
+      name.startsWith('bokeh') || (name === 'panel.min.js' && 'Panel' in found);
+    paths.map(fileName).filter(there).forEach(name => ran.add(name));
   }
   const missing = paths.filter(path => !ran.has(fileName(path)));
   if (missing.length === 0) {
