@@ -212,6 +212,30 @@ def test_an_idle_kernel_has_no_timer_due_open_with_a_page_or_not_and_closed(
     wait_for(lambda: nb.value(DUE_SOON) == [], timeout=40, interval=0.5)
 
 
+COUNTED = """
+BUILT = []
+class Counted(BokehSession):
+    def setup_model(self):
+        BUILT.append(self.id)
+        return figure(height=100, width=100)
+"""
+
+
+def test_a_session_rerun_before_anyone_could_see_it_never_builds_a_view(
+        nb: NotebookKernel) -> None:
+    """No page is connected (papermill, a loop): a re-run that comes within 0.25 s
+    closes the old session before its first view was due, and nothing is built for it."""
+    ok(nb.run(COUNTED))
+    # A wait longer than any round trip of a loaded machine (it is 0.25 s).
+    ok(nb.run("__import__('jupyter_sessions.bokeh.session').bokeh.session"
+              ".UNWATCHED_FIRST_VIEW_S = 2.0"))
+    ok(nb.run("s = open_session(Counted())\nFIRST = s.id", cell_id="cell-a"))
+    ok(nb.run("s = open_session(Counted())", cell_id="cell-a"))  # as a client re-runs
+    # The re-run's view is built, so both were due by now (in the order they opened).
+    wait_for(lambda: nb.value("BUILT") == [nb.value("s.id")], timeout=20)
+    assert nb.value("FIRST") != nb.value("s.id")
+
+
 def test_each_view_has_its_own_models_and_all_close_together(
     nb: NotebookKernel, view: dict[str, str]
 ) -> None:
