@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 import sys
 from typing import Any
 
@@ -39,8 +40,16 @@ def host(obj: object, argv: list[str] | None = None) -> PanelApp | None:
     if not factory and not _renders(obj):
         return None
     no_argv(argv)
-    name = getattr(obj, "__name__", None) or getattr(obj, "name", None) or type(obj).__name__
-    return PanelApp(obj, str(name), factory=factory)
+    return PanelApp(obj, _name(obj), factory=factory)
+
+
+def _name(obj: object) -> str:
+    """What the app is called in its label: its own name, not Panel's "Column00127"."""
+    kind = type(obj).__name__
+    name = getattr(obj, "__name__", None) or getattr(obj, "name", None) or kind
+    if re.fullmatch(re.escape(kind) + r"\d{5}", str(name)):  # param's default name
+        return kind
+    return str(name)
 
 
 class PanelApp(HostedApp):
