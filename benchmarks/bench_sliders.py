@@ -74,38 +74,28 @@ BROWSER_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling",
                 "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
 SETUP, PLOT, BUSY = 0, 1, 2
 
-# Set the slider, then resolve with the milliseconds until the page's curve sits at
-# the new offset (or -1 after the cap).
-MOVE_AND_TIME = """async ([title, offset, capMs]) => {
+# Set the slider, then resolve with the milliseconds until the page shows the answer
+# (`answer`, a predicate of a model; -1 after the cap).
+MOVE_AND_TIME = """async ([title, value, capMs, answer]) => {
     const models = () => window.Bokeh.documents.flatMap(doc => [...doc.all_models]);
     const slider = models().find(m => m.type === "Slider" && m.title === title);
-    const at = () => models().some(m => m.type === "ColumnDataSource" && (() => {
-        const y = Array.from(m.get_column("y") ?? []);
-        return y.length > 0 && Math.abs(y.reduce((a, b) => a + b, 0) / y.length - offset) < 0.05;
-    })());
+    const answered = new Function("models", "value", `return models().some(${answer})`);
     const t0 = performance.now();
-    slider.value = offset;
-    while (!at()) {
+    slider.value = value;
+    while (!answered(models, value)) {
         if (performance.now() - t0 > capMs) return -1;
         await new Promise(resolve => requestAnimationFrame(resolve));
     }
     return performance.now() - t0;
 }"""
-# The same for a slider whose answer is a line of that many stars.
-STARS_AND_TIME = """async ([title, rating, capMs]) => {
-    const models = () => window.Bokeh.documents.flatMap(doc => [...doc.all_models]);
-    const slider = models().find(m => m.type === "Slider" && m.title === title);
-    const stars = n => "\u2b50".repeat(n);
-    const at = () => models().some(m => typeof m.text === "string"
-        && m.text.includes(stars(rating)) && !m.text.includes(stars(rating + 1)));
-    const t0 = performance.now();
-    slider.value = rating;
-    while (!at()) {
-        if (performance.now() - t0 > capMs) return -1;
-        await new Promise(resolve => requestAnimationFrame(resolve));
-    }
-    return performance.now() - t0;
-}"""
+# What answers: sliders.py's curve sits at the offset (its mean), or Panel's
+# star rating shows that many stars.
+CURVE_AT = """m => m.type === "ColumnDataSource" && (() => {
+    const y = Array.from(m.get_column("y") ?? []);
+    return y.length > 0 && Math.abs(y.reduce((a, b) => a + b, 0) / y.length - value) < 0.05;
+})()"""
+STARS_AT = """m => typeof m.text === "string" && m.text.includes("\u2b50".repeat(value))
+    && !m.text.includes("\u2b50".repeat(value + 1))"""
 SLIDER_SHOWN = """(title) => (window.Bokeh?.documents ?? []).some(doc =>
     [...doc.all_models].some(m => m.type === "Slider" && m.title === title))"""
 
@@ -130,11 +120,11 @@ class Side:
     def move(self, i: int, cap_s: float) -> float | None:
         """Move the slider to its ``i``-th value (-1: the warm-up), time the answer."""
         if self.stars:
-            args = ["Rating", 10 if i < 0 else 1 + i % 9]
-            ms = float(self.page.page.evaluate(STARS_AND_TIME, [*args, cap_s * 1000]))
+            move = ["Rating", 10 if i < 0 else 1 + i % 9, cap_s * 1000, STARS_AT]
         else:
-            args = ["offset", 0.5 if i < 0 else round(-2 + 4 * (i % 9) / 8, 2)]
-            ms = float(self.page.page.evaluate(MOVE_AND_TIME, [*args, cap_s * 1000]))
+            move = ["offset", 0.5 if i < 0 else round(-2 + 4 * (i % 9) / 8, 2), cap_s * 1000,
+                    CURVE_AT]
+        ms = float(self.page.page.evaluate(MOVE_AND_TIME, move))
         return None if ms < 0 else ms
 
 
