@@ -20,9 +20,6 @@ import pytest
 
 from .notebook_kernel import NotebookKernel, ok
 
-# A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
-# the first cell of the notebooks the browser tests open.
-
 # SIGINT's C handler as this process started: a C library's left behind differs.
 _LIBC = ctypes.CDLL(None)
 
@@ -57,12 +54,15 @@ def interrupted_after(delay: float) -> Iterator[None]:
     except KeyboardInterrupt:
         return
     finally:
+        timer.cancel()  # the block ended first: no SIGINT after it, outside the block
         timer.join(10)
         signal.signal(signal.SIGINT, previous)
     blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
     raise AssertionError(f"no KeyboardInterrupt (SIGINT blocked on the main thread: {blocked})")
 
 
+# A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
+# the first cell of the notebooks the browser tests open.
 KERNEL_SETUP = """
 import time
 import numpy as np
