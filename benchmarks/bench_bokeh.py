@@ -54,6 +54,7 @@ from bokeh_measures import (  # noqa: E402
     measure_cleanup,
     measure_open_cost,
     measure_reruns,
+    measure_streak,
 )
 from bokeh_sides import ANCHOR, BokehSide, OursSide, Side, notebook  # noqa: E402
 from bokeh_table import NA, notes, rows, to_json  # noqa: E402
@@ -109,6 +110,9 @@ def run_side(kind: type[Side], plan: Plan) -> dict[str, Any]:
         results["open"] = attempt(measure_open_cost, side, plan)
         results["cleanup"] = attempt(measure_cleanup, side, plan)
         results["busy"] = attempt(measure_busy, side, plan)
+    progress(f"{kind.name}: {plan.streak} re-runs in a row against first opens")
+    with kernel("streak") as side:
+        results["streak"] = attempt(measure_streak, side, plan)
     progress(f"{kind.name}: {plan.reruns} re-runs")
     with kernel("reruns") as side:
         results["reruns"] = attempt(measure_reruns, side, plan)

@@ -1,8 +1,8 @@
 """bench_bokeh's four measurements, each run on one side's kernel.
 
 Row 1, :func:`measure_open_cost`; row 2, :func:`measure_cleanup`; row 3,
-:func:`measure_reruns`; row 4, :func:`measure_busy`. Every one of them ends with
-its app closed; a failure raises (the caller records it and carries on).
+:func:`measure_reruns`; row 4, :func:`measure_busy`; row 5, :func:`measure_streak`.
+Every one of them ends with its app closed; a failure raises (the caller records it and carries on).
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ class Plan:
     warmup: int = 3
 
 
+    streak: int = 35
+
 FULL = Plan(open_cells=30, cleanup_reps=20, reruns=1000, busy_reps=3)
-QUICK = Plan(open_cells=15, cleanup_reps=8, reruns=200, busy_reps=2)
+QUICK = Plan(open_cells=15, cleanup_reps=8, reruns=200, busy_reps=2, streak=20)
 
 
 # -- small helpers ------------------------------------------------------------------
@@ -279,3 +281,34 @@ def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
         "first_ms": median(seconds[:window]) * 1000, "last_ms": median(seconds[-window:]) * 1000,
         "window": window, "wall_s": time.monotonic() - started,
     }
+
+
+def measure_streak(side: Side, plan: Plan) -> dict[str, Any]:
+    """Row 5: "Run all" with no page: one cell re-run ``plan.streak`` times back to back.
+
+    Against ``plan.streak`` first opens (each in a new cell, closed untimed before the
+    next), as a user measures it: the whole round trip of each execute_request, no
+    browser anywhere, nothing waited for between the re-runs. A re-run that pays for
+    work nobody sees (a first view built for an output already gone) shows up here.
+    """
+    first: list[float] = []
+    for i in range(plan.warmup + plan.streak):
+        run = side.open(f"first-{i}", keyed=False)
+        side.close_untimed(run.shown)
+        settle(side, 0)
+        if i >= plan.warmup:
+            first.append(run.seconds * 1000)
+    again: list[float] = []
+    current: Shown | None = None
+    for _ in range(plan.streak + 1):
+        if current is not None:
+            side.dispose(current)
+        run = side.open("streak", keyed=False)
+        if current is not None:  # the first run of the cell is an open, not a re-run
+            again.append(run.seconds * 1000)
+        current = run.shown
+    assert current is not None
+    side.close_untimed(current)
+    settle(side, 0)
+    return {"first_ms": first, "rerun_ms": again, "n": plan.streak,
+            "ratio": median(again) / median(first)}

@@ -57,8 +57,7 @@ def open_notebook(
 
     The session cells are the ``session_cell`` marker's arguments, else one ``OPEN``.
     """
-    # No ':' or brackets: JupyterLab reads "x:" in a path as a drive name.
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
+    name = notebook_name(request)
     marker = request.node.get_closest_marker("session_cell")
     sessions = list(marker.args) if marker else [OPEN]
     lab.write_notebook(name, [KERNEL_SETUP.strip(), *sessions, "x = 1"])
@@ -83,6 +82,12 @@ def open_notebook(
         kernel.close()
         context.close()
         shut_down_kernel_of(lab, name)
+
+
+def notebook_name(request: pytest.FixtureRequest) -> str:
+    """The test's notebook file: its name, without ':' or brackets (JupyterLab reads
+    "x:" in a path as a drive name)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
 
 
 @pytest.fixture
@@ -161,7 +166,7 @@ def test_the_close_button_closes_the_session(notebook: Notebook) -> None:
     open_plot(page, kernel)
     page.output(1).get_by_role("button", name="Close").click()
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
-    page.output(1).locator("i", has_text="closed (TERMINATED)").wait_for(timeout=30000)
+    page.output(1).get_by_text("closed (TERMINATED)").first.wait_for(timeout=30000)
     assert page.output(1).locator("canvas").count() == 0
 
 
@@ -205,7 +210,7 @@ def test_the_close_button_closes_at_once_while_another_cell_is_busy(
         # The button speaks on the commands comm, which a subshell handles at once.
         wait_for(lambda: counts(kernel, subshell) == [0, 0], timeout=15, interval=0.05)
         assert page.cell_running(2)  # closed while the cell still computed
-        page.output(1).locator("i", has_text="closed (TERMINATED)").wait_for(timeout=15000)
+        page.output(1).get_by_text("closed (TERMINATED)").first.wait_for(timeout=15000)
         page.command("notebook:interrupt-kernel")
 
 

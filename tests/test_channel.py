@@ -10,7 +10,7 @@ import websocket
 
 from .bokeh_client import ViewClient, fetch_token
 from .conftest import wait_for
-from .notebook_kernel import NotebookKernel
+from .notebook_kernel import NotebookKernel, ok
 from .test_apps import busy_cell
 
 TARGET = "jupyter_sessions.v1"
@@ -125,3 +125,29 @@ def test_a_reloaded_page_closes_what_the_page_before_it_left_open(nb: NotebookKe
                       comms["old-feed"]: {"reason": "replaced"}}
     assert nb.value("_kernel_channel().open_feeds") == [comms["tab-feed"]]
     assert [page["page"] for page in nb.value("_kernel_channel().pages")] == ["p9", "p2"]
+
+
+def test_a_note_says_when_no_page_showed_the_view_and_so_no_picture_was_kept(
+    nb: NotebookKernel,
+) -> None:
+    """nbclient and papermill run with no page: no picture could be kept, and the note says so."""
+    unseen = nb.run("u = open_session(Ticker())", cell_id="cell-a").displays[0]
+    seen = nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id="cell-b")
+    comm_id = connect(nb)
+    nb.send_comm_msg(comm_id, {"type": "view_shown", "session_id": seen.stdout.strip()})
+    wait_for(lambda: nb.value("s._lifecycle.shown"))
+    ok(nb.run("u.close(); s.close()", cell_id="cell-c"))
+    # Both notes come after that cell's reply, in one stream.
+    wanted = [d["transient"]["display_id"] for d in (unseen, seen.displays[0])]
+    found: dict[str, str] = {}
+    for msg in nb.iopub(timeout=10):
+        display_id = msg["content"].get("transient", {}).get("display_id")
+        if msg["msg_type"] == "update_display_data" and display_id in wanted:
+            found[display_id] = msg["content"]["data"]["text/plain"]
+        if len(found) == 2:
+            break
+    notes = [found.get(display_id, "") for display_id in wanted]
+    assert notes[0].endswith("closed (TERMINATED); no page showed it, so no picture of it "
+                             "was kept")
+    assert notes[1].endswith("closed (TERMINATED)")
+

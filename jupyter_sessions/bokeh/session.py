@@ -79,6 +79,7 @@ class BokehSession(Session):
     """
 
     kind = "bokeh"
+    _pictured = True
     callback_period: float | None = None
 
     # Shared by the session and its views (set in _start, copied by reference).

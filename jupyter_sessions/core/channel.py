@@ -7,8 +7,8 @@ a busy cell).
 
 Each notebook page opens two comms per kernel, one per direction:
 
-- ``jupyter_sessions.v1``: page to kernel (hello, view disposed, cells cleared or
-  deleted, close). The kernel never sends on it, and that matters: ipykernel 7
+- ``jupyter_sessions.v1``: page to kernel (hello, view shown, view disposed, cells
+  cleared or deleted, close). The kernel never sends on it, and that matters: ipykernel 7
   routes a comm's incoming messages to the shell the kernel last sent on it from,
   so a kernel-side send from the main thread would pull every later message of
   the page onto the main shell, behind a busy cell.
@@ -161,6 +161,10 @@ class Channel:
                                        base_url=str(data.get("base_url", "/")),
                                        page=str(data.get("page", "")),
                                        replaces=str(data.get("replaces", ""))))
+        elif kind == "view_shown":
+            session = reg.get(str(data.get("session_id")))
+            if session is not None and session._lifecycle is not None:
+                session._lifecycle.shown = True
         elif kind in ("view_disposed", "close"):
             session = reg.get(str(data.get("session_id")))
             if session is not None:

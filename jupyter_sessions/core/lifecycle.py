@@ -91,6 +91,9 @@ class Lifecycle:
         self.cell = cell
         self.created = time.monotonic()
         self.error: str | None = None
+        # A page showed the session's view (its output rendered live): only a page can
+        # keep a picture of it for the saved notebook.
+        self.shown = False
         self._state = SessionState.PENDING
         self._closed = False
         self._teardowns: list[Teardown] = []

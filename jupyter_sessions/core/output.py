@@ -51,11 +51,16 @@ def note_bundle(session: Session) -> dict[str, Any]:
     """The one-line note that replaces a session's view once it failed or closed.
 
     A failed or crashed session's note carries its error (for a Bokeh app whose
-    ``setup_model`` raised, the traceback), so the cell says why.
+    ``setup_model`` raised, the traceback), so the cell says why. The page that shows
+    the note keeps the last picture of the view under it (the extension's renderer);
+    run with no page (nbclient, papermill), the note says none was kept.
     """
     state = session.state
     name = f"{type(session).__name__} {session.id}"
     text = f"{name} closed ({state.value})" if session.closed else f"{name} {state.value}"
+    lifecycle = session._lifecycle
+    if session._pictured and lifecycle is not None and not lifecycle.shown:
+        text += "; no page showed it, so no picture of it was kept"
     error = session.error if state in _FAILURES else None
     data = {"version": 1, "session_id": session.id, "kind": session.kind,
             "state": state.value, "view": None, "error": error}

@@ -40,6 +40,9 @@ class Session:
     """
 
     kind: ClassVar[str] = "session"
+    #: The kind's view is a picture a page keeps in the saved notebook (a plot): the
+    #: note of one no page ever showed says that none was kept.
+    _pictured: ClassVar[bool] = False
     _lifecycle: Lifecycle | None = None
 
     @property

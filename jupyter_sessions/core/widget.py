@@ -117,6 +117,7 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
         if kind == "close":
             self._session.close()
         elif kind == "view_shown":
+            self._session._opened().shown = True
             self._cancel_removal()
         elif kind == "view_removed":
             self._cancel_removal()

@@ -76,6 +76,12 @@ interface IBokehSession {
 }
 interface IBokehViews {
   clear(): void;
+  /** The document's root views (BokehJS 3.x's `ViewManager.roots`). */
+  readonly roots?: IExportable[];
+}
+/** A root view BokehJS can draw into one canvas: a plot, or a layout of plots. */
+interface IExportable {
+  export?(type: 'png', hidpi: boolean): { readonly canvas: HTMLCanvasElement };
 }
 interface IBokeh {
   readonly version?: string;
@@ -156,6 +162,60 @@ export function releaseBokehView(viewId: string, host: HTMLElement): void {
   // A document's last change arms a 30 s timer (it recomputes the document's
   // models), which keeps the departed document, all of it, until it fires.
   doc._cancel_recompute_all_models?.();
+}
+
+/** The longest side of a kept picture (CSS pixels) and the most one may weigh. */
+const PICTURE_MAX_PX = 800;
+const PICTURE_MAX_BYTES = 300_000;
+
+/**
+ * A picture of the view as this page shows it now, for the notebook as a document
+ * (a saved file, nbconvert, GitHub): what BokehJS draws of its first root, plots
+ * in their layout, as a base64 PNG of at most `PICTURE_MAX_PX` a side and
+ * `PICTURE_MAX_BYTES`. Null when the view is not live in this page or draws
+ * nothing (widgets alone are HTML, which BokehJS does not draw). Synchronous: a
+ * save takes the notebook's content right after it says it started.
+ */
+export function pictureOf(viewId: string): string | null {
+  const root = embedded.get(viewId)?.views.roots?.[0];
+  if (!root?.export) {
+    return null;
+  }
+  try {
+    return encodePicture(root.export('png', false).canvas);
+  } catch (reason) {
+    console.warn('[jupyter-sessions] could not draw a picture of a Bokeh view', reason);
+    return null;
+  }
+}
+
+function encodePicture(source: HTMLCanvasElement): string | null {
+  if (source.width === 0 || source.height === 0 || isBlank(source)) {
+    return null;
+  }
+  let scale = Math.min(1, PICTURE_MAX_PX / Math.max(source.width, source.height));
+  for (;;) {
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(source.width * scale));
+    canvas.height = Math.max(1, Math.round(source.height * scale));
+    canvas.getContext('2d')?.drawImage(source, 0, 0, canvas.width, canvas.height);
+    const png = canvas.toDataURL('image/png').split(',', 2)[1] ?? '';
+    // base64: four characters for three bytes.
+    if ((png.length * 3) / 4 <= PICTURE_MAX_BYTES || canvas.width <= 100) {
+      return png;
+    }
+    scale /= 2;
+  }
+}
+
+/** One colour all over: a layout whose parts BokehJS does not draw. */
+function isBlank(canvas: HTMLCanvasElement): boolean {
+  const context = canvas.getContext('2d');
+  if (!context) {
+    return true;
+  }
+  const pixels = new Uint32Array(context.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+  return pixels.every(pixel => pixel === pixels[0]);
 }
 
 /** Move the view's live DOM into `host`, if a departed output left it; false if none. */

@@ -26,6 +26,8 @@ export interface ISessionOutput {
   /** The session's one-line label; absent from a closed session's note. */
   label?: string;
   view: Record<string, unknown> | null;
+  /** A failed or crashed session's error, in its note. */
+  error?: string | null;
 }
 
 /** One open session, as the kernel's `sessions()` lists it. */
@@ -43,7 +45,7 @@ export interface ISessionInfo {
 /** Page to kernel. */
 export type IPageMessage =
   | { type: 'hello'; origin: string; base_url: string; page: string; replaces: string }
-  | { type: 'view_disposed'; session_id: string }
+  | { type: 'view_shown' | 'view_disposed'; session_id: string }
   | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }
   | { type: 'close'; session_id: string };
 

@@ -9,15 +9,17 @@
  * model has settled.
  */
 import { Clipboard } from '@jupyterlab/apputils';
+import { CodeCell } from '@jupyterlab/cells';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
+import { Panel } from '@lumino/widgets';
 
 import { CellWatcher } from './cellWatcher';
 import { SessionChannel } from './channel';
 import { sessionIdOf } from './messages';
-import { IOutputOwner, RANK, rendererFactory } from './renderer';
+import { IOutputOwner, RANK, SessionRenderer, rendererFactory } from './renderer';
 
 const CELLS_MIME = 'application/vnd.jupyter.cells';
 
@@ -40,6 +42,18 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
       clipboardCells().some(cell => cell.id === id)
     );
     panel.content.rendermime.addFactory(rendererFactory(this), RANK);
+    // Synchronous: the save takes the notebook's content right after 'started'.
+    panel.context.saveState.connect((_, state) => {
+      if (state === 'started') {
+        this.keepPictures();
+      }
+    });
+    panel.sessionContext.statusChanged.connect((_, status) => {
+      if (KERNEL_GOING.has(status)) {
+        this.keepPictures();
+      }
+    });
+    panel.sessionContext.kernelChanged.connect(() => this.keepPictures());
   }
 
   readonly channel: SessionChannel;
@@ -54,6 +68,10 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
 
   outputRendered(): void {
     this.channel.connect();
+  }
+
+  viewShown(sessionId: string): void {
+    this.channel.send({ type: 'view_shown', session_id: sessionId });
   }
 
   closeSession(sessionId: string): void {
@@ -84,6 +102,22 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.channel.dispose();
   }
 
+  /** Keep a picture of every live view of the notebook in its output. */
+  private keepPictures(): void {
+    if (this.panel.isDisposed) {
+      return;
+    }
+    for (const cell of this.panel.content.widgets) {
+      if (!(cell instanceof CodeCell)) {
+        continue;
+      }
+      for (const child of cell.outputArea.widgets) {
+        const parts = child instanceof Panel ? child.widgets : [child];
+        parts.forEach(part => part instanceof SessionRenderer && part.keepPicture());
+      }
+    }
+  }
+
   /** Does the notebook, or the clipboard, still hold an output of `sessionId`? */
   private holds(sessionId: string): boolean {
     const cells = this.panel.isDisposed ? [] : this.cells();
@@ -99,6 +133,9 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   private readonly watcher: CellWatcher;
   private _disposed = false;
 }
+
+/** Kernel states after which its views are gone (shut down, restarted, died). */
+const KERNEL_GOING = new Set<Kernel.Status>(['terminating', 'restarting', 'autorestarting', 'dead']);
 
 const links = new WeakMap<NotebookPanel, NotebookSessions>();
 

@@ -19,7 +19,13 @@ import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Kernel, ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
-import { IReach, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import {
+  IReach,
+  isBokehView,
+  pictureOf,
+  releaseBokehView,
+  renderBokehView
+} from './bokehView';
 import { kernelPipes } from './kernelPipes';
 import { ISessionOutput, MIME_TYPE } from './messages';
 
@@ -29,6 +35,8 @@ export interface IOutputOwner {
   readonly kernel: Kernel.IKernelConnection | null;
   /** A session output is rendering: the kernel has sessions, open the comm. */
   outputRendered(sessionId: string): void;
+  /** A live view of `sessionId` shows (the kernel's note says whether one did). */
+  viewShown(sessionId: string): void;
   /** The user pressed the output's Close button. */
   closeSession(sessionId: string): void;
   /**
@@ -49,6 +57,19 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const data = model.data[MIME_TYPE] as unknown as ISessionOutput;
+    if (this.live && isBokehView(data.view) && data.view.view_id === this.live.viewId) {
+      this.model = model; // the same live view, with a picture kept: nothing to redraw
+      return;
+    }
+    if (data.view === null && !(PICTURE in model.data)) {
+      // The session closed: its note keeps the last picture of the view it replaces.
+      const picture = this.picture();
+      if (picture) {
+        model.setData({ data: withPicture(model.data, picture) }); // renders it again
+        return;
+      }
+    }
+    this.model = model;
     this.sessionId = data.session_id;
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
@@ -57,11 +78,16 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     if (data.label !== undefined) {
       this.node.append(this.closeBar(data.session_id, data.label));
     }
+    const picture = pictureOfModel(model);
     let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
+      if (picture) {
+        host.append(pictureElement(picture)); // until the live view replaces it
+      }
       try {
         await renderBokehView(host, data.view, this.reach());
         this.live = { viewId: data.view.view_id, host };
+        this.owner.viewShown(data.session_id);
         return;
       } catch (reason) {
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
@@ -69,6 +95,10 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       }
     }
     this.release(); // no live view here any more (a closed session's note)
+    if (picture) {
+      renderKept(host, model, picture, failure);
+      return;
+    }
     await this.renderFallback(host, model);
     if (failure) {
       const note = document.createElement('div');
@@ -76,6 +106,23 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       note.textContent = `The live view could not load: ${failure}.`;
       host.prepend(note);
     }
+  }
+
+  /**
+   * Keep a picture of the live view in the output's data, for the notebook as a
+   * document (the notebook is being saved; its kernel went).
+   */
+  keepPicture(): void {
+    const picture = this.live ? pictureOf(this.live.viewId) : null;
+    if (picture && this.model && picture !== this.model.data[PICTURE]) {
+      this.model.setData({ data: withPicture(this.model.data, picture) });
+    }
+  }
+
+  /** The live view's picture now, else the one the output kept. */
+  private picture(): string | null {
+    const live = this.live ? pictureOf(this.live.viewId) : null;
+    return live ?? (this.model ? pictureOfModel(this.model) : null);
   }
 
   /** The session's label and its Close button. */
@@ -137,8 +184,69 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   private sessionId: string | null = null;
+  /** The output rendered now (the picture kept goes into its data). */
+  private model: IRenderMime.IMimeModel | null = null;
   /** The live Bokeh view shown, if any, and the element it lives in. */
   private live: { viewId: string; host: HTMLElement } | null = null;
+}
+
+/** The output's kept picture, as static viewers read it. */
+const PICTURE = 'image/png';
+/** The session widget's output, which a saved notebook cannot show. */
+const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
+
+function pictureOfModel(model: IRenderMime.IMimeModel): string | null {
+  const picture = model.data[PICTURE];
+  return typeof picture === 'string' && picture ? picture : null;
+}
+
+/**
+ * `data` with `picture` kept, as the saved notebook carries it. Static viewers
+ * (nbconvert, GitHub, VS Code) show an output's HTML before its picture, and a
+ * session's HTML is a script loading from the kernel or the closed note's words
+ * (text/plain keeps those): it goes, as does the session widget, which no saved
+ * notebook shows.
+ */
+function withPicture(
+  data: IRenderMime.IMimeModel['data'],
+  picture: string
+): IRenderMime.IMimeModel['data'] {
+  const kept: Record<string, unknown> = { ...data, [PICTURE]: picture };
+  delete kept['text/html'];
+  delete kept[WIDGET_MIME];
+  return kept as IRenderMime.IMimeModel['data'];
+}
+
+function pictureElement(picture: string): HTMLImageElement {
+  const image = document.createElement('img');
+  image.className = 'jp-jupyter-sessions-picture';
+  image.src = `data:${PICTURE};base64,${picture}`;
+  image.alt = 'The last picture of this session';
+  return image;
+}
+
+/** A closed session's note with the picture it kept, or a live one's picture alone. */
+function renderKept(
+  host: HTMLElement,
+  model: IRenderMime.IMimeModel,
+  picture: string,
+  failure: string | null
+): void {
+  const data = model.data[MIME_TYPE] as unknown as ISessionOutput;
+  const note = document.createElement('div');
+  note.className = 'jp-jupyter-sessions-note';
+  const words = String(model.data['text/plain'] ?? '').split('\n')[0];
+  note.textContent =
+    data.view === null
+      ? `${words}; its last picture:`
+      : `The last picture of this view (the live view could not load: ${failure}).`;
+  host.replaceChildren(note, pictureElement(picture));
+  if (data.error) {
+    const error = document.createElement('pre');
+    error.className = 'jp-jupyter-sessions-failure';
+    error.textContent = data.error;
+    host.append(error);
+  }
 }
 
 /** Below ipywidgets' widget-view renderer (-10): the session widget is the fallback. */

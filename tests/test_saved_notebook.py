@@ -1,0 +1,156 @@
+"""A saved notebook shows what its live cells showed: the last picture of each view.
+
+A real JupyterLab with the extension, in Debian's Chromium. The picture is read back
+from the saved ``.ipynb`` file itself, decoded, and its pixels checked for the plot's
+line; then the file goes through ``jupyter nbconvert --to html``, and is opened again
+where no kernel has its session.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, sync_playwright
+
+from .conftest import wait_for
+from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+from .test_browser import Notebook, counts, notebook_name, open_notebook, open_plot
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+
+# Bokeh's default line colour (#1f77b4), which the Ticker's plot draws its line in.
+LINE = (31, 119, 180)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
+# The README's bound for a notebook with 20 live plots saved, and a picture's.
+TWENTY_PLOTS_BYTES = 2_000_000
+PICTURE_BYTES = 300_000
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    server = JupyterLab(tmp_path_factory.mktemp("saved"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture
+def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
+    Notebook
+]:
+    with open_notebook(lab, browser, request, lab.notebook_url) as opened:
+        yield opened
+
+
+def saved_output(path: Path, cell: int = 1) -> dict[str, Any]:
+    """The data of cell ``cell``'s one output, as the saved file holds it (nbformat
+    may split a text into a list of lines: joined here)."""
+    outputs = json.loads(path.read_text())["cells"][cell]["outputs"]
+    assert len(outputs) == 1, outputs
+    return {mime: "".join(value) if isinstance(value, list) else value
+            for mime, value in outputs[0]["data"].items()}
+
+
+def picture(data: dict[str, Any]) -> Image.Image:
+    """The output's kept picture; static viewers must show it, not the session's HTML."""
+    assert "image/png" in data, sorted(data)
+    assert "text/html" not in data and WIDGET_MIME not in data, sorted(data)
+    encoded = base64.b64decode(data["image/png"])
+    assert len(encoded) <= PICTURE_BYTES
+    return Image.open(io.BytesIO(encoded)).convert("RGB")
+
+
+def shows_the_plot(image: Image.Image) -> bool:
+    """The Ticker's plot: its blue line among the axes' many shades (not a blank frame)."""
+    colors = image.getcolors(maxcolors=1 << 16) or []
+    near_line = sum(n for n, rgb in colors if all(abs(a - b) < 40 for a, b in zip(rgb, LINE)))
+    return len(colors) > 20 and near_line > 50
+
+
+def test_the_saved_file_keeps_the_last_picture_when_live_closed_and_the_kernel_gone(
+    lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    page, kernel = notebook
+    path = lab.root / notebook_name(request)
+    open_plot(page, kernel)
+
+    page.save()  # while the session is live
+    live = saved_output(path)
+    assert live[MIME_TYPE]["view"] is not None
+    assert shows_the_plot(picture(live))
+    saved_live = path.with_name(f"live-{path.name}")
+    shutil.copy(path, saved_live)
+
+    page.output(1).get_by_role("button", name="Close").click()
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    page.output(1).get_by_text("closed (TERMINATED); its last picture").wait_for(timeout=30000)
+    assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 1
+    page.save()
+    closed = saved_output(path)
+    assert "closed (TERMINATED)" in closed["text/plain"]
+    assert closed[MIME_TYPE]["view"] is None
+    assert shows_the_plot(picture(closed))
+
+    open_plot(page, kernel)  # re-run: the live view replaces the note and its picture
+    assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 0
+    page.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    page.page.wait_for_function(
+        "() => !window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=30000)
+    page.save()
+    gone = saved_output(path)
+    assert shows_the_plot(picture(gone))
+
+    html = convert_to_html(path, tmp_path)
+    assert f"data:image/png;base64,{gone['image/png']}" in html
+
+    # Opened again, with a new kernel that knows nothing of the session: the note (the
+    # kernel closed its sessions as it shut down) and the picture.
+    page.reload()
+    page.output(1).get_by_text("closed (TERMINATED); its last picture").wait_for(timeout=30000)
+    assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 1
+
+    # The copy saved while live, opened where its session is gone (as after a kernel
+    # that died without a word): the picture, with words that say why it is not live.
+    page.page.goto(lab.notebook_url(saved_live.name))
+    page.wait_ready()
+    page.output(1).get_by_text("The last picture of this view").wait_for(timeout=30000)
+    assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 1
+
+
+def convert_to_html(path: Path, out: Path) -> str:
+    subprocess.run(
+        [sys.executable, "-m", "nbconvert", "--to", "html", str(path), "--output-dir", str(out)],
+        check=True, capture_output=True, timeout=120,
+    )
+    return (out / path.with_suffix(".html").name).read_text()
+
+
+@pytest.mark.session_cell(*["s = open_session(Ticker())"] * 20)
+def test_a_notebook_of_twenty_live_plots_saves_under_the_readmes_bound(
+    lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest
+) -> None:
+    page, kernel = notebook
+    for cell in range(1, 21):
+        page.run_cell(cell)
+        page.wait_for_plot(cell)
+    wait_for(lambda: counts(kernel) == [20, 20], timeout=60)
+    page.save()
+    path = lab.root / notebook_name(request)
+    assert path.stat().st_size < TWENTY_PLOTS_BYTES
+    assert all(shows_the_plot(picture(saved_output(path, cell))) for cell in range(1, 21))
