@@ -79,7 +79,8 @@ def picture(data: dict[str, Any]) -> Image.Image:
 def shows_the_plot(image: Image.Image) -> bool:
     """The Ticker's plot: its blue line among the axes' many shades (not a blank frame)."""
     colors = image.getcolors(maxcolors=1 << 16) or []
-    near_line = sum(n for n, rgb in colors if all(abs(a - b) < 40 for a, b in zip(rgb, LINE)))
+    near_line = sum(n for n, rgb in colors
+                    if all(abs(a - b) < 40 for a, b in zip(rgb, LINE, strict=True)))
     return len(colors) > 20 and near_line > 50
 
 
