@@ -1,9 +1,11 @@
 """A saved notebook shows what its live cells showed: the last picture of each view.
 
-A real JupyterLab with the extension, in Debian's Chromium. The picture is read back
-from the saved ``.ipynb`` file itself, decoded, and its pixels checked for the plot's
-line; then the file goes through ``jupyter nbconvert --to html``, and is opened again
-where no kernel has its session.
+A real JupyterLab in Debian's Chromium, with the extension (which keeps the picture in
+the notebook: on save, on close, when the kernel goes) and without it (the session
+widget sends the kernel its view's picture, which the note keeps). The picture is
+read back from the saved ``.ipynb`` file itself, decoded, and its pixels checked for
+the plot's line; the file goes through ``jupyter nbconvert --to html``, and is opened
+again where no kernel has its session.
 """
 
 from __future__ import annotations
@@ -37,11 +39,31 @@ TWENTY_PLOTS_BYTES = 2_000_000
 PICTURE_BYTES = 300_000
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    server = JupyterLab(tmp_path_factory.mktemp("saved"))
+# Whether the kernel holds a picture for each session widget it has.
+WIDGET_PICTURES = ("[w.picture is not None for w in "
+                   "__import__('ipywidgets').widgets.widget._instances.values() "
+                   "if type(w).__name__ == 'SessionWidget']")
+
+
+@pytest.fixture(scope="module", params=["extension", "widget"])
+def lab(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[
+    JupyterLab
+]:
+    server = JupyterLab(tmp_path_factory.mktemp("saved"), extension=request.param == "extension")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def with_extension(lab: JupyterLab) -> None:
+    if not lab.extension:
+        pytest.skip("the extension's: a page without it holds no notebook model to keep it in")
+
+
+@pytest.fixture
+def without_extension(lab: JupyterLab) -> None:
+    if lab.extension:
+        pytest.skip("the session widget's path: where the extension runs, it keeps the picture")
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +106,7 @@ def shows_the_plot(image: Image.Image) -> bool:
     return len(colors) > 20 and near_line > 50
 
 
+@pytest.mark.usefixtures("with_extension")
 def test_the_saved_file_keeps_the_last_picture_when_live_closed_and_the_kernel_gone(
     lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -142,6 +165,7 @@ def convert_to_html(path: Path, out: Path) -> str:
     return (out / path.with_suffix(".html").name).read_text()
 
 
+@pytest.mark.usefixtures("with_extension")
 @pytest.mark.session_cell(*["s = open_session(Ticker())"] * 20)
 def test_a_notebook_of_twenty_live_plots_saves_under_the_readmes_bound(
     lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest
@@ -155,3 +179,22 @@ def test_a_notebook_of_twenty_live_plots_saves_under_the_readmes_bound(
     path = lab.root / notebook_name(request)
     assert path.stat().st_size < TWENTY_PLOTS_BYTES
     assert all(shows_the_plot(picture(saved_output(path, cell))) for cell in range(1, 21))
+
+
+@pytest.mark.usefixtures("without_extension")
+def test_without_the_extension_the_note_keeps_the_picture_the_widget_sent(
+    lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest
+) -> None:
+    page, kernel = notebook
+    open_plot(page, kernel)
+    wait_for(lambda: kernel.value(WIDGET_PICTURES) == [True], timeout=30)
+    page.set_cell_source(2, "s.close()")  # closed from the kernel's side, not by the page
+    page.run_cell(2)
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    # JupyterLab's own image renderer shows it: the note's picture is image/png.
+    page.output(1).locator("img").wait_for(timeout=30000)
+    page.save()
+    path = lab.root / notebook_name(request)
+    closed = saved_output(path)
+    assert "closed (TERMINATED)" in closed["text/plain"]
+    assert shows_the_plot(picture(closed))

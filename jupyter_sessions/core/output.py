@@ -26,6 +26,7 @@ from .session import Session, SessionState
 from .threads import after_this_cell
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
+PICTURE_MIME = "image/png"
 
 
 def in_ipython() -> bool:
@@ -72,6 +73,16 @@ def note_bundle(session: Session) -> dict[str, Any]:
 
 
 _FAILURES = (SessionState.FAILED, SessionState.CRASHED)
+
+
+def with_picture(data: dict[str, Any], picture: str) -> dict[str, Any]:
+    """A note bundle that keeps the view's last picture (base64 PNG), as a saved
+    notebook carries it: static viewers (nbconvert, GitHub, VS Code) show HTML before a
+    picture, so the note's words stay in text/plain only. The extension's renderer
+    does the same in the page (``labextension/src/renderer.ts``)."""
+    kept = {mime: value for mime, value in data.items() if mime != "text/html"}
+    kept[PICTURE_MIME] = picture
+    return kept
 
 
 def show(session: Session, widget: bool = True) -> None:
@@ -156,7 +167,10 @@ class SessionOutput:
     def _retire(self) -> None:
         with self._lock:
             self._retired = True
-            update_display(note_bundle(self.session), raw=True, display_id=self.display_id)
+            picture = getattr(self._widget, "picture", None)
+            note = note_bundle(self.session)
+            update_display(note if picture is None else with_picture(note, picture), raw=True,
+                           display_id=self.display_id)
             widget, self._widget = self._widget, None
             controls, self._controls = self._controls, None
         if widget is not None:

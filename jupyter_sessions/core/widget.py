@@ -61,6 +61,10 @@ export default {
 MISSING = ("export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
            "widget was not built (npm run build)'; } };")
 CODE = IMPL.read_text() if IMPL.exists() else MISSING
+# The most a page's picture of a view may weigh (the page downscales it to fit), and
+# that in base64 (four characters for three bytes).
+MAX_PICTURE_BYTES = 300_000
+MAX_PICTURE_CHARS = -(-MAX_PICTURE_BYTES // 3) * 4
 # A view removed and not shown again within this long went for good.
 REMOVED_GRACE_S = 1.0
 
@@ -88,6 +92,9 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
         super().__init__(session_id=session.id or "", label=session._label(), view=view,
                          html=html)
         self._session = session
+        # The view's last picture (base64 PNG), which its page sends: the output's note
+        # keeps it. The page holds no notebook model to keep it in (the extension's does).
+        self.picture: str | None = None
         self._pipes: dict[str, Pipe] = {}
         self._cancel_close: Callable[[], None] | None = None
         self.on_msg(self._on_msg)
@@ -114,6 +121,8 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
             self._pipe_message(str(content["pipe"]), content, buffers)
             return
         kind = content.get("type")
+        if kind in ("close", "picture"):
+            self._keep_picture(content.get("picture"))
         if kind == "close":
             self._session.close()
         elif kind == "view_shown":
@@ -122,6 +131,15 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
         elif kind == "view_removed":
             self._cancel_removal()
             self._cancel_close = call_later(REMOVED_GRACE_S, self._session.close)
+
+    def _keep_picture(self, picture: object) -> None:
+        if picture is None:
+            return
+        if not isinstance(picture, str) or len(picture) > MAX_PICTURE_CHARS:
+            log.warning("Ignoring a picture of %s that is not a base64 PNG of at most %d "
+                        "bytes", self._session, MAX_PICTURE_BYTES)
+            return
+        self.picture = picture
 
     def _cancel_removal(self) -> None:
         cancel, self._cancel_close = self._cancel_close, None

@@ -69,6 +69,8 @@ let loading: Promise<void> = Promise.resolve();
 /** What this file uses of BokehJS (see the header). */
 interface IBokehDocument {
   _cancel_recompute_all_models?: () => void;
+  on_change(callback: () => void, allow_batches: true): void;
+  remove_on_change(callback: () => void): void;
 }
 interface IBokehSession {
   readonly document: IBokehDocument;
@@ -187,6 +189,47 @@ export function pictureOf(viewId: string): string | null {
     console.warn('[jupyter-sessions] could not draw a picture of a Bokeh view', reason);
     return null;
   }
+}
+
+/** A view's first picture waits for BokehJS to paint it; later ones, at most this often. */
+const FIRST_PICTURE_MS = 500;
+const PICTURE_EVERY_MS = 5000;
+
+/**
+ * Hand `keep` a picture of the view once it painted, then after each change of its
+ * document, at most every `PICTURE_EVERY_MS`: for the session widget, whose page
+ * holds no notebook model to keep it in, so the kernel keeps the last one for the
+ * output's note. Nothing runs while the document does not change. Returns what
+ * stops it.
+ */
+export function watchPictures(viewId: string, keep: (picture: string) => void): () => void {
+  const doc = embedded.get(viewId)?.session.document;
+  if (!doc) {
+    return () => undefined;
+  }
+  let timer: number | null = null;
+  let last = 0;
+  const take = (): void => {
+    timer = null;
+    last = Date.now();
+    const picture = pictureOf(viewId);
+    if (picture) {
+      keep(picture);
+    }
+  };
+  const changed = (): void => {
+    if (timer === null) {
+      timer = window.setTimeout(take, Math.max(FIRST_PICTURE_MS, last + PICTURE_EVERY_MS - Date.now()));
+    }
+  };
+  doc.on_change(changed, true);
+  changed();
+  return () => {
+    doc.remove_on_change(changed);
+    if (timer !== null) {
+      window.clearTimeout(timer);
+    }
+  };
 }
 
 function encodePicture(source: HTMLCanvasElement): string | null {

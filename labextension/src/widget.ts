@@ -10,7 +10,14 @@
  * deleted) tells the kernel, which closes the session unless the view comes back
  * at once (a moved cell).
  */
-import { IBokehView, isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import {
+  IBokehView,
+  isBokehView,
+  pictureOf,
+  releaseBokehView,
+  renderBokehView,
+  watchPictures
+} from './bokehView';
 import { releaseHandlersOfKernel } from './commRelease';
 import { EXTENSION_MARK } from './messages';
 import { IWidgetModel, WidgetPipes } from './widgetPipes';
@@ -30,7 +37,8 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
   const button = document.createElement('button');
   button.textContent = 'Close';
   button.title = 'Close this session and free what it holds';
-  button.onclick = () => model.send({ type: 'close' });
+  // The last picture goes with the word, for the note that replaces the view.
+  button.onclick = () => model.send({ type: 'close', picture: live && pictureOf(live.view_id) });
   const label = document.createElement('small');
   label.textContent = model.get('label');
   bar.append(button, label);
@@ -42,16 +50,26 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
   const pipes = new WidgetPipes(model);
   const data = model.get('view');
   let live: IBokehView | null = null;
+  let stopPictures = (): void => undefined;
+  let removed = false;
   if (isBokehView(data)) {
     live = data;
-    renderBokehView(view, data, { proxy: null, pipes: pipes.open }).catch((reason: unknown) => {
-      const why = reason instanceof Error ? reason.message : String(reason);
-      view.textContent = `The live view could not load: ${why}.`;
-    });
+    renderBokehView(view, data, { proxy: null, pipes: pipes.open })
+      .then(() => {
+        if (!removed) {
+          stopPictures = watchPictures(data.view_id, picture => sendPicture(model, picture));
+        }
+      })
+      .catch((reason: unknown) => {
+        const why = reason instanceof Error ? reason.message : String(reason);
+        view.textContent = `The live view could not load: ${why}.`;
+      });
   } else {
     view.innerHTML = model.get('html');
   }
   return () => {
+    removed = true;
+    stopPictures();
     if (live) {
       releaseBokehView(live.view_id, view);
     }
@@ -68,6 +86,15 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
       // The widget closed first: its session is gone already.
     }
   };
+}
+
+/** The kernel keeps the view's last picture for the output's note (`core/widget.py`). */
+function sendPicture(model: ISessionModel, picture: string): void {
+  try {
+    model.send({ type: 'picture', picture });
+  } catch {
+    // The widget closed meanwhile: its note is out already.
+  }
 }
 
 export default { render };
