@@ -92,6 +92,13 @@ def test_the_cell_shows_the_session_and_show_draws_the_scene(kernel: NotebookKer
     retired = {u["transient"]["display_id"] for u in updates}
     assert shown_reply.displays[-1]["transient"]["display_id"] in retired
     assert all(u["data"][MIME_TYPE]["state"] == "TERMINATED" for u in updates)
+    # The scene's note keeps its picture, for the saved notebook, and no HTML that
+    # static viewers would show instead.
+    scene = next(u["data"] for u in updates
+                 if u["transient"]["display_id"] == shown_reply.displays[-1]["transient"]
+                 ["display_id"])
+    assert scene["image/png"] == shown["image/png"] and "text/html" not in scene
+    assert scene["text/plain"].endswith("closed (TERMINATED)")
 
 
 def test_a_pymol_crash_leaves_the_kernel_alive(kernel: NotebookKernel) -> None:

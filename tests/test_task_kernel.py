@@ -101,6 +101,14 @@ def test_progress_shows_in_the_cell_as_a_bar_and_a_status_line(kernel: NotebookK
     assert kernel.value("[r['progress'] for r in sessions()]") == [0.5]
 
 
+def test_a_closed_tasks_note_keeps_its_last_progress_line(kernel: NotebookKernel) -> None:
+    reply = ok(kernel.run("t = open_session(Halfway())", cell_id="cell-a"))
+    wait_for(lambda: kernel.value("[r['progress'] for r in sessions()]") == [0.5])
+    display_id = reply.displays[0]["transient"]["display_id"]
+    note = kernel.display_update(display_id, ok(kernel.run("t.close()", cell_id="cell-b")))
+    assert note["data"]["text/plain"].endswith("closed (TERMINATED): 50% half way")
+
+
 def test_a_failed_task_shows_its_traceback_in_its_cell(kernel: NotebookKernel) -> None:
     ok(kernel.run("t = open_session(Boom())", cell_id="cell-a"))
     text = widget_text(kernel, "return 1 / 0")  # its log; the output's note says less

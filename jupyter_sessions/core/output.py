@@ -59,6 +59,9 @@ def note_bundle(session: Session) -> dict[str, Any]:
     state = session.state
     name = f"{type(session).__name__} {session.id}"
     text = f"{name} closed ({state.value})" if session.closed else f"{name} {state.value}"
+    words = session._last_words()
+    if words:
+        text += f": {words}"
     lifecycle = session._lifecycle
     if session._pictured and lifecycle is not None and not lifecycle.shown:
         text += "; no page showed it, so no picture of it was kept"
@@ -108,12 +111,19 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
     """Display another output of ``session`` (a snapshot, say) in the running cell.
 
     ``data`` is a mime bundle, normally ``bundle(session)`` with more in it. Like the
-    session's own output, it turns into the "closed" note when the session closes.
+    session's own output, it turns into the "closed" note when the session closes; a
+    picture it showed (a PyMOL scene's ``image/png``) stays under the note.
     """
     display_id = f"jupyter-sessions-{uuid.uuid4().hex}"
     display(data, raw=True, display_id=display_id)
-    session._opened().when_closed(
-        lambda: update_display(note_bundle(session), raw=True, display_id=display_id))
+    picture = data.get(PICTURE_MIME)
+
+    def retire() -> None:
+        note = note_bundle(session)
+        update_display(note if picture is None else with_picture(note, picture), raw=True,
+                       display_id=display_id)
+
+    session._opened().when_closed(retire)
 
 
 class SessionOutput:

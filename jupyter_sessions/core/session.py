@@ -31,8 +31,8 @@ class Session:
     Writing a kind (the README's "Writing a session kind" says it in full): override
     ``_start()`` (acquire resources, ``_defer`` their release; a teardown may return
     :class:`StillRunning`), and where it applies ``_view()`` (what the cell shows),
-    ``_controls()`` (live widgets under it), ``_info()`` (extra diagnostics) and
-    ``_ended_error()``. Call ``_end()`` when the kind ends on its own and
+    ``_controls()`` (live widgets under it), ``_last_words()`` (what its closed note
+    keeps), ``_info()`` (extra diagnostics) and ``_ended_error()``. Call ``_end()`` when the kind ends on its own and
     ``_ensure_running()`` before work that needs it running. Like IPython's
     ``_repr_html_``, the underscore keeps these hooks out of a user's completions;
     they are the documented contract. Subclasses need not call ``Session.__init__``:
@@ -143,6 +143,11 @@ class Session:
     def _view(self) -> tuple[dict[str, Any], str]:
         """What the cell shows: (kind-specific view data, HTML fallback)."""
         return {}, f"<pre>{self!r}</pre>"
+
+    def _last_words(self) -> str:
+        """What the closed note keeps besides the session's name and state (a task's last
+        progress line), plain text; "" for nothing. Called once, as the note is made."""
+        return ""
 
     def _info(self) -> dict[str, Any]:
         """Kind-specific diagnostics for ``sessions()`` and ``print_info()``."""

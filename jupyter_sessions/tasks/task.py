@@ -272,6 +272,15 @@ class Task(Session):
         name = html.escape(type(self).__name__)
         return {"task": type(self).__name__}, f"<div><b>{name}</b> task {self.id}</div>"
 
+    def _last_words(self) -> str:
+        """The last progress line, which the progress bar showed until it closed."""
+        rt = self._rt
+        if rt is None:
+            return ""
+        fraction, message = rt.progress.fraction, rt.progress.message
+        percent = "" if fraction is None else f"{fraction:.0%}"
+        return " ".join(part for part in (percent, message) if part)
+
     def _info(self) -> dict[str, Any]:
         rt = self._rt
         if rt is None:
