@@ -32,8 +32,9 @@ class Session:
     ``_start()`` (acquire resources, ``_defer`` their release; a teardown may return
     :class:`StillRunning`), and where it applies ``_view()`` (what the cell shows),
     ``_controls()`` (live widgets under it), ``_last_words()`` (what its closed note
-    keeps), ``_info()`` (extra diagnostics) and ``_ended_error()``. Call ``_end()`` when the kind ends on its own and
-    ``_ensure_running()`` before work that needs it running. Like IPython's
+    keeps), ``_info()`` (extra diagnostics) and ``_ended_error()``. Call ``_end()``
+    when the kind ends on its own and ``_ensure_running()`` before work that needs it
+    running. Like IPython's
     ``_repr_html_``, the underscore keeps these hooks out of a user's completions;
     they are the documented contract. Subclasses need not call ``Session.__init__``:
     the lifecycle is attached by ``open_session``.
