@@ -7,14 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test test-loaded setup system lint jest extension pytest floor build bench bench-deps bench-browser clean
+.PHONY: demo test test-loaded setup system lint jest extension docs pytest floor build bench bench-deps bench-browser clean
 
 # Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
 	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/demo.ipynb
 
 # CI order: lint -> unit tests (jest) -> build -> extension listed OK -> kernel and browser tests.
-test: setup lint jest extension pytest
+test: setup lint jest extension docs pytest
 
 # The whole of `make test` with one of the two cores kept busy by another process, as
 # on a shared CI machine: the suite must hold (no racing asserts) and stay under 30 min.
@@ -54,9 +54,12 @@ build: setup
 
 lint: setup
 	ruff check jupyter_sessions tests benchmarks
+	ruff format --check jupyter_sessions tests benchmarks
 	mypy
 	lint-imports
 	npx tsc --noEmit
+	npx eslint labextension/src
+	npx prettier --check labextension/src labextension/style
 
 jest: setup
 	npx jest
@@ -68,6 +71,20 @@ extension: setup
 
 pytest: setup floor
 	pytest -ra --durations=15
+
+# The docs site (Sphinx with MyST) into docs/_build/html; a warning fails it. -E reads
+# every page each time, so a warning fails every build, not only the first. Only the
+# docs tools go into the venv, with the pins of pyproject.toml's docs extra: the
+# package is there already, and reinstalling it would redo the labextension link.
+DOCS_DEPS  := "sphinx>=7" "myst-parser>=2"
+DOCS_STAMP := $(VENV)/.docs-installed
+
+docs: setup $(DOCS_STAMP)
+	sphinx-build -W --keep-going -E -b html docs docs/_build/html
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet $(DOCS_DEPS)
+	touch $@
 
 # The oldest JupyterLab package.json claims (^4.1.0), in a virtualenv of its own where
 # tests/test_jupyterlab_floor.py runs one browser test. This package goes in editable,
@@ -110,4 +127,4 @@ bench-browser: bench-deps
 	$(PY) benchmarks/bench_browser.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) node_modules build dist *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo
+	rm -rf $(VENV) $(FLOOR_VENV) node_modules build dist docs/_build *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo

@@ -219,7 +219,10 @@ export function watchPictures(viewId: string, keep: (picture: string) => void): 
   };
   const changed = (): void => {
     if (timer === null) {
-      timer = window.setTimeout(take, Math.max(FIRST_PICTURE_MS, last + PICTURE_EVERY_MS - Date.now()));
+      timer = window.setTimeout(
+        take,
+        Math.max(FIRST_PICTURE_MS, last + PICTURE_EVERY_MS - Date.now())
+      );
     }
   };
   doc.on_change(changed, true);
@@ -257,7 +260,9 @@ function isBlank(canvas: HTMLCanvasElement): boolean {
   if (!context) {
     return true;
   }
-  const pixels = new Uint32Array(context.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+  const pixels = new Uint32Array(
+    context.getImageData(0, 0, canvas.width, canvas.height).data.buffer
+  );
   return pixels.every(pixel => pixel === pixels[0]);
 }
 
@@ -338,7 +343,10 @@ async function loadMissing(route: Route, paths: string[]): Promise<void> {
     // notebook loader, which marks the Panel it loaded as `Bokeh.Panel`).
     const there = (name: string): boolean =>
       name.startsWith('bokeh') || (name === 'panel.min.js' && 'Panel' in found);
-    paths.map(fileName).filter(there).forEach(name => ran.add(name));
+    paths
+      .map(fileName)
+      .filter(there)
+      .forEach(name => ran.add(name));
   }
   const missing = paths.filter(path => !ran.has(fileName(path)));
   if (missing.length === 0) {

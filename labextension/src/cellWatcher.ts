@@ -65,10 +65,7 @@ export class CellWatcher implements IDisposable {
     }
   }
 
-  private onOutputCleared(
-    _: unknown,
-    args: { notebook: Notebook; cell: Cell }
-  ): void {
+  private onOutputCleared(_: unknown, args: { notebook: Notebook; cell: Cell }): void {
     if (args.notebook === this.panel.content) {
       this.send({ type: 'cells_cleared', cells: [args.cell.model.id] });
     }

@@ -27,13 +27,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { releaseHandlersOnDispose } from './commRelease';
 import { onPageGone } from './pageGone';
-import {
-  COMM_TARGET,
-  FEED_TARGET,
-  IPageMessage,
-  ISessionInfo,
-  ISessionsMessage
-} from './messages';
+import { COMM_TARGET, FEED_TARGET, IPageMessage, ISessionInfo, ISessionsMessage } from './messages';
 
 /** This page load, and the one this tab showed before it (see the header). */
 const PAGE_KEY = 'jupyter-sessions:page';

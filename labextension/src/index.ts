@@ -1,12 +1,27 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { LabIcon } from '@jupyterlab/ui-components';
 
+import { addCommands } from './commands';
 import { EXTENSION_MARK } from './messages';
 import { NotebookSessionsExtension } from './notebookSessions';
 import { SessionsPanel } from './sessionsPanel';
+
+/** The translation domain of the extension's strings. */
+const DOMAIN = 'jupyter_sessions';
+
+/** Three stacked cells, the front one live: the side panel's icon. */
+const sessionsIcon = new LabIcon({
+  name: 'jupyter-sessions:sessions',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<g class="jp-icon3" fill="#616161">' +
+    '<path d="M6 3h13a2 2 0 0 1 2 2v11h-2V5H6z"/>' +
+    '<path d="M3 8a2 2 0 0 1 2-2h11a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2zm2 0v11h11V8z"/>' +
+    '<circle cx="10.5" cy="13.5" r="2.5"/></g></svg>'
+});
 
 /**
  * Session outputs in notebooks: renders them, and tells the kernel at once
@@ -22,21 +37,34 @@ const notebookSessions: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** A side panel listing the sessions of the current notebook's kernel. */
+/**
+ * A side panel listing the sessions of the current notebook's kernel (restored on
+ * reload), and the commands that close them, in the palette.
+ */
 const sessionsPanel: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-sessions:panel',
   description: 'Lists, finds and closes the sessions of the current notebook.',
   autoStart: true,
   // Optional: Voilà renders notebooks without a notebook tracker, and a plugin
   // that requires one fails to activate there.
-  optional: [INotebookTracker],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null): void => {
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker | null,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
     if (!tracker) {
       return;
     }
-    const panel = new SessionsPanel(tracker);
-    panel.title.label = 'Sessions';
+    const trans = (translator ?? nullTranslator).load(DOMAIN);
+    const panel = new SessionsPanel(tracker, trans);
+    panel.title.icon = sessionsIcon;
+    panel.title.label = trans.__('Sessions');
     app.shell.add(panel, 'right', { rank: 900 });
+    restorer?.add(panel, panel.id);
+    addCommands(app, tracker, panel.id, trans, palette);
   }
 };
 

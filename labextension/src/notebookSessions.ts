@@ -9,12 +9,11 @@
  * model has settled.
  */
 import { Clipboard } from '@jupyterlab/apputils';
-import { CodeCell } from '@jupyterlab/cells';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
-import { Panel } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { CellWatcher } from './cellWatcher';
 import { SessionChannel } from './channel';
@@ -38,8 +37,10 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   constructor(readonly panel: NotebookPanel) {
     links.set(panel, this);
     this.channel = new SessionChannel(panel.sessionContext);
-    this.watcher = new CellWatcher(panel, m => this.channel.send(m), id =>
-      clipboardCells().some(cell => cell.id === id)
+    this.watcher = new CellWatcher(
+      panel,
+      m => this.channel.send(m),
+      id => clipboardCells().some(cell => cell.id === id)
     );
     panel.content.rendermime.addFactory(rendererFactory(this), RANK);
     // Synchronous: the save takes the notebook's content right after 'started'.
@@ -108,10 +109,11 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
       return;
     }
     for (const cell of this.panel.content.widgets) {
-      if (!(cell instanceof CodeCell)) {
-        continue;
-      }
-      for (const child of cell.outputArea.widgets) {
+      // A code cell's outputs; not `instanceof CodeCell`: Voilà shares no
+      // @jupyterlab/cells, and importing it would fail the whole extension there.
+      const outputs = (cell as unknown as { outputArea?: { widgets: readonly Widget[] } })
+        .outputArea;
+      for (const child of outputs?.widgets ?? []) {
         const parts = child instanceof Panel ? child.widgets : [child];
         parts.forEach(part => part instanceof SessionRenderer && part.keepPicture());
       }
@@ -135,7 +137,12 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
 }
 
 /** Kernel states after which its views are gone (shut down, restarted, died). */
-const KERNEL_GOING = new Set<Kernel.Status>(['terminating', 'restarting', 'autorestarting', 'dead']);
+const KERNEL_GOING = new Set<Kernel.Status>([
+  'terminating',
+  'restarting',
+  'autorestarting',
+  'dead'
+]);
 
 const links = new WeakMap<NotebookPanel, NotebookSessions>();
 
@@ -159,9 +166,10 @@ function clipboardCells(): ICellJSON[] {
 }
 
 /** Attaches a `NotebookSessions` to every notebook panel as it is created. */
-export class NotebookSessionsExtension
-  implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
-{
+export class NotebookSessionsExtension implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
   createNew(panel: NotebookPanel): IDisposable {
     const sessions = new NotebookSessions(panel);
     panel.disposed.connect(() => sessions.dispose());

@@ -17,15 +17,10 @@
 import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Kernel, ServerConnection } from '@jupyterlab/services';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import {
-  IReach,
-  isBokehView,
-  pictureOf,
-  releaseBokehView,
-  renderBokehView
-} from './bokehView';
+import { IReach, isBokehView, pictureOf, releaseBokehView, renderBokehView } from './bokehView';
 import { kernelPipes } from './kernelPipes';
 import { ISessionOutput, MIME_TYPE } from './messages';
 
@@ -82,7 +77,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
       if (picture) {
-        host.append(pictureElement(picture)); // until the live view replaces it
+        host.append(pictureElement(picture, this.trans)); // until the live view replaces it
       }
       try {
         await renderBokehView(host, data.view, this.reach());
@@ -96,14 +91,14 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     }
     this.release(); // no live view here any more (a closed session's note)
     if (picture) {
-      renderKept(host, model, picture, failure);
+      renderKept(host, model, picture, failure, this.trans);
       return;
     }
     await this.renderFallback(host, model);
     if (failure) {
       const note = document.createElement('div');
       note.className = 'jp-jupyter-sessions-failure';
-      note.textContent = `The live view could not load: ${failure}.`;
+      note.textContent = this.trans.__('The live view could not load: %1.', failure);
       host.prepend(note);
     }
   }
@@ -131,8 +126,8 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     bar.className = 'jp-jupyter-sessions-bar';
     const button = document.createElement('button');
     button.className = 'jp-mod-styled jp-mod-reject';
-    button.textContent = 'Close';
-    button.title = 'Close this session and free what it holds';
+    button.textContent = this.trans.__('Close');
+    button.title = this.trans.__('Close this session and free what it holds');
     button.onclick = () => this.owner.closeSession(sessionId);
     const text = document.createElement('small');
     text.textContent = label;
@@ -183,6 +178,10 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     }
   }
 
+  private get trans(): TranslationBundle {
+    return (this.options.translator ?? nullTranslator).load('jupyter_sessions');
+  }
+
   private sessionId: string | null = null;
   /** The output rendered now (the picture kept goes into its data). */
   private model: IRenderMime.IMimeModel | null = null;
@@ -217,11 +216,11 @@ function withPicture(
   return kept as IRenderMime.IMimeModel['data'];
 }
 
-function pictureElement(picture: string): HTMLImageElement {
+function pictureElement(picture: string, trans: TranslationBundle): HTMLImageElement {
   const image = document.createElement('img');
   image.className = 'jp-jupyter-sessions-picture';
   image.src = `data:${PICTURE};base64,${picture}`;
-  image.alt = 'The last picture of this session';
+  image.alt = trans.__('The last picture of this session');
   return image;
 }
 
@@ -230,7 +229,8 @@ function renderKept(
   host: HTMLElement,
   model: IRenderMime.IMimeModel,
   picture: string,
-  failure: string | null
+  failure: string | null,
+  trans: TranslationBundle
 ): void {
   const data = model.data[MIME_TYPE] as unknown as ISessionOutput;
   const note = document.createElement('div');
@@ -238,9 +238,9 @@ function renderKept(
   const words = String(model.data['text/plain'] ?? '').split('\n')[0];
   note.textContent =
     data.view === null
-      ? `${words}; its last picture:`
-      : `The last picture of this view (the live view could not load: ${failure}).`;
-  host.replaceChildren(note, pictureElement(picture));
+      ? trans.__('%1; its last picture:', words)
+      : trans.__('The last picture of this view (the live view could not load: %1).', failure);
+  host.replaceChildren(note, pictureElement(picture, trans));
   if (data.error) {
     const error = document.createElement('pre');
     error.className = 'jp-jupyter-sessions-failure';

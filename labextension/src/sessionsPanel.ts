@@ -7,6 +7,7 @@
  * thinks it holds.
  */
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { ISessionInfo } from './messages';
@@ -15,11 +16,14 @@ import { NotebookSessions } from './notebookSessions';
 const AGE_TICK_MS = 1000;
 
 export class SessionsPanel extends Widget {
-  constructor(private readonly tracker: INotebookTracker) {
+  constructor(
+    private readonly tracker: INotebookTracker,
+    private readonly trans: TranslationBundle
+  ) {
     super();
     this.id = 'jupyter-sessions-panel';
     this.addClass('jp-jupyter-sessions-panel');
-    this.title.caption = 'Sessions of this notebook';
+    this.title.caption = trans.__('Sessions of this notebook');
     tracker.currentChanged.connect(this.follow, this);
     this.follow();
     this.timer = window.setInterval(() => this.render(), AGE_TICK_MS);
@@ -39,7 +43,7 @@ export class SessionsPanel extends Widget {
   private follow(): void {
     this.link?.channel.sessionsChanged.disconnect(this.onSessions, this);
     const panel = this.tracker.currentWidget;
-    this.link = panel ? NotebookSessions.of(panel) ?? null : null;
+    this.link = panel ? (NotebookSessions.of(panel) ?? null) : null;
     this.link?.channel.sessionsChanged.connect(this.onSessions, this);
     this.onSessions();
   }
@@ -53,11 +57,13 @@ export class SessionsPanel extends Widget {
     const sessions = this.link?.channel.sessions ?? [];
     const panel = this.link?.panel;
     if (!panel || sessions.length === 0) {
-      this.node.replaceChildren(paragraph('No sessions in this notebook.'));
+      this.node.replaceChildren(paragraph(this.trans.__('No sessions in this notebook.')));
       return;
     }
     const table = document.createElement('table');
-    table.append(row('th', ['kind', 'cell', 'state', 'age', '']));
+    const trans = this.trans;
+    const headings = [trans.__('kind'), trans.__('cell'), trans.__('state'), trans.__('age')];
+    table.append(row('th', [...headings, '']));
     for (const session of sessions) {
       table.append(this.sessionRow(panel, session));
     }
@@ -65,21 +71,22 @@ export class SessionsPanel extends Widget {
   }
 
   private sessionRow(panel: NotebookPanel, session: ISessionInfo): HTMLElement {
+    const trans = this.trans;
     const index = cellIndex(panel, session.cell);
     const age = session.age + (Date.now() - this.received) / 1000;
     const tr = row('td', [
       `${session.kind} (${session.type})`,
-      index < 0 ? (session.cell ? 'gone' : 'none') : `[${index + 1}]`,
+      index < 0 ? (session.cell ? trans.__('gone') : trans.__('none')) : `[${index + 1}]`,
       session.state,
-      `${Math.round(age)} s`,
+      trans.__('%1 s', Math.round(age)),
       ''
     ]);
     tr.dataset.sessionId = session.id;
     tr.addEventListener('click', () => scrollToCell(panel, index));
     const close = document.createElement('button');
     close.className = 'jp-jupyter-sessions-close jp-mod-styled';
-    close.textContent = 'Close';
-    close.title = `Close session ${session.id}`;
+    close.textContent = trans.__('Close');
+    close.title = trans.__('Close session %1', session.id);
     close.addEventListener('click', event => {
       event.stopPropagation();
       this.link?.channel.send({ type: 'close', session_id: session.id });
