@@ -70,8 +70,10 @@ def attempt(fn: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dic
     try:
         return fn(*args, **kwargs)
     except Exception as exc:
-        print(f"  ! {getattr(fn, '__name__', fn)} failed: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"  ! {getattr(fn, '__name__', fn)} failed: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return NA(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
@@ -119,8 +121,9 @@ def run_side(kind: type[Side], plan: Plan) -> dict[str, Any]:
     if kind is BokehSide:
         progress(f"{kind.name}: {plan.reruns} re-runs without cleanup")
         with kernel("no-cleanup") as side:
-            results["no_cleanup"] = attempt(measure_reruns, side, plan, cleanup=False,
-                                            browse_every=0)
+            results["no_cleanup"] = attempt(
+                measure_reruns, side, plan, cleanup=False, browse_every=0
+            )
     results["kernel_errors"] = kernel_errors(logs)
     results["kernel_logs"] = [str(log.relative_to(ROOT)) for log in logs]
     return results
@@ -128,8 +131,9 @@ def run_side(kind: type[Side], plan: Plan) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer samples and 200 re-runs instead of 1000 (~90 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer samples and 200 re-runs instead of 1000 (~90 s)"
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     BokehSide.dispose_code = jupyter_bokeh_dispose_code()
@@ -147,11 +151,20 @@ def main() -> None:
     print("\nNotes:")
     for note in notes(plan, BokehSide.dispose_code):
         print(f"- {note}")
-    RESULTS.write_text(json.dumps({
-        "machine": info, "mode": mode, "plan": asdict(plan), "seconds": round(elapsed, 1),
-        "table": [asdict(r) for r in table], "notes": notes(plan, BokehSide.dispose_code),
-        "raw": {OURS: to_json(ours), ANCHOR: to_json(anchor)},
-    }, indent=2))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "mode": mode,
+                "plan": asdict(plan),
+                "seconds": round(elapsed, 1),
+                "table": [asdict(r) for r in table],
+                "notes": notes(plan, BokehSide.dispose_code),
+                "raw": {OURS: to_json(ours), ANCHOR: to_json(anchor)},
+            },
+            indent=2,
+        )
+    )
     print(f"\nWrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -65,8 +65,12 @@ ANCHOR = "bokeh show(app) + jupyter_bokeh"
 VERSIONS = ("bokeh", "ipykernel", "jupyter_client", "jupyter_bokeh", "jupyter-sessions")
 TARGET_MS = 100.0
 # Two tabs take turns: keep Chromium from throttling the one in the background.
-BROWSER_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
+BROWSER_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 
 
 # -- running it ----------------------------------------------------------------------
@@ -85,28 +89,46 @@ def run(plan: Plan) -> dict[str, Any]:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
                 sides = [
-                    Side(OURS, "ours", OURS_SETUP, "s1 = open_session(MySession())",
-                         "ours", lab, browser, plan),
+                    Side(
+                        OURS,
+                        "ours",
+                        OURS_SETUP,
+                        "s1 = open_session(MySession())",
+                        "ours",
+                        lab,
+                        browser,
+                        plan,
+                    ),
                     # show(app) allows websockets from notebook_url only (default
                     # localhost:8888): a user on another port must name theirs.
-                    Side(ANCHOR, "bokeh", ANCHOR_SETUP,
-                         f'show(app, notebook_url="localhost:{lab.port}")',
-                         "anchor", lab, browser, plan),
+                    Side(
+                        ANCHOR,
+                        "bokeh",
+                        ANCHOR_SETUP,
+                        f'show(app, notebook_url="localhost:{lab.port}")',
+                        "anchor",
+                        lab,
+                        browser,
+                        plan,
+                    ),
                 ]
                 for side in sides:
                     results[side.name] = {"idle": [], "busy": [], "errors": []}
                 # Taking turns, so both sides see the same machine load.
                 for condition in ("idle", "busy"):
                     for rep in range(plan.warmup + plan.reps):
-                        progress(f"{condition} {rep + 1 - plan.warmup}/{plan.reps}"
-                                 + (" (warm-up)" if rep < plan.warmup else ""))
+                        progress(
+                            f"{condition} {rep + 1 - plan.warmup}/{plan.reps}"
+                            + (" (warm-up)" if rep < plan.warmup else "")
+                        )
                         for side in sides:
                             try:
                                 measured = side.measure(busy=condition == "busy")
                             except Exception as exc:
                                 progress(f"  ! {side.name}: {type(exc).__name__}: {exc}")
                                 results[side.name]["errors"].append(
-                                    f"{condition}: {type(exc).__name__}: {exc}")
+                                    f"{condition}: {type(exc).__name__}: {exc}"
+                                )
                                 continue
                             if rep >= plan.warmup:
                                 results[side.name][condition].append(asdict(measured))
@@ -126,12 +148,11 @@ def ms(value: float, cap_ms: float) -> str:
 
 
 def latency(samples: list[dict[str, Any]], plan: Plan) -> tuple[str, bool | None]:
-    """"p50 / p95 / max (n=...)", a "> cap" sample counting as slower than any other."""
+    """ "p50 / p95 / max (n=...)", a "> cap" sample counting as slower than any other."""
     if not samples:
         return "n/a (no samples)", None
     cap_ms = plan.cap_s * 1000
-    values = [s["destroyed_ms"] if s["destroyed_ms"] is not None else float("inf")
-              for s in samples]
+    values = [s["destroyed_ms"] if s["destroyed_ms"] is not None else float("inf") for s in samples]
     p95 = percentile(values, 0.95)
     text = " / ".join(ms(v, cap_ms) for v in (percentile(values, 0.5), p95, max(values)))
     text += f" (n={len(values)})"
@@ -141,9 +162,13 @@ def latency(samples: list[dict[str, Any]], plan: Plan) -> tuple[str, bool | None
         went = [v for v in late if v is not None]
         if went:
             text += f", they went {min(went):.0f} to {max(went):.0f} ms after the clear"
-            if all(s.get("busy_ended_ms") is not None and s["eventually_ms"] is not None
-                   and s["eventually_ms"] >= s["busy_ended_ms"]
-                   for s in samples if s["destroyed_ms"] is None):
+            if all(
+                s.get("busy_ended_ms") is not None
+                and s["eventually_ms"] is not None
+                and s["eventually_ms"] >= s["busy_ended_ms"]
+                for s in samples
+                if s["destroyed_ms"] is None
+            ):
                 text += ", only once the busy cell had ended"
     return text, p95 < TARGET_MS
 
@@ -151,8 +176,9 @@ def latency(samples: list[dict[str, Any]], plan: Plan) -> tuple[str, bool | None
 def during_busy(samples: list[dict[str, Any]]) -> str:
     """How many were destroyed before the busy cell ended."""
     counted = [s for s in samples if s.get("busy_ended_ms") is not None]
-    early = sum(s["eventually_ms"] is not None and s["eventually_ms"] < s["busy_ended_ms"]
-                for s in counted)
+    early = sum(
+        s["eventually_ms"] is not None and s["eventually_ms"] < s["busy_ended_ms"] for s in counted
+    )
     return f"{early} of {len(counted)}"
 
 
@@ -164,29 +190,51 @@ def breakdown(samples: list[dict[str, Any]]) -> str:
         return f"{percentile(values, 0.5):.1f}" if values else "-"
 
     with_gc = sum(s["full_gc_ms"] > 0 for s in samples)
-    return (f"heard {med('heard_ms')} / closed {med('closed_ms')} / destroy began "
-            f"{med('destroy_began_ms')} / destroyed {med('eventually_ms')}; destroy() took "
-            f"{med('destroy_took_ms')}; a full gc.collect ran in the kernel meanwhile in "
-            f"{with_gc} of {len(samples)}")
+    return (
+        f"heard {med('heard_ms')} / closed {med('closed_ms')} / destroy began "
+        f"{med('destroy_began_ms')} / destroyed {med('eventually_ms')}; destroy() took "
+        f"{med('destroy_took_ms')}; a full gc.collect ran in the kernel meanwhile in "
+        f"{with_gc} of {len(samples)}"
+    )
 
 
 def rows(results: dict[str, Any], plan: Plan) -> list[Row]:
     o, a = results[OURS], results[ANCHOR]
     table = []
-    for condition, label in (("idle", "idle kernel"),
-                             ("busy", f"while another cell is busy (time.sleep({plan.busy_s:g}))")):
+    for condition, label in (
+        ("idle", "idle kernel"),
+        ("busy", f"while another cell is busy (time.sleep({plan.busy_s:g}))"),
+    ):
         (ot, op), (at, ap) = latency(o[condition], plan), latency(a[condition], plan)
-        passed: dict[str, bool | None] = {k: v for k, v in ((OURS, op), (ANCHOR, ap))
-                                          if v is not None}
+        passed: dict[str, bool | None] = {
+            k: v for k, v in ((OURS, op), (ANCHOR, ap)) if v is not None
+        }
 
-        table.append(Row(f"Clear output -> server sessions destroyed, {label}: "
-                         "p50 / p95 / max (ms)", ot + verdict(op), at + verdict(ap),
-                         f"p95 < {TARGET_MS:.0f} ms", passed))
+        table.append(
+            Row(
+                f"Clear output -> server sessions destroyed, {label}: p50 / p95 / max (ms)",
+                ot + verdict(op),
+                at + verdict(ap),
+                f"p95 < {TARGET_MS:.0f} ms",
+                passed,
+            )
+        )
         if condition == "busy":
-            table.append(Row("Destroyed before the busy cell ended", during_busy(o["busy"]),
-                             during_busy(a["busy"]), "all"))
-        table.append(Row(f"Where the time went, {label}: medians, ms after the clear",
-                         breakdown(o[condition]), breakdown(a[condition])))
+            table.append(
+                Row(
+                    "Destroyed before the busy cell ended",
+                    during_busy(o["busy"]),
+                    during_busy(a["busy"]),
+                    "all",
+                )
+            )
+        table.append(
+            Row(
+                f"Where the time went, {label}: medians, ms after the clear",
+                breakdown(o[condition]),
+                breakdown(a[condition]),
+            )
+        )
     errors = (len(o["errors"]), len(a["errors"]))
     table.append(Row("Repetitions that failed (see JSON)", str(errors[0]), str(errors[1]), "0"))
     return table
@@ -212,13 +260,13 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         f"callback runs every 0.25 s. jupyter_bokeh's renderer dispose() runs "
         f"`{dispose_code.format(server_id='<server_id>')}` as an execute request; heard = "
         "that code started (pre_run_cell).",
-        "Where the time went: medians over the repetitions, each from the clear; \"a full "
-        "gc.collect ran meanwhile\" counts repetitions during which a generation-2 collection "
+        'Where the time went: medians over the repetitions, each from the clear; "a full '
+        'gc.collect ran meanwhile" counts repetitions during which a generation-2 collection '
         "(gc.callbacks) ran in the kernel between the clear and the destruction: it holds "
         "the GIL, so it delays everything in the kernel.",
         f"Busy: another cell of the same notebook runs time.sleep({plan.busy_s:g}); the "
         "output is cleared once the kernel is inside the sleep. Not destroyed within "
-        f"{plan.cap_s:g} s counts as \"> {plan.cap_s * 1000:.0f}\" (slower than any other sample "
+        f'{plan.cap_s:g} s counts as "> {plan.cap_s * 1000:.0f}" (slower than any other sample '
         "in the percentiles).",
         "The machine runs other work at the same time: timings are noisy.",
     ]
@@ -226,9 +274,11 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK.reps} repetitions per side and condition "
-                             f"instead of {FULL.reps} (~2 min)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK.reps} repetitions per side and condition instead of {FULL.reps} (~2 min)",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if not Path(CHROMIUM).exists():
@@ -245,18 +295,29 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     load_after = os.getloadavg()
     print(f"Machine: {line}")
-    print(f"Mode: {mode}; run took {elapsed:.0f} s; load average (1 min) "
-          f"{load[0]:.1f} before, {load_after[0]:.1f} after\n")
+    print(
+        f"Mode: {mode}; run took {elapsed:.0f} s; load average (1 min) "
+        f"{load[0]:.1f} before, {load_after[0]:.1f} after\n"
+    )
     print(markdown(table, ANCHOR))
     print("\nNotes:")
     for note in notes(plan, dispose_code):
         print(f"- {note}")
-    RESULTS.write_text(json.dumps({
-        "machine": info, "mode": mode, "plan": asdict(plan), "seconds": round(elapsed, 1),
-        "load_average": {"before": load, "after": load_after},
-        "table": [asdict(r) for r in table], "notes": notes(plan, dispose_code),
-        "raw": results,
-    }, indent=2))
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "mode": mode,
+                "plan": asdict(plan),
+                "seconds": round(elapsed, 1),
+                "load_average": {"before": load, "after": load_after},
+                "table": [asdict(r) for r in table],
+                "notes": notes(plan, dispose_code),
+                "raw": results,
+            },
+            indent=2,
+        )
+    )
     print(f"\nWrote {RESULTS.relative_to(ROOT)}")
 
 

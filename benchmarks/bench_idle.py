@@ -46,16 +46,22 @@ def plot():
     p.line([1, 2, 3], [3, 1, 2])
     return p
 """
-OURS = PLOT + """
+OURS = (
+    PLOT
+    + """
 from jupyter_sessions import BokehSession, open_session, close_all
 class Static(BokehSession):
     def setup_model(self):
         return plot()
 """
-SHOW = PLOT + """
+)
+SHOW = (
+    PLOT
+    + """
 from bokeh.io import output_notebook, show
 output_notebook(hide_banner=True)
 """
+)
 
 # name -> (setup outside any cell, the cell)
 SIDES = {
@@ -87,8 +93,7 @@ def main() -> None:
             ok(kernel.run(cell, cell_id="cell-a"))
         page = kernels["jupyter-sessions, open session, a page on it"]
         view = page.value("{'app_url': s.app_url, 'view_id': s.view_id}")
-        client = ViewClient.connect(view["app_url"], fetch_token(view["app_url"],
-                                                                 view["view_id"]))
+        client = ViewClient.connect(view["app_url"], fetch_token(view["app_url"], view["view_id"]))
         client.pull()
         ok(kernels["jupyter-sessions, after close_all()"].run("close_all()", cell_id="cell-b"))
         time.sleep(SETTLE_S)

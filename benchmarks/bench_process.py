@@ -71,9 +71,11 @@ def main() -> None:
             plain_execute(client, ROUND_TRIP)
             proc.issue_command(ROUND_TRIP, echo=False)
         for block in range(blocks):  # alternate who goes first
-            sides = [(plain_rt, lambda: plain_execute(client, ROUND_TRIP)),
-                     (ours_rt, lambda: proc.issue_command(ROUND_TRIP, echo=False))]
-            for samples, step in sides[::1 if block % 2 else -1]:
+            sides = [
+                (plain_rt, lambda: plain_execute(client, ROUND_TRIP)),
+                (ours_rt, lambda: proc.issue_command(ROUND_TRIP, echo=False)),
+            ]
+            for samples, step in sides[:: 1 if block % 2 else -1]:
                 samples += timed(per_block, step)
         plain_out: list[float] = []
         ours_out: list[float] = []
@@ -87,22 +89,29 @@ def main() -> None:
     report(plain_rt, ours_rt, plain_out, ours_out)
 
 
-def report(plain_rt: list[float], ours_rt: list[float], plain_out: list[float],
-           ours_out: list[float]) -> None:
+def report(
+    plain_rt: list[float], ours_rt: list[float], plain_out: list[float], ours_out: list[float]
+) -> None:
     print(f"Machine: {machine('jupyter_client', 'ipykernel')}")
-    print(f"Round trip: `{ROUND_TRIP}`, {len(ours_rt)} samples per side, interleaved blocks. "
-          f"Throughput: {OUTPUT_BYTES / 1e6:.0f} MB of stdout, {len(ours_out)} runs per side.\n")
+    print(
+        f"Round trip: `{ROUND_TRIP}`, {len(ours_rt)} samples per side, interleaved blocks. "
+        f"Throughput: {OUTPUT_BYTES / 1e6:.0f} MB of stdout, {len(ours_out)} runs per side.\n"
+    )
     print("| measure | plain jupyter_client | PersistentProcess | ratio | target |")
     print("|---|---|---|---|---|")
     for name, q in (("round trip p50 (ms)", 0.5), ("round trip p95 (ms)", 0.95)):
         plain, ours = percentile(plain_rt, q) * 1e3, percentile(ours_rt, q) * 1e3
         verdict = "ok" if ours <= TARGET_RATIO * plain else "MISSED"
-        print(f"| {name} | {plain:.2f} | {ours:.2f} | {ours / plain:.2f}x | "
-              f"<= {TARGET_RATIO}x ({verdict}) |")
+        print(
+            f"| {name} | {plain:.2f} | {ours:.2f} | {ours / plain:.2f}x | "
+            f"<= {TARGET_RATIO}x ({verdict}) |"
+        )
     plain_mbs = OUTPUT_BYTES / 1e6 / median(plain_out)
     ours_mbs = OUTPUT_BYTES / 1e6 / median(ours_out)
-    print(f"| output throughput (MB/s, median) | {plain_mbs:.1f} | {ours_mbs:.1f} | "
-          f"{ours_mbs / plain_mbs:.2f}x | no hang |")
+    print(
+        f"| output throughput (MB/s, median) | {plain_mbs:.1f} | {ours_mbs:.1f} | "
+        f"{ours_mbs / plain_mbs:.2f}x | no hang |"
+    )
 
 
 if __name__ == "__main__":

@@ -50,10 +50,22 @@ class Plan:
     isolated_creep: int
 
 
-FULL = Plan(open_close=2000, isolated_open_close=100, fresh_processes=30, round_trips=10_000,
-            creep=10_000, isolated_creep=1000)
-QUICK = Plan(open_close=500, isolated_open_close=30, fresh_processes=10, round_trips=2000,
-             creep=2000, isolated_creep=200)
+FULL = Plan(
+    open_close=2000,
+    isolated_open_close=100,
+    fresh_processes=30,
+    round_trips=10_000,
+    creep=10_000,
+    isolated_creep=1000,
+)
+QUICK = Plan(
+    open_close=500,
+    isolated_open_close=30,
+    fresh_processes=10,
+    round_trips=2000,
+    creep=2000,
+    isolated_creep=200,
+)
 
 
 def pept() -> str:
@@ -141,18 +153,26 @@ def case(name: str, n: int) -> dict[str, Any]:
 def fresh_process(n: int) -> dict[str, Any]:
     """The floor for any isolated PyMOL: a new Python that imports and starts pymol2."""
     code = "import pymol2\np = pymol2.PyMOL()\np.start()"
-    return {"times": timed(n, lambda: subprocess.run([sys.executable, "-c", code], check=True,
-                                                     capture_output=True))}
+    return {
+        "times": timed(
+            n, lambda: subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        )
+    }
 
 
 # -- orchestration -------------------------------------------------------------------------
 
 
 def run_case(name: str, n: int) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--case", name, "--n", str(n)],
-                         capture_output=True, text=True, check=True, timeout=3600)
+    out = subprocess.run(
+        [sys.executable, __file__, "--case", name, "--n", str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=3600,
+    )
     lines = [line for line in out.stdout.splitlines() if line.startswith(MARK)]
-    return dict(json.loads(lines[-1][len(MARK):]))
+    return dict(json.loads(lines[-1][len(MARK) :]))
 
 
 def ms(values: list[float]) -> str:
@@ -194,30 +214,61 @@ def main(plan: Plan) -> None:
 
     worst_creep = max(r["local-mem"]["bytes_per_session"], r["iso-mem"]["bytes_per_session"])
     rows = [
-        ("open + close one session, median ms", ms(r["raw-oc"]["times"]), ms(local_oc),
-         ms(iso_oc), f"in-process <= {TARGET_OPEN_RATIO}x raw",
-         f"{ratio:.2f}x raw: {'met' if ratio <= TARGET_OPEN_RATIO else 'MISSED'}"),
-        ("isolated worker ready (open), median / p95 ms",
-         f"{ms(r['fresh']['times'])} (a fresh python starting pymol2)", "n/a",
-         f"{ms(ready)} / {percentile(ready, 0.95) * 1e3:.0f}", f"< {TARGET_READY_MS:.0f} ms",
-         "met" if percentile(ready, 0.95) * 1e3 < TARGET_READY_MS else "MISSED"),
-        ("close, median ms", "(in open + close)", ms(r["local-oc"]["close"]),
-         ms(r["iso-oc"]["close"]), "", ""),
-        ("one command round trip (count_atoms), median µs", us(r["raw-rt"]["times"]),
-         us(r["local-rt"]["times"]), us(r["iso-rt"]["times"]),
-         f"isolated < {TARGET_ROUND_TRIP_MS:.0f} ms",
-         "met" if iso_rt * 1e3 < TARGET_ROUND_TRIP_MS else "MISSED"),
-        ("memory creep per session (each loads pept.pdb)", kb("raw-mem"), kb("local-mem"),
-         kb("iso-mem"), f"< {TARGET_CREEP_BYTES / 1024:.0f} KB",
-         "met" if worst_creep < TARGET_CREEP_BYTES else "MISSED"),
-        ("memory creep per 10,000 sessions", mb("raw-mem"), mb("local-mem"), mb("iso-mem"),
-         "", ""),
-        ("worker processes left after the creep run", "n/a", "0",
-         str(r["iso-mem"]["processes_left"]), "0", ""),
+        (
+            "open + close one session, median ms",
+            ms(r["raw-oc"]["times"]),
+            ms(local_oc),
+            ms(iso_oc),
+            f"in-process <= {TARGET_OPEN_RATIO}x raw",
+            f"{ratio:.2f}x raw: {'met' if ratio <= TARGET_OPEN_RATIO else 'MISSED'}",
+        ),
+        (
+            "isolated worker ready (open), median / p95 ms",
+            f"{ms(r['fresh']['times'])} (a fresh python starting pymol2)",
+            "n/a",
+            f"{ms(ready)} / {percentile(ready, 0.95) * 1e3:.0f}",
+            f"< {TARGET_READY_MS:.0f} ms",
+            "met" if percentile(ready, 0.95) * 1e3 < TARGET_READY_MS else "MISSED",
+        ),
+        (
+            "close, median ms",
+            "(in open + close)",
+            ms(r["local-oc"]["close"]),
+            ms(r["iso-oc"]["close"]),
+            "",
+            "",
+        ),
+        (
+            "one command round trip (count_atoms), median µs",
+            us(r["raw-rt"]["times"]),
+            us(r["local-rt"]["times"]),
+            us(r["iso-rt"]["times"]),
+            f"isolated < {TARGET_ROUND_TRIP_MS:.0f} ms",
+            "met" if iso_rt * 1e3 < TARGET_ROUND_TRIP_MS else "MISSED",
+        ),
+        (
+            "memory creep per session (each loads pept.pdb)",
+            kb("raw-mem"),
+            kb("local-mem"),
+            kb("iso-mem"),
+            f"< {TARGET_CREEP_BYTES / 1024:.0f} KB",
+            "met" if worst_creep < TARGET_CREEP_BYTES else "MISSED",
+        ),
+        ("memory creep per 10,000 sessions", mb("raw-mem"), mb("local-mem"), mb("iso-mem"), "", ""),
+        (
+            "worker processes left after the creep run",
+            "n/a",
+            "0",
+            str(r["iso-mem"]["processes_left"]),
+            "0",
+            "",
+        ),
     ]
     print(f"Machine: {machine('pymol-open-source')}\n")
-    print("| measurement | raw pymol2.PyMOL() | jupyter-sessions in-process | "
-          "jupyter-sessions isolated | target | result |")
+    print(
+        "| measurement | raw pymol2.PyMOL() | jupyter-sessions in-process | "
+        "jupyter-sessions isolated | target | result |"
+    )
     print("|---|---|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

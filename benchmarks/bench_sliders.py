@@ -70,8 +70,12 @@ STAR_RATING = ROOT / "tests" / "apps" / "panel" / "star_rating.py"
 ANCHOR = "bokeh show(app) + jupyter_bokeh"
 PANEL_ANCHOR = "Panel's notebook rendering"
 VERSIONS = ("bokeh", "panel", "ipykernel", "jupyterlab", "jupyter_bokeh", "jupyter-sessions")
-BROWSER_ARGS = [*CHROMIUM_ARGS, "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"]
+BROWSER_ARGS = [
+    *CHROMIUM_ARGS,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 SETUP, PLOT, BUSY = 0, 1, 2
 
 # Set the slider, then resolve with the milliseconds until the page shows the answer
@@ -122,22 +126,36 @@ class Side:
         if self.stars:
             move = ["Rating", 10 if i < 0 else 1 + i % 9, cap_s * 1000, STARS_AT]
         else:
-            move = ["offset", 0.5 if i < 0 else round(-2 + 4 * (i % 9) / 8, 2), cap_s * 1000,
-                    CURVE_AT]
+            move = [
+                "offset",
+                0.5 if i < 0 else round(-2 + 4 * (i % 9) / 8, 2),
+                cap_s * 1000,
+                CURVE_AT,
+            ]
         ms = float(self.page.page.evaluate(MOVE_AND_TIME, move))
         return None if ms < 0 else ms
 
 
-def open_side(lab: JupyterLab, browser: Browser, name: str, slug: str, setup: str,
-              plot: str, plan: Plan, unreachable: bool = False, stars: bool = False
-              ) -> Side:
+def open_side(
+    lab: JupyterLab,
+    browser: Browser,
+    name: str,
+    slug: str,
+    setup: str,
+    plot: str,
+    plan: Plan,
+    unreachable: bool = False,
+    stars: bool = False,
+) -> Side:
     notebook = f"bench-sliders-{slug}.ipynb"
     busy = f"import time\ntime.sleep({plan.busy_s})"
     lab.write_notebook(notebook, [setup, plot, busy])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     if unreachable:  # as tests/test_browser.py's unreachable_server
-        context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
-                      lambda route: route.abort())
+        context.route(
+            re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
+            lambda route: route.abort(),
+        )
     page = NotebookPage(context.new_page(), lab.notebook_url(notebook))
     page.run_cell(SETUP, timeout=60)
     page.run_cell(PLOT, timeout=60)
@@ -174,10 +192,15 @@ def summary(samples: list[float | None], cap_s: float) -> str:
 
 
 def table(results: dict[str, dict[str, list[float | None]]], plan: Plan) -> str:
-    lines = ["| slider -> changed plot (stars for Panel) on the page, p50 / p95 ms | idle "
-             "| while another cell computes |", "|---|---|---|"]
-    lines += [f"| {name} | {summary(r['idle'], plan.cap_s)} | {summary(r['busy'], plan.cap_s)} |"
-              for name, r in results.items()]
+    lines = [
+        "| slider -> changed plot (stars for Panel) on the page, p50 / p95 ms | idle "
+        "| while another cell computes |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {summary(r['idle'], plan.cap_s)} | {summary(r['busy'], plan.cap_s)} |"
+        for name, r in results.items()
+    ]
     return "\n".join(lines)
 
 
@@ -192,42 +215,76 @@ def main() -> None:
         try:
             ours_setup = "from jupyter_sessions import open_session"
             ours_plot = f"s = open_session({str(SLIDERS)!r})"
-            anchor_setup = ("from bokeh.command.util import build_single_handler_application\n"
-                            "from bokeh.io import output_notebook, show\n"
-                            "from bokeh.resources import INLINE\n"
-                            "output_notebook(INLINE, hide_banner=True)\n"
-                            f"app = build_single_handler_application({str(SLIDERS)!r})")
+            anchor_setup = (
+                "from bokeh.command.util import build_single_handler_application\n"
+                "from bokeh.io import output_notebook, show\n"
+                "from bokeh.resources import INLINE\n"
+                "output_notebook(INLINE, hide_banner=True)\n"
+                f"app = build_single_handler_application({str(SLIDERS)!r})"
+            )
             # inline: this machine reaches no CDN, where Panel loads its page code from.
             # The example's module, run as a module is (as __main__ it would app.show()).
-            panel_setup = ("import panel as pn\npn.extension(inline=True)\nimport runpy\n"
-                           f"app = runpy.run_path({str(STAR_RATING)!r}, "
-                           "run_name='star_rating')['app']")
+            panel_setup = (
+                "import panel as pn\npn.extension(inline=True)\nimport runpy\n"
+                f"app = runpy.run_path({str(STAR_RATING)!r}, "
+                "run_name='star_rating')['app']"
+            )
             sides = [
                 open_side(lab, browser, f"{OURS}, direct", "direct", ours_setup, ours_plot, plan),
-                open_side(lab, browser, f"{OURS}, kernel channel", "channel", ours_setup,
-                          ours_plot, plan, unreachable=True),
-                open_side(lab, browser, ANCHOR, "anchor", anchor_setup,
-                          f'show(app, notebook_url="localhost:{lab.port}")', plan),
-                open_side(lab, browser, f"{OURS}, Panel, direct", "panel",
-                          f"{ours_setup}\n{panel_setup}", "s = open_session(app)", plan,
-                          stars=True),
-                open_side(lab, browser, PANEL_ANCHOR, "panel-anchor", panel_setup, "app",
-                          plan, stars=True),
+                open_side(
+                    lab,
+                    browser,
+                    f"{OURS}, kernel channel",
+                    "channel",
+                    ours_setup,
+                    ours_plot,
+                    plan,
+                    unreachable=True,
+                ),
+                open_side(
+                    lab,
+                    browser,
+                    ANCHOR,
+                    "anchor",
+                    anchor_setup,
+                    f'show(app, notebook_url="localhost:{lab.port}")',
+                    plan,
+                ),
+                open_side(
+                    lab,
+                    browser,
+                    f"{OURS}, Panel, direct",
+                    "panel",
+                    f"{ours_setup}\n{panel_setup}",
+                    "s = open_session(app)",
+                    plan,
+                    stars=True,
+                ),
+                open_side(
+                    lab, browser, PANEL_ANCHOR, "panel-anchor", panel_setup, "app", plan, stars=True
+                ),
             ]
             for side in sides:
                 for busy in (False, True):
-                    print(f"[{time.strftime('%H:%M:%S')}] {side.name}, "
-                          f"{'busy' if busy else 'idle'}", file=sys.stderr, flush=True)
-                    results.setdefault(side.name, {})["busy" if busy else "idle"] = \
-                        measure(side, plan, busy)
+                    print(
+                        f"[{time.strftime('%H:%M:%S')}] {side.name}, {'busy' if busy else 'idle'}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    results.setdefault(side.name, {})["busy" if busy else "idle"] = measure(
+                        side, plan, busy
+                    )
         finally:
             browser.close()
             lab.stop()
     print(machine(*VERSIONS))
     print(table(results, plan))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": machine_info(*VERSIONS), "plan": vars(plan),
-                                   "samples": results}, indent=1))
+    RESULTS.write_text(
+        json.dumps(
+            {"machine": machine_info(*VERSIONS), "plan": vars(plan), "samples": results}, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -132,8 +132,7 @@ def main() -> None:
     ours_job, plain_job = alternate(jobs, ours_job_stop, plain_job_stop)
     rows = [
         ("task start, p50 / p95 (ms)", [s for s, _ in ours], [s for s, _ in plain]),
-        ("cooperative task terminate, p50 / p95 (ms)", [t for _, t in ours],
-         [t for _, t in plain]),
+        ("cooperative task terminate, p50 / p95 (ms)", [t for _, t in ours], [t for _, t in plain]),
         ("job terminate (process group gone), p50 / p95 (ms)", ours_job, plain_job),
     ]
     print(f"Machine: {machine()}")
@@ -146,8 +145,10 @@ def main() -> None:
         if name.startswith("cooperative"):
             met = pct(mine, 95) < TARGET_TERMINATE_MS
             target = f"p95 < {TARGET_TERMINATE_MS:.0f} ms ({'met' if met else 'NOT met'})"
-        print(f"| {name} | {pct(base, 50):.2f} / {pct(base, 95):.2f} | "
-              f"{pct(mine, 50):.2f} / {pct(mine, 95):.2f} | {target} |")
+        print(
+            f"| {name} | {pct(base, 50):.2f} / {pct(base, 95):.2f} | "
+            f"{pct(mine, 50):.2f} / {pct(mine, 95):.2f} | {target} |"
+        )
 
 
 if __name__ == "__main__":

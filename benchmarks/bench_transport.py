@@ -91,9 +91,12 @@ def _stamp(content: dict[str, Any]) -> float | None:
 
 def connect_websocket(app_url: str, token: str) -> websocket.WebSocket:
     """A websocket client (BokehJS's way) that has pulled the document."""
-    ws = websocket.create_connection(app_url.replace("http://", "ws://", 1) + "/ws",
-                                     subprotocols=["bokeh", token], origin=DEFAULT_ORIGIN,
-                                     timeout=10)
+    ws = websocket.create_connection(
+        app_url.replace("http://", "ws://", 1) + "/ws",
+        subprotocols=["bokeh", token],
+        origin=DEFAULT_ORIGIN,
+        timeout=10,
+    )
     _recv_message(ws)  # ACK
     for part in ({"msgid": "w1", "msgtype": "PULL-DOC-REQ"}, {}, {}):
         ws.send(json.dumps(part))
@@ -174,7 +177,8 @@ def measure(nb: NotebookKernel, seconds: float, busy: bool) -> dict[str, Watch]:
     comm_id = connect_comm(nb, tokens[1])
     results: dict[str, Watch] = {}
     ws_thread = threading.Thread(
-        target=lambda: results.__setitem__("websocket", watch_websocket(ws, seconds)))
+        target=lambda: results.__setitem__("websocket", watch_websocket(ws, seconds))
+    )
     ws_thread.start()
     busy_id = nb.send_execute(f"time.sleep({seconds})", {"cellId": "busy"}) if busy else None
     results["comm"] = watch_comm(nb, comm_id, seconds)
@@ -190,8 +194,10 @@ def row(name: str, watch: Watch, seconds: float) -> str:
     p50 = percentile(lat, 0.5) if lat else float("nan")
     p95 = percentile(lat, 0.95) if lat else float("nan")
     size = sum(watch.sizes) / len(watch.sizes) if watch.sizes else float("nan")
-    return (f"| {name} | {p50:.1f} / {p95:.1f} | {len(lat) / seconds:.2f} "
-            f"({100 * len(lat) / nominal:.0f}%) | {size:.0f} |")
+    return (
+        f"| {name} | {p50:.1f} / {p95:.1f} | {len(lat) / seconds:.2f} "
+        f"({100 * len(lat) / nominal:.0f}%) | {size:.0f} |"
+    )
 
 
 def main() -> None:
@@ -203,8 +209,10 @@ def main() -> None:
     try:
         ok(nb.run(SETUP))
         ok(nb.run("s = open_session(Stamped())", cell_id="view"))
-        print("\n| Transport, state | update latency p50 / p95 (ms) | updates/s "
-              f"(of {1 / PERIOD:.0f} nominal) | bytes per update |")
+        print(
+            "\n| Transport, state | update latency p50 / p95 (ms) | updates/s "
+            f"(of {1 / PERIOD:.0f} nominal) | bytes per update |"
+        )
         print("|---|---|---|---|")
         for busy in (False, True):
             state = "busy cell" if busy else "idle"

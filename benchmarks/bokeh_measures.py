@@ -36,8 +36,8 @@ class Plan:
     baseline_after: int = 20
     warmup: int = 3
 
-
     streak: int = 35
+
 
 FULL = Plan(open_cells=30, cleanup_reps=20, reruns=1000, busy_reps=3)
 QUICK = Plan(open_cells=15, cleanup_reps=8, reruns=200, busy_reps=2, streak=20)
@@ -59,8 +59,9 @@ def settle(side: Side, server_sessions: int, timeout: float = 5.0) -> None:
     (``jupyter_sessions/bokeh/teardown.py``); Bokeh's destroy_server is synchronous,
     so there this returns at once.
     """
-    first_truthy(lambda: side.value("side.live_server_sessions()") <= server_sessions,
-                 timeout, interval=0.05)
+    first_truthy(
+        lambda: side.value("side.live_server_sessions()") <= server_sessions, timeout, interval=0.05
+    )
 
 
 def wait_ticks(side: Side, key: str | None, count: int = 2, timeout: float = 10.0) -> None:
@@ -128,9 +129,16 @@ def measure_open_cost(side: Side, plan: Plan) -> dict[str, Any]:
     base = median(empty)
     costs = [(s - base) * 1000 for s in opening]
     reruns = [(s - base) * 1000 for s in rerunning]
-    return {"empty_ms": base * 1000, "median_ms": median(costs), "p95_ms": percentile(costs, 0.95),
-            "n": len(costs), "samples_ms": costs, "rerun_median_ms": median(reruns),
-            "rerun_p95_ms": percentile(reruns, 0.95), "rerun_samples_ms": reruns}
+    return {
+        "empty_ms": base * 1000,
+        "median_ms": median(costs),
+        "p95_ms": percentile(costs, 0.95),
+        "n": len(costs),
+        "samples_ms": costs,
+        "rerun_median_ms": median(reruns),
+        "rerun_p95_ms": percentile(reruns, 0.95),
+        "rerun_samples_ms": reruns,
+    }
 
 
 def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
@@ -161,11 +169,11 @@ def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
             first = dispose_msg or run.msg_id
             key = current.key
             record = side.value(
-                f"bench.rerun_record({key!r}, {first!r}, side.stop_time({key!r}, "
-                f"{dispose_msg!r}))"
+                f"bench.rerun_record({key!r}, {first!r}, side.stop_time({key!r}, {dispose_msg!r}))"
             )
-            destroyed = first_truthy(partial(side.value, f"bench.DESTROYED.get({key!r})"),
-                                     timeout=10.0)
+            destroyed = first_truthy(
+                partial(side.value, f"bench.DESTROYED.get({key!r})"), timeout=10.0
+            )
             t0, stopped = record["t0"], record["stopped"]
             if t0 is None or stopped is None:
                 missing += 1
@@ -179,8 +187,14 @@ def measure_cleanup(side: Side, plan: Plan) -> dict[str, Any]:
     finally:
         close_quietly(client)
         side.close_untimed(current)
-    return {"stop_ms": stop_ms, "destroyed_ms": destroyed_ms, "late_ticks": late_ticks,
-            "missing": missing, "server_closed": server_closed, "n": plan.cleanup_reps}
+    return {
+        "stop_ms": stop_ms,
+        "destroyed_ms": destroyed_ms,
+        "late_ticks": late_ticks,
+        "missing": missing,
+        "server_closed": server_closed,
+        "n": plan.cleanup_reps,
+    }
 
 
 def measure_busy(side: Side, plan: Plan) -> dict[str, Any]:
@@ -211,9 +225,14 @@ def measure_busy(side: Side, plan: Plan) -> dict[str, Any]:
     ticks = sum(count for count, _ in rows)
     nominal_ticks = sum(seconds for _, seconds in rows) / PERIOD
     nominal_patches = plan.busy_reps * BUSY_SECONDS / PERIOD
-    return {"ticks": ticks, "nominal_ticks": nominal_ticks, "tick_pct": 100 * ticks / nominal_ticks,
-            "patches": patches, "nominal_patches": nominal_patches,
-            "patch_pct": 100 * patches / nominal_patches}
+    return {
+        "ticks": ticks,
+        "nominal_ticks": nominal_ticks,
+        "tick_pct": 100 * ticks / nominal_ticks,
+        "patches": patches,
+        "nominal_patches": nominal_patches,
+        "patch_pct": 100 * patches / nominal_patches,
+    }
 
 
 def snapshot(side: Side) -> dict[str, Any]:
@@ -230,8 +249,9 @@ def settled_snapshot(side: Side) -> dict[str, Any]:
     return snapshot(side)
 
 
-def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
-                   browse_every: int = BROWSE_EVERY) -> dict[str, Any]:
+def measure_reruns(
+    side: Side, plan: Plan, cleanup: bool = True, browse_every: int = BROWSE_EVERY
+) -> dict[str, Any]:
     """Row 3: re-run one cell ``plan.reruns`` times; what the kernel holds afterwards.
 
     The baseline is taken after the first ``plan.baseline_after`` re-runs, so imports
@@ -273,13 +293,19 @@ def measure_reruns(side: Side, plan: Plan, cleanup: bool = True,
         close_quietly(client)
     window = min(100, len(seconds) // 2)
     return {
-        "n": plan.reruns, "done": done, "baseline_after": plan.baseline_after,
+        "n": plan.reruns,
+        "done": done,
+        "baseline_after": plan.baseline_after,
         "browse_every": browse_every,
-        "baseline": baseline, "final": final,
+        "baseline": baseline,
+        "final": final,
         "rss_growth_mb": final["rss_mb"] - baseline["rss_mb"],
-        "browsed_ms": browsed_ms, "unbrowsed_ms": unbrowsed_ms,
-        "first_ms": median(seconds[:window]) * 1000, "last_ms": median(seconds[-window:]) * 1000,
-        "window": window, "wall_s": time.monotonic() - started,
+        "browsed_ms": browsed_ms,
+        "unbrowsed_ms": unbrowsed_ms,
+        "first_ms": median(seconds[:window]) * 1000,
+        "last_ms": median(seconds[-window:]) * 1000,
+        "window": window,
+        "wall_s": time.monotonic() - started,
     }
 
 
@@ -310,5 +336,9 @@ def measure_streak(side: Side, plan: Plan) -> dict[str, Any]:
     assert current is not None
     side.close_untimed(current)
     settle(side, 0)
-    return {"first_ms": first, "rerun_ms": again, "n": plan.streak,
-            "ratio": median(again) / median(first)}
+    return {
+        "first_ms": first,
+        "rerun_ms": again,
+        "n": plan.streak,
+        "ratio": median(again) / median(first),
+    }

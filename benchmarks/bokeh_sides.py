@@ -111,9 +111,11 @@ class OursSide(Side):
 
     name = OURS
     slug = "ours"
-    setup = (import_code(bench="records", side="ours")
-             + "bench.install()\nside.install()\n"
-             + "from jupyter_sessions import close_all, open_session\nTicker = side.Ticker\n")
+    setup = (
+        import_code(bench="records", side="ours")
+        + "bench.install()\nside.install()\n"
+        + "from jupyter_sessions import close_all, open_session\nTicker = side.Ticker\n"
+    )
     cell = "s = open_session(Ticker())"
 
     def shown(self, reply: Reply, keyed: bool) -> Shown:
@@ -150,9 +152,11 @@ class BokehSide(Side):
 
     name = ANCHOR
     slug = "bokeh"
-    setup = (import_code(bench="records", side="anchor")
-             + "bench.install()\nside.install()\n"
-             + "from bokeh.io import show\nticking_app = side.ticking_app\n")
+    setup = (
+        import_code(bench="records", side="anchor")
+        + "bench.install()\nside.install()\n"
+        + "from bokeh.io import show\nticking_app = side.ticking_app\n"
+    )
     cell = "show(ticking_app())"
     dispose_code: ClassVar[str] = ""  # set from the installed jupyter_bokeh bundle
 

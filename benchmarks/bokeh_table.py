@@ -47,12 +47,23 @@ def check(result: Any, test: Callable[[Any], Any]) -> bool | None:
         return None
 
 
-def paired(metric: str, ours: Any, anchor: Any, render: Callable[[Any], str],
-           target: str = "", test: Callable[[Any], Any] | None = None) -> Row:
+def paired(
+    metric: str,
+    ours: Any,
+    anchor: Any,
+    render: Callable[[Any], str],
+    target: str = "",
+    test: Callable[[Any], Any] | None = None,
+) -> Row:
     """A row rendering the same field of both sides, with a pass/fail if ``test``."""
     passed = {} if test is None else {OURS: check(ours, test), ANCHOR: check(anchor, test)}
-    return Row(metric, cell_text(ours, render) + verdict(passed.get(OURS)),
-               cell_text(anchor, render) + verdict(passed.get(ANCHOR)), target, passed)
+    return Row(
+        metric,
+        cell_text(ours, render) + verdict(passed.get(OURS)),
+        cell_text(anchor, render) + verdict(passed.get(ANCHOR)),
+        target,
+        passed,
+    )
 
 
 def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
@@ -63,8 +74,7 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
 
     def rerun_cost(r: dict[str, Any]) -> str:
         ratio = r["rerun_median_ms"] / r["median_ms"] if r["median_ms"] > 0 else float("nan")
-        return (f"{r['rerun_median_ms']:.1f} / {r['rerun_p95_ms']:.1f} "
-                f"({ratio:.2f}x its first open)")
+        return f"{r['rerun_median_ms']:.1f} / {r['rerun_p95_ms']:.1f} ({ratio:.2f}x its first open)"
 
     def stopped(r: dict[str, Any]) -> str:
         if not r["stop_ms"]:
@@ -100,71 +110,161 @@ def rows(ours: dict[str, Any], anchor: dict[str, Any], plan: Plan) -> list[Row]:
 
     def no_cleanup(r: dict[str, Any]) -> str:
         f, b = r["final"], r["baseline"]
-        return (f"{f['servers']} servers, {f['listening']} listening sockets "
-                f"({b['listening']} after {base}), {f['threads']} threads, "
-                f"RSS +{r['rss_growth_mb']:.1f} MB, re-run {r['first_ms']:.0f} -> "
-                f"{r['last_ms']:.0f} ms")
+        return (
+            f"{f['servers']} servers, {f['listening']} listening sockets "
+            f"({b['listening']} after {base}), {f['threads']} threads, "
+            f"RSS +{r['rss_growth_mb']:.1f} MB, re-run {r['first_ms']:.0f} -> "
+            f"{r['last_ms']:.0f} ms"
+        )
 
     def streak(r: dict[str, Any]) -> str:
-        return (f"{median(r['rerun_ms']):.1f} / {median(r['first_ms']):.1f} "
-                f"({r['ratio']:.2f}x)")
+        return f"{median(r['rerun_ms']):.1f} / {median(r['first_ms']):.1f} ({r['ratio']:.2f}x)"
 
     def constant(field_name: str) -> Callable[[dict[str, Any]], bool]:
         return lambda r: bool(r["final"][field_name] == r["baseline"][field_name])
 
     o, a = ours, anchor
     return [
-        paired("1. Kernel-side cost of opening, median / p95 (ms over the empty cell)",
-               o["open"], a["open"], open_cost),
-        paired("1. Kernel-side cost of a re-run (close the old, open the new), median / p95 "
-               "(ms over the empty cell)", o["open"], a["open"], rerun_cost),
-        paired("2. Cleanup latency, re-run reached kernel -> old callbacks stopped, "
-               "p50 / p95 (ms)", o["cleanup"], a["cleanup"], stopped),
-        paired("2. Old app's periodic-callback ticks after it was stopped (all re-runs)",
-               o["cleanup"], a["cleanup"], lambda r: f"{r['late_ticks']} in {r['n']} re-runs",
-               "0", lambda r: r["late_ticks"] == 0 and r["stop_ms"]),
-        paired("2. Server sessions destroyed, re-run reached kernel -> destroyed, "
-               "p50 / p95 (ms)", o["cleanup"], a["cleanup"], destroyed),
-        paired("2. Old output's websocket closed by the server on re-run",
-               o["cleanup"], a["cleanup"], closed_by_server),
-        paired(f"3. Live sessions after {n} re-runs", o["reruns"], a["reruns"],
-               lambda r: str(r["final"]["sessions"]), "exactly 1",
-               lambda r: r["final"]["sessions"] == 1),
-        paired(f"3. Bokeh servers after {n} re-runs", o["reruns"], a["reruns"],
-               lambda r: str(r["final"]["servers"]), "exactly 1",
-               lambda r: r["final"]["servers"] == 1),
-        paired(f"3. Threads, after {base} -> after {n} re-runs", o["reruns"], a["reruns"],
-               held("threads"), "constant", constant("threads")),
-        paired(f"3. Listening TCP sockets of the kernel, after {base} -> after {n}",
-               o["reruns"], a["reruns"], held("listening"), "constant", constant("listening")),
-        paired(f"3. RSS growth from re-run {base} to {n} (MB, after gc.collect)",
-               o["reruns"], a["reruns"], lambda r: f"{r['rss_growth_mb']:+.1f}", "< 10 MB",
-               lambda r: r["rss_growth_mb"] < 10),
-        paired(f"3. Open comms (ipywidgets) in the kernel, after {base} -> after {n}",
-               o["reruns"], a["reruns"], held("comms"), "constant", constant("comms")),
-        paired("3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output HAD "
-               "a browser", o["reruns"], a["reruns"], round_trip("browsed_ms")),
-        paired("3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output had NO "
-               "browser", o["reruns"], a["reruns"], round_trip("unbrowsed_ms")),
-        paired("3. Re-run round trip, median of first / last 100 re-runs (ms; drift)",
-               o["reruns"], a["reruns"],
-               lambda r: f"{r['first_ms']:.1f} / {r['last_ms']:.1f}"),
-        Row(f"3. Same {n} re-runs WITHOUT cleanup (plain show(app), no browser)",
+        paired(
+            "1. Kernel-side cost of opening, median / p95 (ms over the empty cell)",
+            o["open"],
+            a["open"],
+            open_cost,
+        ),
+        paired(
+            "1. Kernel-side cost of a re-run (close the old, open the new), median / p95 "
+            "(ms over the empty cell)",
+            o["open"],
+            a["open"],
+            rerun_cost,
+        ),
+        paired(
+            "2. Cleanup latency, re-run reached kernel -> old callbacks stopped, p50 / p95 (ms)",
+            o["cleanup"],
+            a["cleanup"],
+            stopped,
+        ),
+        paired(
+            "2. Old app's periodic-callback ticks after it was stopped (all re-runs)",
+            o["cleanup"],
+            a["cleanup"],
+            lambda r: f"{r['late_ticks']} in {r['n']} re-runs",
+            "0",
+            lambda r: r["late_ticks"] == 0 and r["stop_ms"],
+        ),
+        paired(
+            "2. Server sessions destroyed, re-run reached kernel -> destroyed, p50 / p95 (ms)",
+            o["cleanup"],
+            a["cleanup"],
+            destroyed,
+        ),
+        paired(
+            "2. Old output's websocket closed by the server on re-run",
+            o["cleanup"],
+            a["cleanup"],
+            closed_by_server,
+        ),
+        paired(
+            f"3. Live sessions after {n} re-runs",
+            o["reruns"],
+            a["reruns"],
+            lambda r: str(r["final"]["sessions"]),
+            "exactly 1",
+            lambda r: r["final"]["sessions"] == 1,
+        ),
+        paired(
+            f"3. Bokeh servers after {n} re-runs",
+            o["reruns"],
+            a["reruns"],
+            lambda r: str(r["final"]["servers"]),
+            "exactly 1",
+            lambda r: r["final"]["servers"] == 1,
+        ),
+        paired(
+            f"3. Threads, after {base} -> after {n} re-runs",
+            o["reruns"],
+            a["reruns"],
+            held("threads"),
+            "constant",
+            constant("threads"),
+        ),
+        paired(
+            f"3. Listening TCP sockets of the kernel, after {base} -> after {n}",
+            o["reruns"],
+            a["reruns"],
+            held("listening"),
+            "constant",
+            constant("listening"),
+        ),
+        paired(
+            f"3. RSS growth from re-run {base} to {n} (MB, after gc.collect)",
+            o["reruns"],
+            a["reruns"],
+            lambda r: f"{r['rss_growth_mb']:+.1f}",
+            "< 10 MB",
+            lambda r: r["rss_growth_mb"] < 10,
+        ),
+        paired(
+            f"3. Open comms (ipywidgets) in the kernel, after {base} -> after {n}",
+            o["reruns"],
+            a["reruns"],
+            held("comms"),
+            "constant",
+            constant("comms"),
+        ),
+        paired(
+            "3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output HAD a browser",
+            o["reruns"],
+            a["reruns"],
+            round_trip("browsed_ms"),
+        ),
+        paired(
+            "3. Re-run round trip incl. cleanup, p50 / p95 / mean (ms), old output had NO browser",
+            o["reruns"],
+            a["reruns"],
+            round_trip("unbrowsed_ms"),
+        ),
+        paired(
+            "3. Re-run round trip, median of first / last 100 re-runs (ms; drift)",
+            o["reruns"],
+            a["reruns"],
+            lambda r: f"{r['first_ms']:.1f} / {r['last_ms']:.1f}",
+        ),
+        Row(
+            f"3. Same {n} re-runs WITHOUT cleanup (plain show(app), no browser)",
             "n/a (not applicable: the cell binding always closes the old session)",
-            cell_text(a.get("no_cleanup", NA("not run")), no_cleanup)),
-        paired("4. Periodic-callback ticks during a busy cell (sleep 2 s), % of nominal",
-               o["busy"], a["busy"],
-               lambda r: f"{r['tick_pct']:.0f} % ({r['ticks']}/{r['nominal_ticks']:.0f})",
-               ">= 95 %", lambda r: r["tick_pct"] >= 95),
-        paired("4. PATCH-DOC messages the browser got during the busy cell, % of nominal",
-               o["busy"], a["busy"],
-               lambda r: f"{r['patch_pct']:.0f} % ({r['patches']}/{r['nominal_patches']:.0f})",
-               ">= 95 %", lambda r: r["patch_pct"] >= 95),
-        paired(f"5. One cell re-run {plan.streak} times in a row, no page: re-run / first "
-               "open round trip, median (ms)", o["streak"], a["streak"], streak,
-               "re-run <= 1.2x first open", lambda r: r["ratio"] <= 1.2),
-        Row("Tracebacks in the kernels' stderr during this benchmark",
-            errors(o["kernel_errors"]), errors(a["kernel_errors"])),
+            cell_text(a.get("no_cleanup", NA("not run")), no_cleanup),
+        ),
+        paired(
+            "4. Periodic-callback ticks during a busy cell (sleep 2 s), % of nominal",
+            o["busy"],
+            a["busy"],
+            lambda r: f"{r['tick_pct']:.0f} % ({r['ticks']}/{r['nominal_ticks']:.0f})",
+            ">= 95 %",
+            lambda r: r["tick_pct"] >= 95,
+        ),
+        paired(
+            "4. PATCH-DOC messages the browser got during the busy cell, % of nominal",
+            o["busy"],
+            a["busy"],
+            lambda r: f"{r['patch_pct']:.0f} % ({r['patches']}/{r['nominal_patches']:.0f})",
+            ">= 95 %",
+            lambda r: r["patch_pct"] >= 95,
+        ),
+        paired(
+            f"5. One cell re-run {plan.streak} times in a row, no page: re-run / first "
+            "open round trip, median (ms)",
+            o["streak"],
+            a["streak"],
+            streak,
+            "re-run <= 1.2x first open",
+            lambda r: r["ratio"] <= 1.2,
+        ),
+        Row(
+            "Tracebacks in the kernels' stderr during this benchmark",
+            errors(o["kernel_errors"]),
+            errors(a["kernel_errors"]),
+        ),
     ]
 
 
@@ -212,7 +312,7 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         f"Row 4: {plan.busy_reps} busy cells of time.sleep({BUSY_SECONDS:g}) in another cell, "
         f"period {PERIOD} s. Ticks counted in-kernel inside each busy cell; PATCH-DOC counted "
         f"by the browser during {BUSY_SECONDS:g} s after each busy cell was sent.",
-        "Row 5: as a user measures \"Run all\" of a notebook with no page: "
+        'Row 5: as a user measures "Run all" of a notebook with no page: '
         f"{plan.streak} first opens (each in a new cell, closed untimed before the next), "
         f"then one cell re-run {plan.streak} times back to back (Bokeh: jupyter_bokeh's "
         "destroy_server sent just before each); whole round trips, nothing waited for "

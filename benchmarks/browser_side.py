@@ -56,7 +56,9 @@ def new_plot():
     return plot, source
 """
 
-OURS_SETUP = PLOT_SETUP + """
+OURS_SETUP = (
+    PLOT_SETUP
+    + """
 from jupyter_sessions import BokehSession, open_session
 
 class MySession(BokehSession):
@@ -69,9 +71,12 @@ class MySession(BokehSession):
     def periodic_callback(self):
         self.source.data.update(y=np.random.rand(len(x)))
 """
+)
 
 # INLINE: the default CDN resources leave the plot blank on a machine with no internet.
-ANCHOR_SETUP = PLOT_SETUP + """
+ANCHOR_SETUP = (
+    PLOT_SETUP
+    + """
 from bokeh.io import output_notebook, show
 from bokeh.resources import INLINE
 output_notebook(INLINE, hide_banner=True)
@@ -81,6 +86,7 @@ def app(doc):
     doc.add_root(plot)
     doc.add_periodic_callback(lambda: source.data.update(y=np.random.rand(len(x))), 250)
 """
+)
 
 # The busy cell stamps when it really started computing, so the harness clears the
 # plot only once the kernel is busy (not merely once the page sent the request).
@@ -95,7 +101,6 @@ CLEAR = """(index) => {
     void window.jupyterapp.commands.execute("notebook:clear-cell-output");
     return t;
 }"""
-
 
 
 # -- one side ------------------------------------------------------------------------
@@ -118,8 +123,17 @@ class Sample:
 class Side:
     """One notebook open in its own tab, and a second client on its kernel."""
 
-    def __init__(self, name: str, slug: str, setup: str, plot_cell: str, probe: str,
-                 lab: JupyterLab, browser: Browser, plan: Plan) -> None:
+    def __init__(
+        self,
+        name: str,
+        slug: str,
+        setup: str,
+        plot_cell: str,
+        probe: str,
+        lab: JupyterLab,
+        browser: Browser,
+        plan: Plan,
+    ) -> None:
         """Open notebook ``bench-{slug}.ipynb`` with these cells; ``probe`` is the side's
         ``kernel_side`` module ("ours" or "anchor")."""
         self.name = name
@@ -133,8 +147,10 @@ class Side:
         # Questions go to a subshell: they answer while a cell computes, and they never
         # queue in front of what the page sends to the main shell.
         self.subshell = self.kernel.create_subshell()
-        self.run_now(import_code(bench="destroys", side=probe)
-                     + "bench.install()\nside.report_closing(bench.mark)\n")
+        self.run_now(
+            import_code(bench="destroys", side=probe)
+            + "bench.install()\nside.report_closing(bench.mark)\n"
+        )
         self.page.run_cell(SETUP, timeout=60)
 
     def run_now(self, code: str, timeout: float = 30.0) -> None:
@@ -162,16 +178,18 @@ class Side:
 
         ids = first_truthy(attached, timeout=10)
         if not ids:
-            raise RuntimeError(f"{self.name}: no live server session with a browser attached: "
-                               f"{self.live()}")
+            raise RuntimeError(
+                f"{self.name}: no live server session with a browser attached: {self.live()}"
+            )
         return list(ids)
 
     def start_busy_cell(self) -> None:
         """Run the busy cell and return once the kernel is inside its sleep."""
         sent = time.time()
         self.page.run_cell(BUSY, wait=False)
-        started = first_truthy(lambda: self.ask("globals().get('BUSY_STARTED', 0)") > sent,
-                                timeout=10, interval=0.02)
+        started = first_truthy(
+            lambda: self.ask("globals().get('BUSY_STARTED', 0)") > sent, timeout=10, interval=0.02
+        )
         if not started:
             raise RuntimeError(f"{self.name}: the busy cell did not start within 10 s")
 
@@ -194,8 +212,9 @@ class Side:
             self.start_busy_cell()
         self.ask("bench.MARKS.clear()")
         t_clear = self.page.page.evaluate(CLEAR, PLOT) / 1000
-        within = self.ask(f"bench.wait({ids!r}, {t_clear + self.plan.cap_s})",
-                          timeout=self.plan.cap_s + 10)
+        within = self.ask(
+            f"bench.wait({ids!r}, {t_clear + self.plan.cap_s})", timeout=self.plan.cap_s + 10
+        )
         times = within
         if busy:
             self.wait_busy_cell_ended()
@@ -217,8 +236,9 @@ class Side:
         self.page.page.context.close()
 
 
-def sample(t_clear: float, within: dict[str, Any], times: dict[str, Any],
-           marks: dict[str, float]) -> Sample:
+def sample(
+    t_clear: float, within: dict[str, Any], times: dict[str, Any], marks: dict[str, float]
+) -> Sample:
     """Milliseconds from ``t_clear`` of everything the kernel stamped."""
 
     def ms(t: float | None) -> float | None:
@@ -235,4 +255,3 @@ def sample(t_clear: float, within: dict[str, Any], times: dict[str, Any],
         destroy_began_ms=ms(last[0]) if last else None,
         destroy_took_ms=(last[1] - last[0]) * 1000 if last else None,
     )
-

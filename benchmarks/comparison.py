@@ -27,14 +27,18 @@ def jupyter_bokeh_dispose_code() -> str:
     if spec is None or spec.origin is None:
         sys.exit("jupyter_bokeh is not installed; run: .venv/bin/pip install jupyter_bokeh")
     static = Path(spec.origin).parent / "labextension" / "static"
-    pattern = re.compile(r"code:`(import bokeh\.io\.notebook as ion; ion\.destroy_server\(\"\$\{"
-                         r"this\._server_id\}\"\))`")
+    pattern = re.compile(
+        r"code:`(import bokeh\.io\.notebook as ion; ion\.destroy_server\(\"\$\{"
+        r"this\._server_id\}\"\))`"
+    )
     for bundle in sorted(static.glob("*.js")):
         match = pattern.search(bundle.read_text(errors="replace"))
         if match:
             return match.group(1).replace("${this._server_id}", "{server_id}")
-    sys.exit(f"jupyter_bokeh's renderer bundle in {static} has no destroy_server call; "
-             "this benchmark was written against jupyter_bokeh 4.x")
+    sys.exit(
+        f"jupyter_bokeh's renderer bundle in {static} has no destroy_server call; "
+        "this benchmark was written against jupyter_bokeh 4.x"
+    )
 
 
 @dataclass
@@ -49,7 +53,7 @@ class Row:
 
 
 def verdict(ok: bool | None) -> str:
-    """" PASS" / " FAIL" after a value that has a target; nothing if it could not be told."""
+    """ " PASS" / " FAIL" after a value that has a target; nothing if it could not be told."""
     return "" if ok is None else (" PASS" if ok else " FAIL")
 
 

@@ -55,8 +55,10 @@ def machine(*packages: str) -> str:
     versions of ``packages``; 1-min load average (the same as :func:`machine_info`)."""
     info = machine_info(*packages)
     versions = "".join(f", {name} {info[name]}" for name in packages)
-    return (f"{info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM; {info['os']}; "
-            f"Python {info['python']}{versions}; load average {info['load_average']:.2f}")
+    return (
+        f"{info['cpu']}, {info['cores']} cores, {info['ram_gb']} GB RAM; {info['os']}; "
+        f"Python {info['python']}{versions}; load average {info['load_average']:.2f}"
+    )
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -117,13 +117,19 @@ __all__ = [
 
 # Apps written for other tools, hosted as they are by the kind that runs them; each
 # kind loads only when such an app reaches it (core/hosting.py).
-register_host("jupyter_sessions.bokeh.apps", "host",
-              "a Bokeh app: a function app(doc) as show(app) takes, a "
-              "bokeh.application.Application, or the path of a .py script, an .ipynb "
-              "notebook or an app directory as bokeh serve takes (argv= for its --args)")
-register_host("jupyter_sessions.bokeh.panel_apps", "host",
-              "with Panel installed, a Panel object or anything pn.panel() shows, or a "
-              "function of no arguments returning one, as pn.serve takes")
+register_host(
+    "jupyter_sessions.bokeh.apps",
+    "host",
+    "a Bokeh app: a function app(doc) as show(app) takes, a "
+    "bokeh.application.Application, or the path of a .py script, an .ipynb "
+    "notebook or an app directory as bokeh serve takes (argv= for its --args)",
+)
+register_host(
+    "jupyter_sessions.bokeh.panel_apps",
+    "host",
+    "with Panel installed, a Panel object or anything pn.panel() shows, or a "
+    "function of no arguments returning one, as pn.serve takes",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -176,7 +176,7 @@ def _kernels() -> Iterator[KernelPool]:
 def nb(_kernels: KernelPool, request: pytest.FixtureRequest) -> Iterator[NotebookKernel]:
     """A fresh kernel with KERNEL_SETUP run; shut down afterwards."""
     items = request.session.items
-    upcoming = items[items.index(request.node) + 1:][:KernelPool.AHEAD]
+    upcoming = items[items.index(request.node) + 1 :][: KernelPool.AHEAD]
     wanted = len(list(itertools.takewhile(lambda item: "nb" in item.fixturenames, upcoming)))
     kernel = _kernels.take(wanted)
     try:

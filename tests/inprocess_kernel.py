@@ -59,9 +59,16 @@ class Frontend(DisplayPublisher):
             last = self.last_comm_msg[comm_id]
         return [session["id"] for session in last["sessions"]]
 
-    def publish(self, data: dict[str, Any], metadata: Any = None, source: Any = None, *,
-                transient: dict[str, Any] | None = None, update: bool = False,
-                **kwargs: Any) -> None:
+    def publish(
+        self,
+        data: dict[str, Any],
+        metadata: Any = None,
+        source: Any = None,
+        *,
+        transient: dict[str, Any] | None = None,
+        update: bool = False,
+        **kwargs: Any,
+    ) -> None:
         with self._lock:
             self.sent.append(((transient or {}).get("display_id"), update, data))
 
@@ -73,8 +80,9 @@ class Frontend(DisplayPublisher):
     def shown(self) -> list[tuple[str | None, dict[str, Any]]]:
         """The session outputs displayed so far (not their updates), with their display ids."""
         with self._lock:
-            return [(did, data) for did, update, data in self.sent
-                    if not update and MIME_TYPE in data]
+            return [
+                (did, data) for did, update, data in self.sent if not update and MIME_TYPE in data
+            ]
 
     def last(self, display_id: str) -> dict[str, Any]:
         """What the output ``display_id`` shows now."""
@@ -93,8 +101,14 @@ class PageComm(BaseComm):
         self._page = page
         super().__init__(*args, **kwargs)
 
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
-                    buffers: Any = None, **keys: Any) -> None:
+    def publish_msg(
+        self,
+        msg_type: str,
+        data: Any = None,
+        metadata: Any = None,
+        buffers: Any = None,
+        **keys: Any,
+    ) -> None:
         self._page.comm_publish(self.comm_id, msg_type, data)
 
 
@@ -123,8 +137,9 @@ def inprocess_kernel() -> Iterator[Kernel]:
     manager = get_comm_manager()
     page, feed = uuid.uuid4().hex, uuid.uuid4().hex
     for comm_id, target in ((page, TARGET), (feed, FEED_TARGET)):
-        manager.comm_open(None, None, {"content": {"comm_id": comm_id, "target_name": target,
-                                                   "data": {}}})
+        manager.comm_open(
+            None, None, {"content": {"comm_id": comm_id, "target_name": target, "data": {}}}
+        )
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
@@ -136,5 +151,3 @@ def inprocess_kernel() -> Iterator[Kernel]:
         runtime.uninstall()
         comm.create_comm = create_comm
         InteractiveShell.clear_instance()
-
-

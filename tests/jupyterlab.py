@@ -31,8 +31,12 @@ from .notebook_kernel import NotebookKernel
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
 NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
 
@@ -98,19 +102,35 @@ class JupyterLab:
             "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
             "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
         }
-        gateway = [] if gateway_url is None else [
-            f"--GatewayClient.url={gateway_url}",
-            # A kernel start waits for request_timeout (the launch timeout follows it).
-            "--GatewayClient.request_timeout=120", "--GatewayClient.connect_timeout=60",
-        ]
+        gateway = (
+            []
+            if gateway_url is None
+            else [
+                f"--GatewayClient.url={gateway_url}",
+                # A kernel start waits for request_timeout (the launch timeout follows it).
+                "--GatewayClient.request_timeout=120",
+                "--GatewayClient.connect_timeout=60",
+            ]
+        )
         self.log = (root / "jupyterlab.log").open("w")
         self.process = subprocess.Popen(
-            [str(python), "-m", "jupyterlab", "--no-browser", "--allow-root",
-             f"--port={self.port}", "--ip=127.0.0.1", f"--IdentityProvider.token={self.token}",
-             "--LabApp.expose_app_in_browser=True",
-             "--JupyterNotebookApp.expose_app_in_browser=True", f"--ServerApp.root_dir={root}",
-             *gateway],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(python),
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                f"--port={self.port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                "--LabApp.expose_app_in_browser=True",
+                "--JupyterNotebookApp.expose_app_in_browser=True",
+                f"--ServerApp.root_dir={root}",
+                *gateway,
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready(timeout)
 
@@ -127,31 +147,35 @@ class JupyterLab:
         """The notebook in Notebook 7, which the same server serves at ``/notebooks/``."""
         return f"{self.url}/notebooks/{name}?token={self.token}"
 
-    def api(self, path: str, body: Any = None, method: str | None = None,
-            timeout: float = 10.0) -> Any:
+    def api(
+        self, path: str, body: Any = None, method: str | None = None, timeout: float = 10.0
+    ) -> Any:
         """GET ``/api/<path>`` (or ``method`` with ``body`` as JSON); its JSON, if any."""
         request = urllib.request.Request(
-            f"{self.url}/api/{path}", headers={"Authorization": f"token {self.token}"},
-            data=None if body is None else json.dumps(body).encode(), method=method,
+            f"{self.url}/api/{path}",
+            headers={"Authorization": f"token {self.token}"},
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             data = response.read()
             return json.loads(data) if data else None
 
     def write_notebook(self, name: str, sources: list[str]) -> None:
-        notebook = nbformat.v4.new_notebook(
-            cells=[nbformat.v4.new_code_cell(s) for s in sources]
-        )
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
         notebook.metadata["kernelspec"] = {
-            "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python",
+            "name": "python3",
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
         }
         nbformat.write(notebook, self.root / name)
 
     def kernel_of(self, name: str, timeout: float = 60.0) -> NotebookKernel:
         """A second client on the kernel of notebook ``name``, to ask it for facts."""
         if self.gateway_url is not None:
-            raise RuntimeError("a gateway's kernel has no connection file here: "
-                               "use remote_kernel.execute")
+            raise RuntimeError(
+                "a gateway's kernel has no connection file here: use remote_kernel.execute"
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for session in self.api("sessions"):

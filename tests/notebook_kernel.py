@@ -38,9 +38,11 @@ class Reply:
     @property
     def session_widgets(self) -> list[str]:
         """Comm ids of the session widgets shown (their Close buttons send on them)."""
-        return [d["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
-                for d in self.displays
-                if "application/vnd.jupyter-sessions.session.v1+json" in d["data"]]
+        return [
+            d["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+            for d in self.displays
+            if "application/vnd.jupyter-sessions.session.v1+json" in d["data"]
+        ]
 
     @property
     def traceback(self) -> str:
@@ -100,13 +102,20 @@ class NotebookKernel:
         return self.collect(msg_id, timeout)
 
     def send_execute(
-        self, code: str, metadata: dict[str, Any], subshell_id: str | None = None,
+        self,
+        code: str,
+        metadata: dict[str, Any],
+        subshell_id: str | None = None,
         expressions: dict[str, str] | None = None,
     ) -> str:
         """Send an execute_request; with ``expressions``, a silent one that evaluates them."""
         content = {
-            "code": code, "silent": bool(expressions), "store_history": not expressions,
-            "user_expressions": expressions or {}, "allow_stdin": False, "stop_on_error": True,
+            "code": code,
+            "silent": bool(expressions),
+            "store_history": not expressions,
+            "user_expressions": expressions or {},
+            "allow_stdin": False,
+            "stop_on_error": True,
         }
         msg = self.client.session.msg("execute_request", content, metadata=metadata)
         if subshell_id is not None:
@@ -212,8 +221,9 @@ class NotebookKernel:
             except queue.Empty:
                 return
 
-    def display_update(self, display_id: str, reply: Reply | None = None,
-                       timeout: float = 10.0) -> dict[str, Any]:
+    def display_update(
+        self, display_id: str, reply: Reply | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
         """The update of display ``display_id``: in ``reply``, or published after it.
 
         A session closed in a cell has its output retired once that cell replied.
@@ -223,21 +233,24 @@ class NotebookKernel:
                 return content
         for msg in self.iopub(timeout):
             content = msg["content"]
-            if (msg["msg_type"] == "update_display_data"
-                    and content["transient"]["display_id"] == display_id):
+            if (
+                msg["msg_type"] == "update_display_data"
+                and content["transient"]["display_id"] == display_id
+            ):
                 return content
         raise AssertionError(f"display {display_id} was not updated within {timeout} s")
 
-    def comm_closed(self, comm_id: str, reply: Reply | None = None,
-                    timeout: float = 10.0) -> bool:
+    def comm_closed(self, comm_id: str, reply: Reply | None = None, timeout: float = 10.0) -> bool:
         """Whether the kernel closed comm ``comm_id``: in ``reply``, or after it.
 
         A closed session's widget closes with its output, once the closing cell replied.
         """
         if reply is not None and comm_id in reply.comm_closes:
             return True
-        return any(msg["msg_type"] == "comm_close" and msg["content"]["comm_id"] == comm_id
-                   for msg in self.iopub(timeout))
+        return any(
+            msg["msg_type"] == "comm_close" and msg["content"]["comm_id"] == comm_id
+            for msg in self.iopub(timeout)
+        )
 
     def comm_messages(self, comm_id: str, timeout: float = 2.0) -> list[dict[str, Any]]:
         """The data of every comm_msg the kernel sends on ``comm_id`` within ``timeout`` s."""

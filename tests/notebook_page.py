@@ -65,15 +65,18 @@ class NotebookPage:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         self.page.wait_for_function(
             "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
-            timeout=timeout * 1000)
+            timeout=timeout * 1000,
+        )
 
     def open_panel(self, panel_id: str) -> None:
         self.page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", panel_id)
 
     def active_cell(self) -> int:
-        return int(self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
-        ))
+        return int(
+            self.page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+            )
+        )
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         self.page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
@@ -83,8 +86,9 @@ class NotebookPage:
         token = self.page.evaluate(RUN_CELL, index)
         if not wait:
             return
-        self.page.wait_for_function("(t) => window.__cellRuns[t]", arg=token,
-                                    timeout=timeout * 1000)
+        self.page.wait_for_function(
+            "(t) => window.__cellRuns[t]", arg=token, timeout=timeout * 1000
+        )
         self.wait_idle(timeout)
 
     def select_cell(self, index: int) -> None:
@@ -104,11 +108,13 @@ class NotebookPage:
 
     def cell_running(self, index: int) -> bool:
         """Is cell ``index`` executing now (its prompt shows ``[*]``)?"""
-        return bool(self.page.evaluate(
-            "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
-            ".model.executionState === 'running'",
-            index,
-        ))
+        return bool(
+            self.page.evaluate(
+                "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]"
+                ".model.executionState === 'running'",
+                index,
+            )
+        )
 
     def restart_kernel(self, timeout: float = 60.0) -> None:
         """Restart the notebook's kernel (no confirmation dialog) and wait until idle."""

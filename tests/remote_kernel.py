@@ -238,12 +238,24 @@ def kernel_gateway(
         inherited = [f"--KernelGatewayApp.env_process_whitelist={n}" for n in [*KERNEL_ENV, *extra]]
         log = stack.enter_context((root / "kernelgateway.log").open("w"))
         process = subprocess.Popen(
-            ["ip", "netns", "exec", namespace, sys.executable, "-m", "kernel_gateway",
-             f"--KernelGatewayApp.ip={address}", f"--KernelGatewayApp.port={port}",
-             "--KernelGatewayApp.port_retries=0",
-             *inherited,
-             "--JupyterWebsocketPersonality.list_kernels=True"],
-            cwd=root, env=process_env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                "ip",
+                "netns",
+                "exec",
+                namespace,
+                sys.executable,
+                "-m",
+                "kernel_gateway",
+                f"--KernelGatewayApp.ip={address}",
+                f"--KernelGatewayApp.port={port}",
+                "--KernelGatewayApp.port_retries=0",
+                *inherited,
+                "--JupyterWebsocketPersonality.list_kernels=True",
+            ],
+            cwd=root,
+            env=process_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         gateway = KernelGateway(namespace, address, port, process, root)
         try:
@@ -284,15 +296,14 @@ def remote_gateway(
     root: Path | None = None, env: dict[str, str] | None = None
 ) -> Iterator[KernelGateway]:
     """``kernel_gateway`` in a fresh ``network_namespace``: both gone on exit."""
-    with network_namespace() as namespace, kernel_gateway(
-        namespace.name, namespace.address, root, env=env
-    ) as gateway:
+    with (
+        network_namespace() as namespace,
+        kernel_gateway(namespace.name, namespace.address, root, env=env) as gateway,
+    ):
         yield gateway
 
 
-def execute(
-    server_url: str, token: str, kernel_id: str, code: str, timeout: float = 60.0
-) -> Reply:
+def execute(server_url: str, token: str, kernel_id: str, code: str, timeout: float = 60.0) -> Reply:
     """Run ``code`` on kernel ``kernel_id`` over the server's kernel websocket.
 
     The server is JupyterLab (or any Jupyter server, or the gateway itself); the
@@ -310,23 +321,38 @@ async def _execute(server_url: str, token: str, kernel_id: str, code: str) -> Re
     request = HTTPRequest(
         f"{ws_url}/api/kernels/{kernel_id}/channels",
         headers={"Authorization": f"token {token}"} if token else {},
-        connect_timeout=30, request_timeout=30,
+        connect_timeout=30,
+        request_timeout=30,
     )
     connection = await websocket_connect(request)
     try:
         msg_id = uuid.uuid4().hex
-        connection.write_message(json.dumps({
-            "header": {
-                "msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                "session": uuid.uuid4().hex, "version": "5.3",
-                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-            },
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {
-                "code": code, "silent": False, "store_history": False,
-                "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
-            },
-        }))
+        connection.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "msg_type": "execute_request",
+                        "username": "test",
+                        "session": uuid.uuid4().hex,
+                        "version": "5.3",
+                        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         reply: Reply | None = None
         stdout: list[str] = []
         stderr: list[str] = []

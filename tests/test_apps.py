@@ -48,22 +48,29 @@ def models(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def model_id(doc: dict[str, Any], name: str, **attributes: Any) -> str:
     """The id of the one ``name`` model with ``attributes`` (a Slider titled "offset")."""
-    found = [m["id"] for m in models(doc) if m["name"] == name
-             and all(m.get("attributes", {}).get(k) == v for k, v in attributes.items())]
+    found = [
+        m["id"]
+        for m in models(doc)
+        if m["name"] == name
+        and all(m.get("attributes", {}).get(k) == v for k, v in attributes.items())
+    ]
     assert len(found) == 1, (name, attributes, found)
     return str(found[0])
 
 
 def moved(slider: str, value: float) -> dict[str, Any]:
     """The PATCH-DOC BokehJS sends when a user drags ``slider`` to ``value``."""
-    return {"events": [{"kind": "ModelChanged", "model": {"id": slider},
-                        "attr": "value", "new": value}]}
+    return {
+        "events": [{"kind": "ModelChanged", "model": {"id": slider}, "attr": "value", "new": value}]
+    }
 
 
 def changes(content: dict[str, Any], model: str, attr: str) -> bool:
     """Whether a PATCH-DOC's content changes ``model``'s ``attr``."""
-    return any(event.get("model", {}).get("id") == model and event.get("attr") == attr
-               for event in content.get("events", []))
+    return any(
+        event.get("model", {}).get("id") == model and event.get("attr") == attr
+        for event in content.get("events", [])
+    )
 
 
 def websocket_patches(client: ViewClient, timeout: float) -> Iterator[dict[str, Any]]:
@@ -94,9 +101,11 @@ def busy_cell(nb: NotebookKernel, flag: Path) -> str:
 
     Busy as ``time.sleep`` is: the kernel's main shell answers nothing meanwhile.
     """
-    code = ("import os, time\n_t = time.monotonic()\n"
-            f"while not os.path.exists({str(flag)!r}) and time.monotonic() - _t < 60:\n"
-            "    time.sleep(0.02)\n")
+    code = (
+        "import os, time\n_t = time.monotonic()\n"
+        f"while not os.path.exists({str(flag)!r}) and time.monotonic() - _t < 60:\n"
+        "    time.sleep(0.02)\n"
+    )
     msg_id = nb.send_execute(code, {"cellId": "cell-busy", "deletedCells": []})
     wait_until_busy(nb, msg_id)
     return msg_id
@@ -138,8 +147,9 @@ def test_a_script_app_answers_its_sliders_over_the_kernels_channel_while_busy(
     nb: NotebookKernel, tmp_path: Path
 ) -> None:
     opened(nb, repr(str(SLIDERS)))
-    view = CommView(nb, subshell_id=nb.create_subshell()).open(nb.value(
-        "running_server().token(s.view_id)"))
+    view = CommView(nb, subshell_id=nb.create_subshell()).open(
+        nb.value("running_server().token(s.view_id)")
+    )
     view.first("ACK")
     view.send("PULL-DOC-REQ", {})
     doc = view.first("PULL-DOC-REPLY").content["doc"]
@@ -162,8 +172,9 @@ def test_a_directory_app_runs_its_own_50_ms_callback_while_busy_and_stops_at_clo
     try:
         assert doc["title"] == "OHLC"
         # The directory's theme.yaml applied to the view's document.
-        assert nb.value("s.update(lambda v: v.doc.theme._json['attrs']['Plot']"
-                        "['background_fill_color'])") == ["#eeeeee"]
+        assert nb.value(
+            "s.update(lambda v: v.doc.theme._json['attrs']['Plot']['background_fill_color'])"
+        ) == ["#eeeeee"]
         busy = busy_cell(nb, tmp_path / "done")
         # 50 ms is 20 patches a second; 10 within 5 s holds on a loaded machine.
         ticks = 0
@@ -201,8 +212,9 @@ def test_a_function_app_from_a_notebook_runs_unchanged_with_open_session(
     finally:
         client.close()
     # The theme the app function set, read back from the view's document.
-    assert nb.value("s.update(lambda v: v.doc.theme._json['attrs']['Grid']"
-                    "['grid_line_color'])") == ["white"]
+    assert nb.value(
+        "s.update(lambda v: v.doc.theme._json['attrs']['Grid']['grid_line_color'])"
+    ) == ["white"]
 
 
 HOOKS_MAIN = """
@@ -262,9 +274,11 @@ def ended(log: Path) -> bool:
     """Whether every view the log saw made was destroyed, and the server unloaded."""
     lines = log.read_text().splitlines() if log.exists() else []
     made = sorted(x.split()[1] for x in lines if x.startswith("session-created"))
-    return (made == sorted(x.split()[1] for x in lines if x.startswith("session-destroyed"))
-            and len(made) == sum(x.startswith("doc-destroyed") for x in lines)
-            and lines[-1:] == ["server-unloaded"])
+    return (
+        made == sorted(x.split()[1] for x in lines if x.startswith("session-destroyed"))
+        and len(made) == sum(x.startswith("doc-destroyed") for x in lines)
+        and lines[-1:] == ["server-unloaded"]
+    )
 
 
 def test_a_directory_apps_lifecycle_hooks_run_exactly_once_each(
@@ -343,16 +357,19 @@ s = open_session(counting(%r))
     assert len(nb.value("live()")) == 1
 
 
-@pytest.mark.parametrize(("app", "error", "says"), [
-    ("'no/such/app.py'", "FileNotFoundError", "no/such/app.py"),
-    ("lambda a, b: None", "TypeError", "of 2 arguments"),
-    ("42", "TypeError", "bokeh.application.Application"),
-    ("object()", "TypeError", "pn.panel()"),
-    ("Ticker", "TypeError", "open_session(Ticker())"),
-    ("Ticker(), argv=['x']", "TypeError", "argv= is for an app's path"),
-    ("lambda doc: None, argv=['x']", "TypeError", "argv= is for an app's path"),
-    (f"{str(SLIDERS)!r}, argv='x'", "TypeError", "list of strings"),
-])
+@pytest.mark.parametrize(
+    ("app", "error", "says"),
+    [
+        ("'no/such/app.py'", "FileNotFoundError", "no/such/app.py"),
+        ("lambda a, b: None", "TypeError", "of 2 arguments"),
+        ("42", "TypeError", "bokeh.application.Application"),
+        ("object()", "TypeError", "pn.panel()"),
+        ("Ticker", "TypeError", "open_session(Ticker())"),
+        ("Ticker(), argv=['x']", "TypeError", "argv= is for an app's path"),
+        ("lambda doc: None, argv=['x']", "TypeError", "argv= is for an app's path"),
+        (f"{str(SLIDERS)!r}, argv='x'", "TypeError", "list of strings"),
+    ],
+)
 def test_what_is_not_an_app_is_a_clear_error_and_opens_nothing(
     nb: NotebookKernel, app: str, error: str, says: str
 ) -> None:
@@ -368,12 +385,16 @@ def test_an_app_that_raises_fails_its_session_with_the_traceback_in_the_output(
     nb: NotebookKernel, tmp_path: Path, kind: str
 ) -> None:
     script = tmp_path / "broken_app.py"
-    script.write_text("from bokeh.io import curdoc\n\ndef build():\n"
-                      "    raise KeyError('no such column')\n\n"
-                      "curdoc().add_periodic_callback(lambda: None, 50)\nbuild()\n")
-    code = {"script": f"s = open_session({str(script)!r})",
-            "function": "def broken(doc):\n    doc.add_periodic_callback(lambda: None, 50)\n"
-                        "    raise KeyError('no such column')\ns = open_session(broken)"}[kind]
+    script.write_text(
+        "from bokeh.io import curdoc\n\ndef build():\n"
+        "    raise KeyError('no such column')\n\n"
+        "curdoc().add_periodic_callback(lambda: None, 50)\nbuild()\n"
+    )
+    code = {
+        "script": f"s = open_session({str(script)!r})",
+        "function": "def broken(doc):\n    doc.add_periodic_callback(lambda: None, 50)\n"
+        "    raise KeyError('no such column')\ns = open_session(broken)",
+    }[kind]
     reply = ok(nb.run(code, cell_id="cell-a"))
     (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
     update = nb.display_update(display_id, timeout=20)

@@ -74,8 +74,11 @@ def test_updates_keep_their_rate_while_another_cell_sleeps(
 
 def test_server_listens_on_loopback_only(nb: NotebookKernel, view: dict[str, str]) -> None:
     port = int(view["app_url"].rsplit(":", 1)[1].split("/")[0])
-    listening = [c for c in psutil.Process(nb.pid).net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    listening = [
+        c
+        for c in psutil.Process(nb.pid).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
     assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening)
 
 
@@ -93,7 +96,8 @@ def test_forged_websocket_tokens_are_refused(view: dict[str, str]) -> None:
     forged_key = generate_secret_key().encode()
     forged = generate_jwt_token(
         generate_session_id(secret_key=forged_key, signed=True),
-        secret_key=forged_key, signed=True,
+        secret_key=forged_key,
+        signed=True,
     )
     unsigned = generate_jwt_token(view["view_id"], signed=False)
     for token in (forged, unsigned):
@@ -122,12 +126,16 @@ def test_vscode_webview_origins_are_accepted(view: dict[str, str]) -> None:
         client.close()
 
 
-@pytest.mark.parametrize("origin", [
-    "https://vscode-webview.evil.example",
-    "http://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
-    "vscode-webview://",
-    "https://vscode-webview://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
-], ids=["lookalike-host", "webview-id-over-http", "no-webview-id", "scheme-in-path"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://vscode-webview.evil.example",
+        "http://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
+        "vscode-webview://",
+        "https://vscode-webview://1n6b3d0cg3q3dk7fo8a7ogf2p6o1vvqu8kj7fq0fnmeqj2ub3uv8",
+    ],
+    ids=["lookalike-host", "webview-id-over-http", "no-webview-id", "scheme-in-path"],
+)
 def test_only_the_vscode_webview_scheme_is_accepted(view: dict[str, str], origin: str) -> None:
     token = fetch_token(view["app_url"], view["view_id"])
     with pytest.raises(websocket.WebSocketBadStatusException) as refused:
@@ -193,7 +201,8 @@ DUE_SOON = """[repr(h) for h in running_server()._loop._scheduled
 
 
 def test_an_idle_kernel_has_no_timer_due_open_with_a_page_or_not_and_closed(
-        nb: NotebookKernel) -> None:
+    nb: NotebookKernel,
+) -> None:
     """Bokeh's unused-view check ran every 50 ms for the server's whole life (1.8 % of
     a core in a kernel doing nothing); now it runs only after a view lost its page."""
     ok(nb.run(STATIC))
@@ -221,14 +230,17 @@ class Counted(BokehSession):
 """
 
 
-def test_a_session_rerun_before_anyone_could_see_it_never_builds_a_view(
-        nb: NotebookKernel) -> None:
+def test_a_session_rerun_before_anyone_could_see_it_never_builds_a_view(nb: NotebookKernel) -> None:
     """No page is connected (papermill, a loop): a re-run that comes within 0.25 s
     closes the old session before its first view was due, and nothing is built for it."""
     ok(nb.run(COUNTED))
     # A wait longer than any round trip of a loaded machine (it is 0.25 s).
-    ok(nb.run("__import__('jupyter_sessions.bokeh.session').bokeh.session"
-              ".UNWATCHED_FIRST_VIEW_S = 2.0"))
+    ok(
+        nb.run(
+            "__import__('jupyter_sessions.bokeh.session').bokeh.session"
+            ".UNWATCHED_FIRST_VIEW_S = 2.0"
+        )
+    )
     ok(nb.run("s = open_session(Counted())\nFIRST = s.id", cell_id="cell-a"))
     ok(nb.run("s = open_session(Counted())", cell_id="cell-a"))  # as a client re-runs
     # The re-run's view is built, so both were due by now (in the order they opened).
@@ -258,9 +270,12 @@ def test_each_view_has_its_own_models_and_all_close_together(
 def test_update_changes_every_view_from_a_notebook_cell(
     nb: NotebookKernel, view: dict[str, str]
 ) -> None:
-    reply = nb.run("s.update_callback_period(None)\n"
-                   "s.update(lambda v, value: v.source.data.update(y=[value] * 10), 7.0)\n"
-                   "print(s.update(lambda v: None))", cell_id="cell-b")
+    reply = nb.run(
+        "s.update_callback_period(None)\n"
+        "s.update(lambda v, value: v.source.data.update(y=[value] * 10), 7.0)\n"
+        "print(s.update(lambda v: None))",
+        cell_id="cell-b",
+    )
     assert reply.status == "ok", reply.traceback
     client = connect(view)
     try:
@@ -287,13 +302,15 @@ def test_callback_period_changes_while_live(nb: NotebookKernel, view: dict[str, 
         client.close()
 
 
-@pytest.mark.parametrize(("delay", "views"), [(0.2, 10), (3600.0, 1)],
-                         ids=["after-a-delay", "after-enough-views"])
+@pytest.mark.parametrize(
+    ("delay", "views"), [(0.2, 10), (3600.0, 1)], ids=["after-a-delay", "after-enough-views"]
+)
 def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, views: int) -> None:
     """Not after the unused views' linger (an hour here), and its cycles are
     collected by the server's one deferred gc.collect (automatic gc is off)."""
-    server = EmbeddedServer(ServerConfig(view_linger_ms=3_600_000, collect_delay_s=delay,
-                                         collect_after_views=views))
+    server = EmbeddedServer(
+        ServerConfig(view_linger_ms=3_600_000, collect_delay_s=delay, collect_after_views=views)
+    )
     plots: list[weakref.ref[Any]] = []
 
     def fill(doc: Document) -> None:
@@ -357,5 +374,6 @@ def test_view_ids_are_signed_as_bokeh_checks_them() -> None:
         assert len(base) == 44 and base.isalnum() and base.isascii()
         assert check_session_id_signature(view_id, secret_key=secret, signed=True)
         assert not check_session_id_signature(view_id, secret_key=b"another key", signed=True)
-    assert check_session_id_signature(generate_session_id(secret_key=secret, signed=True),
-                                      secret_key=secret, signed=True)
+    assert check_session_id_signature(
+        generate_session_id(secret_key=secret, signed=True), secret_key=secret, signed=True
+    )

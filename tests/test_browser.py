@@ -8,6 +8,7 @@ and, where it applies without it, with the extension disabled (HTML fallback).
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,8 +27,10 @@ from .notebook_page import NotebookPage
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 
 OPEN = "s = open_session(Ticker())"
-COUNT = ("[len(__import__('jupyter_sessions').sessions()), "
-         "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server.server_info()['view_sessions']]")
+COUNT = (
+    "[len(__import__('jupyter_sessions').sessions()), "
+    "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server.server_info()['view_sessions']]"
+)
 # Pages the kernel feeds its list of sessions to (their feed comms).
 FEEDS = "__import__('jupyter_sessions.core.channel').core.channel.channel().open_feeds"
 
@@ -35,9 +38,9 @@ Notebook = tuple[NotebookPage, NotebookKernel]
 
 
 @pytest.fixture(scope="module", params=["extension", "fallback"])
-def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    JupyterLab
-]:
+def lab(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JupyterLab]:
     server = JupyterLab(tmp_path_factory.mktemp("lab"), extension=request.param == "extension")
     yield server
     server.stop()
@@ -68,8 +71,10 @@ def open_notebook(
     if request.node.get_closest_marker("unreachable_server"):
         # A kernel no one can reach but through its own channel (a Kernel Gateway):
         # neither the browser nor the Jupyter server's proxy gets to its server.
-        context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
-                      lambda route: route.abort())
+        context.route(
+            re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
+            lambda route: route.abort(),
+        )
     page = NotebookPage(context.new_page(), url(name))
     kernel = lab.kernel_of(name)
     try:
@@ -91,18 +96,18 @@ def notebook_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
-    Notebook
-]:
+def notebook(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Notebook]:
     """A fresh notebook open in JupyterLab."""
     with open_notebook(lab, browser, request, lab.notebook_url) as opened:
         yield opened
 
 
 @pytest.fixture
-def notebook7(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
-    Notebook
-]:
+def notebook7(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Notebook]:
     """A fresh notebook open in Notebook 7, served by the same Jupyter server."""
     with open_notebook(lab, browser, request, lab.notebook7_url) as opened:
         yield opened
@@ -118,7 +123,8 @@ def shut_down_kernel_of(lab: JupyterLab, name: str) -> None:
     for session in lab.api("sessions"):
         if session["path"] == name:
             request = urllib.request.Request(
-                f"{lab.url}/api/sessions/{session['id']}", method="DELETE",
+                f"{lab.url}/api/sessions/{session['id']}",
+                method="DELETE",
                 headers={"Authorization": f"token {lab.token}"},
             )
             urllib.request.urlopen(request, timeout=30).close()
@@ -247,8 +253,10 @@ def test_clearing_releases_what_its_cell_owns_while_another_cell_is_busy(
     wait_for(lambda: not alive(pid), timeout=30)  # SIGTERM from the comm thread
     # The poller's loop is the busy kernel's: cancelled, it ends once the cell does.
     rows = "[(r['type'], r['state']) for r in sessions()]"
-    wait_for(lambda: kernel.value_now(rows, subshell) in ([], [["asyncio.Task", "TERMINATING"]]),
-             timeout=30)
+    wait_for(
+        lambda: kernel.value_now(rows, subshell) in ([], [["asyncio.Task", "TERMINATING"]]),
+        timeout=30,
+    )
     assert page.cell_running(2)  # released while the other cell still computed
     page.wait_idle()
     wait_for(lambda: kernel.value("(poller.cancelled(), sessions())") == [True, []], timeout=30)
@@ -318,8 +326,9 @@ def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_l
         try:
             feeds = wait_for(partial(one_new_feed, kernel, feeds), timeout=30)
         except AssertionError:
-            raise AssertionError(f"open feeds {kernel.value(FEEDS)} after the reload; "
-                                 f"before it {feeds}") from None
+            raise AssertionError(
+                f"open feeds {kernel.value(FEEDS)} after the reload; before it {feeds}"
+            ) from None
     first = wait_for(page.sources)
     wait_for(lambda: page.sources() != first, timeout=15)
     # The old pages' views are discarded within ~2.5 s.
@@ -360,6 +369,53 @@ def test_the_side_panel_lists_finds_and_closes_sessions(notebook: Notebook) -> N
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
     page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=30000)
 
+
+def shown_on_the_right(lab: JupyterLab, workspace: str) -> str | None:
+    """The right side panel JupyterLab saved as shown in ``workspace``, if any."""
+    request = urllib.request.Request(
+        f"{lab.url}/lab/api/workspaces/{workspace}", headers={"Authorization": f"token {lab.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        right = json.load(response)["data"].get("layout-restorer:data", {}).get("right", {})
+    return None if right.get("collapsed", True) else right.get("current")
+
+
+PALETTE = """() => window.jupyterapp.commands.listCommands()
+    .filter(id => id.startsWith('jupyter-sessions:'))
+    .map(id => [id, window.jupyterapp.commands.label(id)])"""
+PANEL_SHOWN = "() => document.querySelector('#jupyter-sessions-panel')?.checkVisibility() ?? false"
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_the_commands_close_a_cells_sessions_and_all_and_the_panel_comes_back_on_reload(
+    lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest
+) -> None:
+    page, kernel = notebook
+    commands = dict(page.page.evaluate(PALETTE))
+    assert commands == {
+        "jupyter-sessions:close-all": "Close All Sessions of This Notebook",
+        "jupyter-sessions:close-cell": "Close the Active Cell's Sessions",
+        "jupyter-sessions:show-panel": "Show the Sessions Panel",
+    }
+    page.run_cell(1)
+    page.set_cell_source(2, "t = open_session(Ticker())")
+    page.run_cell(2)
+    wait_for(lambda: counts(kernel) == [2, 2], timeout=30)
+    page.select_cell(1)
+    page.command("jupyter-sessions:close-cell")
+    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    assert kernel.value("[t.state.value, s.state.value]") == ["RUNNING", "TERMINATED"]
+    page.command("jupyter-sessions:close-all")
+    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+
+    page.command("jupyter-sessions:show-panel")
+    page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
+    # JupyterLab's layout restorer keeps it in the workspace, and shows it again.
+    workspace = notebook_name(request).replace(".", "-")
+    wait_for(lambda: shown_on_the_right(lab, workspace) == "jupyter-sessions-panel", timeout=30)
+    page.page.goto(lab.notebook_url(notebook_name(request)).replace("?reset&", "?"))
+    page.wait_ready()
+    page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -441,8 +497,9 @@ def curve_moves(page: NotebookPage, offset: float) -> None:
 
 
 @pytest.mark.session_cell(f"s = open_session({str(SLIDERS)!r})")
-@pytest.mark.parametrize("route", [
-    "direct", pytest.param("channel", marks=pytest.mark.unreachable_server)])
+@pytest.mark.parametrize(
+    "route", ["direct", pytest.param("channel", marks=pytest.mark.unreachable_server)]
+)
 def test_bokehs_sliders_app_answers_its_slider_idle_and_while_a_cell_is_busy(
     lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, route: str
 ) -> None:
@@ -468,8 +525,10 @@ def test_bokehs_sliders_app_answers_its_slider_idle_and_while_a_cell_is_busy(
 
 # Panel's own pn.bind example, run as its module is (as __main__ it would app.show()).
 STAR_RATING = Path(__file__).parent / "apps" / "panel" / "star_rating.py"
-STAR_APP = (f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, run_name='star_rating')"
-            "\np = open_session(_star['app'])")
+STAR_APP = (
+    f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, run_name='star_rating')"
+    "\np = open_session(_star['app'])"
+)
 
 
 def stars_shown(page: NotebookPage, cell: int, rating: int) -> None:
@@ -478,10 +537,14 @@ def stars_shown(page: NotebookPage, cell: int, rating: int) -> None:
 
 
 @pytest.mark.session_cell(OPEN, STAR_APP)
-@pytest.mark.parametrize("route", [
-    "direct",
-    pytest.param("proxy", marks=pytest.mark.remote_browser),
-    pytest.param("channel", marks=pytest.mark.unreachable_server)])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "direct",
+        pytest.param("proxy", marks=pytest.mark.remote_browser),
+        pytest.param("channel", marks=pytest.mark.unreachable_server),
+    ],
+)
 def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell_is_busy(
     lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, route: str
 ) -> None:
@@ -491,8 +554,9 @@ def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell
     Panel's files then, by its own route, and its pn.bind answers the slider.
     """
     if route != "direct" and not lab.extension:
-        pytest.skip("the widget path has no proxy route, and carries page messages "
-                    "only between cells")
+        pytest.skip(
+            "the widget path has no proxy route, and carries page messages only between cells"
+        )
     with open_notebook(lab, browser, request, lab.notebook_url) as (page, kernel):
         page.run_cell(1)
         page.wait_for_plot(1)
@@ -507,7 +571,8 @@ def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell
             assert sockets == []
         else:
             assert len(sockets) == 2 and all(
-                ("/proxy/127.0.0.1:" in url) == (route == "proxy") for url in sockets), sockets
+                ("/proxy/127.0.0.1:" in url) == (route == "proxy") for url in sockets
+            ), sockets
         page.run_cell(2)  # a re-run: one live view of each session
         stars_shown(page, 2, 5)
         wait_for(lambda: counts(kernel) == [2, 2], timeout=30)

@@ -57,16 +57,19 @@ def test_session_without_cell_id_lives_until_closed(nb: NotebookKernel) -> None:
     nb.run("x = 1", cell_id="cell-b")
     assert nb.value("live()") == [sid]
     assert nb.value("sessions()[0]['cell']") is None
-    text = nb.run("from jupyter_sessions.core import diagnostics as _d\n"
-                  "print(repr(_d.Report(_d.summaries(), sessions())))")
+    text = nb.run(
+        "from jupyter_sessions.core import diagnostics as _d\n"
+        "print(repr(_d.Report(_d.summaries(), sessions())))"
+    )
     assert "lives until closed" in text.stdout
     assert "http://127.0.0.1:" in text.stdout
 
 
 def test_every_close_path_closes_once(nb: NotebookKernel) -> None:
     opened(nb, "cell-a")
-    reply = nb.run("s.close(); s.close(); close_session(s); print(s.state.value, live())",
-                   cell_id="cell-b")
+    reply = nb.run(
+        "s.close(); s.close(); close_session(s); print(s.state.value, live())", cell_id="cell-b"
+    )
     assert reply.stdout.split()[0] == "TERMINATED"
     opened(nb, "cell-c")
     opened(nb, "cell-d")
@@ -120,8 +123,10 @@ def test_hooks_install_once_however_loaded(nb: NotebookKernel) -> None:
 def test_the_cell_that_imports_owns_what_it_opens() -> None:
     kernel = NotebookKernel()
     try:
-        code = ("from jupyter_sessions import BokehSession, open_session, sessions\n"
-                "s = open_session(BokehSession())\nprint(sessions()[0]['cell'])")
+        code = (
+            "from jupyter_sessions import BokehSession, open_session, sessions\n"
+            "s = open_session(BokehSession())\nprint(sessions()[0]['cell'])"
+        )
         reply = kernel.run(code, cell_id="first-cell")
         assert reply.stdout.strip() == "first-cell", reply.traceback
         assert kernel.run("x = 1", cell_id="first-cell").status == "ok"
@@ -133,8 +138,10 @@ def test_the_cell_that_imports_owns_what_it_opens() -> None:
 def test_kernel_shutdown_closes_sessions_and_frees_the_port(nb: NotebookKernel, tmp_path) -> None:
     log = tmp_path / "events.log"
     opened(nb, "cell-a")
-    nb.run(f"_registry().subscribe(lambda e: open({str(log)!r}, 'a')"
-           ".write(f'{e.kind} {e.state.value}\\n'))")
+    nb.run(
+        f"_registry().subscribe(lambda e: open({str(log)!r}, 'a')"
+        ".write(f'{e.kind} {e.state.value}\\n'))"
+    )
     port = nb.value("running_server()._port")
     process = psutil.Process(nb.pid)
 
@@ -164,8 +171,10 @@ def test_shutdown_leaves_no_thread_or_port_inside_a_live_kernel(nb: NotebookKern
 
 
 def test_closed_sessions_leave_no_widgets_or_comms_behind(nb: NotebookKernel) -> None:
-    count = ("len(__import__('ipywidgets').widgets.widget._instances), "
-             "len(__import__('comm').get_comm_manager().comms)")
+    count = (
+        "len(__import__('ipywidgets').widgets.widget._instances), "
+        "len(__import__('comm').get_comm_manager().comms)"
+    )
     opened(nb, "cell-a")
     before = nb.value(f"[{count}]")
     for _ in range(5):

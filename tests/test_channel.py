@@ -38,8 +38,11 @@ def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookK
     first = nb.comm_messages(comm_id, timeout=2)
     assert first[-1]["type"] == "sessions"
     assert [s["id"] for s in first[-1]["sessions"]] == [sid]
-    later = [m["data"] for m in nb.run("s.close()", cell_id="cell-b").comm_msgs
-             if m["comm_id"] == comm_id]
+    later = [
+        m["data"]
+        for m in nb.run("s.close()", cell_id="cell-b").comm_msgs
+        if m["comm_id"] == comm_id
+    ]
     assert later and later[-1]["sessions"] == []
     assert nb.value("_kernel_channel().pages") == [{**HELLO, "page": "", "replaces": ""}]
 
@@ -68,8 +71,13 @@ def test_cleared_and_deleted_cells_close_their_sessions(nb: NotebookKernel) -> N
 def test_bad_messages_are_ignored(nb: NotebookKernel) -> None:
     sid = opened(nb, "cell-a")
     comm_id = connect(nb)
-    for data in ({"type": "cells_cleared", "cells": "cell-a"}, {"type": "nonsense"}, {},
-                 {"type": "view_disposed"}, {"type": "cells_deleted", "cells": [1, None]}):
+    for data in (
+        {"type": "cells_cleared", "cells": "cell-a"},
+        {"type": "nonsense"},
+        {},
+        {"type": "view_disposed"},
+        {"type": "cells_deleted", "cells": [1, None]},
+    ):
         nb.send_comm_msg(comm_id, data)
     # The main shell handles messages in order: the probe runs after all of them.
     assert nb.value("live()") == [sid]
@@ -121,8 +129,10 @@ def test_a_reloaded_page_closes_what_the_page_before_it_left_open(nb: NotebookKe
             closed[msg["content"]["comm_id"]] = msg["content"]["data"]
         if len(closed) == 2:
             break
-    assert closed == {comms["old"]: {"reason": "replaced"},
-                      comms["old-feed"]: {"reason": "replaced"}}
+    assert closed == {
+        comms["old"]: {"reason": "replaced"},
+        comms["old-feed"]: {"reason": "replaced"},
+    }
     assert nb.value("_kernel_channel().open_feeds") == [comms["tab-feed"]]
     assert [page["page"] for page in nb.value("_kernel_channel().pages")] == ["p9", "p2"]
 
@@ -147,7 +157,5 @@ def test_a_note_says_when_no_page_showed_the_view_and_so_no_picture_was_kept(
         if len(found) == 2:
             break
     notes = [found.get(display_id, "") for display_id in wanted]
-    assert notes[0].endswith("closed (TERMINATED); no page showed it, so no picture of it "
-                             "was kept")
+    assert notes[0].endswith("closed (TERMINATED); no page showed it, so no picture of it was kept")
     assert notes[1].endswith("closed (TERMINATED)")
-

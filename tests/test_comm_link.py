@@ -20,8 +20,9 @@ VIEW = "jupyter_sessions.bokeh.view.v1"
 BOKEHJS = "jupyter_sessions.bokehjs.v1"
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 TOKEN = "running_server().token(s.view_id)"
-CONNECTIONS = ("sum(v.connection_count for v in running_server().call("
-               "running_server().view_sessions))")
+CONNECTIONS = (
+    "sum(v.connection_count for v in running_server().call(running_server().view_sessions))"
+)
 
 
 @dataclass
@@ -101,8 +102,11 @@ def decode(data: dict[str, Any]) -> Received:
 def wait_until_busy(nb: NotebookKernel, msg_id: str, timeout: float = 20.0) -> None:
     """Until the kernel says it runs execution ``msg_id`` (its ``busy`` status)."""
     for msg in nb.iopub(timeout):
-        if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "busy"
-                and msg["parent_header"].get("msg_id") == msg_id):
+        if (
+            msg["msg_type"] == "status"
+            and msg["content"]["execution_state"] == "busy"
+            and msg["parent_header"].get("msg_id") == msg_id
+        ):
             return
     raise AssertionError(f"the execution did not start within {timeout} s")
 
@@ -156,9 +160,11 @@ def test_a_page_that_closes_its_comm_leaves_no_connection(nb: NotebookKernel) ->
 
 def test_a_forged_or_unsigned_token_is_refused(nb: NotebookKernel) -> None:
     ok(nb.run(OPEN, cell_id="cell-a"))
-    forged = nb.value("__import__('bokeh.util.token', fromlist=['x']).generate_jwt_token("
-                      "s.view_id, secret_key=b'not-the-kernels-secret-key-0123456789', "
-                      "signed=True)")
+    forged = nb.value(
+        "__import__('bokeh.util.token', fromlist=['x']).generate_jwt_token("
+        "s.view_id, secret_key=b'not-the-kernels-secret-key-0123456789', "
+        "signed=True)"
+    )
     for token in (forged, "garbage"):
         view = CommView(nb).open(token)
         assert view.closed_within(10.0)

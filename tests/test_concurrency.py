@@ -135,8 +135,11 @@ class Story:
         """A trigger for ``targets`` (cell ids, session ids, "*" for all) runs inside: what
         was open before it is closed after."""
         start = next(self.clock)
-        due = [probe for probe, tick in list(self.opened)
-               if tick < start and {probe.cell, probe.id, "*"} & set(targets)]
+        due = [
+            probe
+            for probe, tick in list(self.opened)
+            if tick < start and {probe.cell, probe.id, "*"} & set(targets)
+        ]
         self.local.targets = set(targets)
         try:
             yield
@@ -157,8 +160,14 @@ def perform(kernel: Kernel, op: object, story: Story) -> None:
     manager = get_comm_manager()
     if isinstance(op, Run):
         cells.post_run_cell(None)  # this thread's previous execution ended
-        info = ExecutionInfo(raw_cell="", store_history=True, silent=False, shell_futures=True,
-                             cell_id=op.cell, cell_meta={"deletedCells": list(op.deleted)})
+        info = ExecutionInfo(
+            raw_cell="",
+            store_history=True,
+            silent=False,
+            shell_futures=True,
+            cell_id=op.cell,
+            cell_meta={"deletedCells": list(op.deleted)},
+        )
         with story.closing(op.cell, *op.deleted):
             cells.pre_run_cell(info)
         for _ in range(op.opens):
@@ -183,8 +192,14 @@ def perform(kernel: Kernel, op: object, story: Story) -> None:
         elif WIDGET_MIME in output:  # a session closed before it showed has no button
             custom = {"method": "custom", "content": {"type": "close"}}
             with story.closing(session_id):
-                manager.comm_msg(None, None, {"content": {
-                    "comm_id": output[WIDGET_MIME]["model_id"], "data": custom}, "buffers": []})
+                manager.comm_msg(
+                    None,
+                    None,
+                    {
+                        "content": {"comm_id": output[WIDGET_MIME]["model_id"], "data": custom},
+                        "buffers": [],
+                    },
+                )
     elif isinstance(op, CloseAll):
         with story.closing("*"):
             runtime.close_all()
@@ -229,8 +244,10 @@ def test_every_trigger_from_every_thread_closes_each_session_once(
     package_log.addHandler(warnings)
     unsubscribe = registry().subscribe(lambda event: events.append((event, story.asked(event))))
     try:
-        others = [threading.Thread(target=act, args=(plan,), name=f"actor-{n}", daemon=True)
-                  for n, plan in enumerate(plans[1:], start=1)]
+        others = [
+            threading.Thread(target=act, args=(plan,), name=f"actor-{n}", daemon=True)
+            for n, plan in enumerate(plans[1:], start=1)
+        ]
         for thread in others:
             thread.start()
         act(plans[0])
@@ -271,7 +288,8 @@ def assert_outputs_follow_sessions(frontend: Frontend, probes: list[Probe]) -> N
     an open one's is live."""
     shown = frontend.shown()
     assert Counter(data[MIME_TYPE]["session_id"] for _, data in shown) == Counter(
-        probe.id for probe in probes)
+        probe.id for probe in probes
+    )
     outputs = {data[MIME_TYPE]["session_id"]: (did, data) for did, data in shown}
     for probe in probes:
         display_id, output = outputs[probe.id]

@@ -28,8 +28,10 @@ def test_demo_notebook_runs_and_ends_with_one_session() -> None:
         run_cells(kernel, notebook)
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
         assert [(r["type"], r["state"], r.get("callback_period")) for r in rows] == [
-            ("MySession", "RUNNING", 0.25), ("asyncio.Task", "RUNNING", None),
-            ("subprocess.Popen", "RUNNING", None)]
+            ("MySession", "RUNNING", 0.25),
+            ("asyncio.Task", "RUNNING", None),
+            ("subprocess.Popen", "RUNNING", None),
+        ]
         pid = kernel.value("child.pid")
         owning = next(c for c in notebook.cells if c.cell_type == "code" and "own(" in c.source)
         reply = kernel.run(owning.source, cell_id=owning.id)  # re-run: the old ones go
@@ -65,7 +67,10 @@ def test_tasks_notebook_runs_and_a_rerun_stops_its_counter() -> None:
         assert kernel.value("[first.state.value, first.i < first.n]") == ["TERMINATED", True]
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
         assert sorted((r["type"], r["state"]) for r in rows) == [
-            ("Count", "RUNNING"), ("Job", "FINISHED"), ("PersistentProcess", "RUNNING")]
+            ("Count", "RUNNING"),
+            ("Job", "FINISHED"),
+            ("PersistentProcess", "RUNNING"),
+        ]
     finally:
         kernel.close()
 
@@ -79,9 +84,11 @@ def test_apps_notebook_runs_a_bokeh_and_a_panel_app() -> None:
         run_cells(kernel, nbformat.read(APPS_DEMO, as_version=4))
         rows = kernel.value("__import__('jupyter_sessions').sessions()")
         assert [(r["type"], r["state"]) for r in rows] == [
-            ("BokehApp", "RUNNING"), ("PanelApp", "RUNNING")]
+            ("BokehApp", "RUNNING"),
+            ("PanelApp", "RUNNING"),
+        ]
         # The Bokeh app's own 100 ms callback runs once the cell replied.
-        wobbled = ("s1.update(lambda v: len(v.doc.session_callbacks))")
+        wobbled = "s1.update(lambda v: len(v.doc.session_callbacks))"
         assert kernel.value(wobbled) == [1]
     finally:
         kernel.close()

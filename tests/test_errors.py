@@ -40,17 +40,24 @@ def test_setup_model_raising_shows_in_the_output_and_leaves_nothing_running(
     nb: NotebookKernel,
 ) -> None:
     """The first view is made off the cell, so its error reaches the output, not the reply."""
-    code = ("class Broken(Ticker):\n"
-            "    def setup_model(self):\n"
-            "        raise KeyError('no such column')\n"
-            "b = open_session(Broken())")
+    code = (
+        "class Broken(Ticker):\n"
+        "    def setup_model(self):\n"
+        "        raise KeyError('no such column')\n"
+        "b = open_session(Broken())"
+    )
     reply = ok(nb.run(code, cell_id="cell-a"))
     shown = [d["data"] for d in reply.displays + reply.updates]
     if not any("no such column" in d["text/html"] for d in shown):  # it failed after the cell
         # The first such update, not every message of the next 10 s.
-        shown += [next(m["content"]["data"] for m in nb.iopub(10)
-                       if m["msg_type"] == "update_display_data"
-                       and "no such column" in m["content"]["data"]["text/html"])]
+        shown += [
+            next(
+                m["content"]["data"]
+                for m in nb.iopub(10)
+                if m["msg_type"] == "update_display_data"
+                and "no such column" in m["content"]["data"]["text/html"]
+            )
+        ]
     note = next(d for d in shown if "no such column" in d["text/html"])
     for text in ("KeyError", "setup_model", "Traceback", "run the cell again"):
         assert text in note["text/html"], text
@@ -69,11 +76,13 @@ def test_setup_model_raising_shows_in_the_output_and_leaves_nothing_running(
 
 
 def test_raising_periodic_callback_is_reported_and_harms_no_one(nb: NotebookKernel) -> None:
-    code = ("class Flaky(Ticker):\n"
-            "    def periodic_callback(self):\n"
-            "        TICKS.append(self.id)\n"
-            "        raise RuntimeError('sensor offline')\n"
-            "f = open_session(Flaky())")
+    code = (
+        "class Flaky(Ticker):\n"
+        "    def periodic_callback(self):\n"
+        "        TICKS.append(self.id)\n"
+        "        raise RuntimeError('sensor offline')\n"
+        "f = open_session(Flaky())"
+    )
     assert nb.run(code, cell_id="cell-a").status == "ok"
     good = nb.run("g = open_session(Ticker())\nprint(g.id)", cell_id="cell-b").stdout.strip()
     wait_for(lambda: nb.value("f._callback_errors") >= 3)
@@ -87,13 +96,19 @@ def test_raising_periodic_callback_is_reported_and_harms_no_one(nb: NotebookKern
     html = info.displays[0]["data"]["text/html"]
     assert "sensor offline" in html and "<table>" in html
     # Logged, with the traceback, not printed into some cell.
-    ok(nb.run("import logging, io\n"
-              "buf = io.StringIO(); h = logging.StreamHandler(buf)\n"
-              "logging.getLogger('jupyter_sessions').addHandler(h)\n"
-              "f2 = open_session(Flaky())", cell_id="cell-d"))
+    ok(
+        nb.run(
+            "import logging, io\n"
+            "buf = io.StringIO(); h = logging.StreamHandler(buf)\n"
+            "logging.getLogger('jupyter_sessions').addHandler(h)\n"
+            "f2 = open_session(Flaky())",
+            cell_id="cell-d",
+        )
+    )
     wait_for(lambda: nb.value("f2._callback_errors") >= 1)
-    logged = nb.run("print('sensor offline' in buf.getvalue(), 'Traceback' in buf.getvalue())",
-                    cell_id="cell-e")
+    logged = nb.run(
+        "print('sensor offline' in buf.getvalue(), 'Traceback' in buf.getvalue())", cell_id="cell-e"
+    )
     assert logged.stdout.split() == ["True", "True"]
 
 

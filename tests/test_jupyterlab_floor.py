@@ -34,9 +34,11 @@ ROOT = Path(__file__).parent.parent
 FLOOR_PYTHON = ROOT / ".venv-floor" / "bin" / "python"
 LABEXTENSION = ROOT / "jupyter_sessions" / "labextension"
 
-COUNT = ("[len(__import__('jupyter_sessions').sessions()), "
-         "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server"
-         ".server_info()['view_sessions']]")
+COUNT = (
+    "[len(__import__('jupyter_sessions').sessions()), "
+    "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server"
+    ".server_info()['view_sessions']]"
+)
 # What the built remoteEntry asks of the page's shared modules (the builder's output).
 REQUIRED = re.compile(r'"(@jupyterlab/[\w-]+)"[^"]{0,80}?requiredVersion:\s*"([^"]+)"')
 
@@ -70,8 +72,11 @@ def test_the_built_extension_asks_for_what_package_json_claims() -> None:
     required, declared = built_requirements(), dependencies()
     assert required == {module: declared.get(module) for module in required}
     # pyproject's JupyterLab (the test extra's) starts there too.
-    lab = next(r for r in map(Requirement, metadata.requires("jupyter-sessions") or [])
-               if r.name == "jupyterlab")
+    lab = next(
+        r
+        for r in map(Requirement, metadata.requires("jupyter-sessions") or [])
+        if r.name == "jupyterlab"
+    )
     assert [Version(s.version) for s in lab.specifier if s.operator == ">="] == [
         Version(claimed_floor())
     ]
@@ -117,6 +122,10 @@ def test_a_live_plot_renders_and_clearing_closes_it(floor_lab: JupyterLab) -> No
             kernel.close()
             browser.close()
     # Module federation found every version we ask for (other extensions may not).
-    unsatisfied = [w for w in warnings for module, required in built_requirements().items()
-                   if f"module {module} (required {required})" in w]
+    unsatisfied = [
+        w
+        for w in warnings
+        for module, required in built_requirements().items()
+        if f"module {module} (required {required})" in w
+    ]
     assert not unsatisfied

@@ -96,8 +96,7 @@ def kernel() -> Iterator[NotebookKernel]:
 
 def session_bundles(reply: Reply) -> list[dict[str, object]]:
     """The data of this project's mime type in a cell's displays and display updates."""
-    return [d["data"][MIME_TYPE] for d in reply.displays + reply.updates
-            if MIME_TYPE in d["data"]]
+    return [d["data"][MIME_TYPE] for d in reply.displays + reply.updates if MIME_TYPE in d["data"]]
 
 
 def test_rerun_and_delete_close_a_kind_written_with_the_public_contract(
@@ -154,12 +153,16 @@ def test_a_failed_sessions_output_says_why_and_a_restart_makes_it_live_again(
     assert kernel.value("p.ping()") == "pong"
 
 
-@pytest.mark.parametrize(("code", "says"), [
-    ("Poller().ping()", "open it first: s = open_session(Poller(...))"),
-    ("p = open_session(Poller()); p.close(); p.ping()", "is closed; open a new one"),
-])
-def test_must_be_running_is_checked_by_the_core(kernel: NotebookKernel, code: str,
-                                               says: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("Poller().ping()", "open it first: s = open_session(Poller(...))"),
+        ("p = open_session(Poller()); p.close(); p.ping()", "is closed; open a new one"),
+    ],
+)
+def test_must_be_running_is_checked_by_the_core(
+    kernel: NotebookKernel, code: str, says: str
+) -> None:
     reply = kernel.run(code, cell_id="a")
     assert reply.error and reply.error["ename"] == "SessionError"
     assert says in reply.error["evalue"]
@@ -190,15 +193,17 @@ def test_a_failed_restart_records_its_error_as_a_failed_open_does(
     assert kernel.value("RELEASED") == [kernel.value("p.id")]
     restart = kernel.run("p.fail_start = True; p.restart()", cell_id="c")
     assert restart.error and "no device to poll" in restart.error["evalue"]
-    assert kernel.value("rows()") == [["Poller", "FAILED", "OSError: port 7 busy"],
-                                      ["Poller", "FAILED", "OSError: port 7 busy"]]
+    assert kernel.value("rows()") == [
+        ["Poller", "FAILED", "OSError: port 7 busy"],
+        ["Poller", "FAILED", "OSError: port 7 busy"],
+    ]
     wait_for(lambda: kernel.value("p.thread.is_alive()") is False)
 
 
 def readme_kind_example() -> str:
     """The README's "Writing a session kind" example, as written."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    section = readme[readme.index("## Writing a session kind"):]
+    section = readme[readme.index("## Writing a session kind") :]
     return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
@@ -209,7 +214,8 @@ def test_the_readme_example_kind_runs_as_written_and_its_cell_owns_it() -> None:
         ok(nb.run(readme_kind_example(), cell_id="poll"))
         first = nb.value("p.id")
         assert nb.value("[(r['type'], r['state'], r['device']) for r in sessions()]") == [
-            ["Poller", "RUNNING", "/dev/ttyUSB0"]]
+            ["Poller", "RUNNING", "/dev/ttyUSB0"]
+        ]
         ok(nb.run(readme_kind_example(), cell_id="poll"))  # re-run: the old poller stops
         assert nb.value("[r['id'] for r in sessions()]") == [nb.value("p.id")] != [first]
         ok(nb.run("p.device = 'gone'", cell_id="other"))

@@ -47,28 +47,50 @@ class Case:
 
 
 CASES = [
-    Case("asyncio-poller", """
+    Case(
+        "asyncio-poller",
+        """
 async def poll():
     while True:
         await asyncio.sleep(0.02)
 x = own(asyncio.get_event_loop().create_task(poll(), name="poller"))
-""", "not x.done()", "asyncio.Task"),
-    Case("thread-with-stop-event", """
+""",
+        "not x.done()",
+        "asyncio.Task",
+    ),
+    Case(
+        "thread-with-stop-event",
+        """
 stop = threading.Event()
 x = threading.Thread(target=stop.wait, args=(600,), name="worker")
 x.start()
 own(x, close=stop.set)
-""", "x.is_alive()", "threading.Thread"),
-    Case("popen", """
+""",
+        "x.is_alive()",
+        "threading.Thread",
+    ),
+    Case(
+        "popen",
+        """
 x = own(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
-""", "x.poll() is None", "subprocess.Popen"),
-    Case("http-server", """
+""",
+        "x.poll() is None",
+        "subprocess.Popen",
+    ),
+    Case(
+        "http-server",
+        """
 import http.server
 x = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
 threading.Thread(target=x.serve_forever, daemon=True).start()
 own(x)
-""", "listening(x.server_address[1])", "http.HTTPServer"),
-    Case("tornado-server", """
+""",
+        "listening(x.server_address[1])",
+        "http.HTTPServer",
+    ),
+    Case(
+        "tornado-server",
+        """
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
@@ -76,25 +98,45 @@ sockets = bind_sockets(0, "127.0.0.1")
 x = own(HTTPServer(Application()))
 x.add_sockets(sockets)
 x.port = sockets[0].getsockname()[1]
-""", "listening(x.port)", "tornado.HTTPServer"),
-    Case("bokeh-server", """
+""",
+        "listening(x.port)",
+        "tornado.HTTPServer",
+    ),
+    Case(
+        "bokeh-server",
+        """
 from bokeh.server.server import Server
 x = Server({"/app": lambda doc: None}, port=0, address="127.0.0.1")
 x.start()
 own(x)
-""", "listening(x.port)", "bokeh.Server"),
-    Case("dask-cluster-and-client", """
+""",
+        "listening(x.port)",
+        "bokeh.Server",
+    ),
+    Case(
+        "dask-cluster-and-client",
+        """
 from distributed import Client, LocalCluster
 cluster = own(LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                            dashboard_address=None))
 x = own(Client(cluster))
-""", "x.status != 'closed' or x.cluster.status.name != 'closed'",
-         "distributed.Client", needs="distributed"),
-    Case("ipywidget", """
+""",
+        "x.status != 'closed' or x.cluster.status.name != 'closed'",
+        "distributed.Client",
+        needs="distributed",
+    ),
+    Case(
+        "ipywidget",
+        """
 import ipywidgets
 x = own(ipywidgets.IntSlider())
-""", "x.comm is not None", "ipywidgets.IntSlider"),
-    Case("matplotlib-animation", """
+""",
+        "x.comm is not None",
+        "ipywidgets.IntSlider",
+    ),
+    Case(
+        "matplotlib-animation",
+        """
 import matplotlib
 matplotlib.use("agg")
 import matplotlib.pyplot as plt
@@ -107,21 +149,35 @@ def stop(timer=timer, timer_stop=timer_stop):  # Agg's timer never fires: see it
     timer.stopped = True
     timer_stop()
 timer.stop = stop
-""", "not getattr(x.event_source, 'stopped', False)", "matplotlib.FuncAnimation",
-         needs="matplotlib"),
-    Case("panel-periodic-callback", """
+""",
+        "not getattr(x.event_source, 'stopped', False)",
+        "matplotlib.FuncAnimation",
+        needs="matplotlib",
+    ),
+    Case(
+        "panel-periodic-callback",
+        """
 import panel as pn
 ticks = []
 x = own(pn.state.add_periodic_callback(lambda: ticks.append(1), period=50))
-""", "x.running", "panel.PeriodicCallback", needs="panel"),
+""",
+        "x.running",
+        "panel.PeriodicCallback",
+        needs="panel",
+    ),
 ]
 
 
 def available(case: Case) -> Case | pytest.param:  # type: ignore[valid-type]
     if not case.needs or importlib.util.find_spec(case.needs) is not None:
         return pytest.param(case, id=case.name)
-    return pytest.param(case, id=case.name, marks=pytest.mark.skip(
-        reason=f"{case.needs} is not installed (an optional library this case uses)"))
+    return pytest.param(
+        case,
+        id=case.name,
+        marks=pytest.mark.skip(
+            reason=f"{case.needs} is not installed (an optional library this case uses)"
+        ),
+    )
 
 
 @pytest.fixture
@@ -138,8 +194,9 @@ def own_in(kernel: NotebookKernel, case: Case, cell: str) -> None:
 
 
 @pytest.mark.parametrize("case", [available(c) for c in CASES])
-def test_each_resource_is_released_when_its_cell_is_rerun(kernel: NotebookKernel,
-                                                          case: Case) -> None:
+def test_each_resource_is_released_when_its_cell_is_rerun(
+    kernel: NotebookKernel, case: Case
+) -> None:
     own_in(kernel, case, "cell-a")
     assert case.type_name in [t for t, _ in kernel.value("rows()")]
     kernel.run("first = x", cell_id="scratch")
@@ -152,8 +209,9 @@ def test_each_resource_is_released_when_its_cell_is_rerun(kernel: NotebookKernel
 
 @pytest.mark.parametrize("trigger", ["deleted", "close_all"])
 @pytest.mark.parametrize("case", [available(c) for c in CASES[:4]])
-def test_deleting_the_cell_or_close_all_releases_it(kernel: NotebookKernel, case: Case,
-                                                    trigger: str) -> None:
+def test_deleting_the_cell_or_close_all_releases_it(
+    kernel: NotebookKernel, case: Case, trigger: str
+) -> None:
     own_in(kernel, case, "cell-a")
     if trigger == "deleted":
         ok(kernel.run("y = 1", cell_id="cell-b", deleted=["cell-a"]))
@@ -164,7 +222,8 @@ def test_deleting_the_cell_or_close_all_releases_it(kernel: NotebookKernel, case
 
 
 def test_kernel_shutdown_releases_what_cells_own_while_the_kernel_still_runs(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # As a Jupyter server shuts a kernel down: a shutdown request, and SIGKILL if the
     # kernel is still there 5 s later (jupyter_client's shutdown_wait_time), when no
     # exit hook runs. ipykernel spends 29 s on a cell's ended, unreaped Popen first.
@@ -173,8 +232,12 @@ def test_kernel_shutdown_releases_what_cells_own_while_the_kernel_still_runs(
     try:
         ok(kernel.run(SETUP))
         ok(kernel.run(CASES[2].cell, cell_id="cell-a"))
-        ok(kernel.run(f"own(object(), close=lambda: open({str(released)!r}, 'w').close())",
-                      cell_id="cell-b"))
+        ok(
+            kernel.run(
+                f"own(object(), close=lambda: open({str(released)!r}, 'w').close())",
+                cell_id="cell-b",
+            )
+        )
         pid = kernel.value("x.pid")
         assert alive(pid)
         assert kernel.manager is not None
@@ -211,12 +274,17 @@ def test_releases_run_newest_first_exactly_once_and_a_failure_stops_none(
 def test_something_still_running_after_release_is_listed_until_it_ends(
     kernel: NotebookKernel,
 ) -> None:
-    ok(kernel.run("""
+    ok(
+        kernel.run(
+            """
 stop, really = threading.Event(), threading.Event()
 x = threading.Thread(target=really.wait, args=(600,))  # ignores stop
 x.start()
 own(x, close=stop.set)
-""", cell_id="cell-a"))
+""",
+            cell_id="cell-a",
+        )
+    )
     ok(kernel.run("close_all()", cell_id="cell-b"))
     [row] = kernel.value("[(r['state'], r['error']) for r in sessions()]")
     assert row[0] == "TERMINATING" and "ignores its stop" in row[1]
@@ -224,13 +292,17 @@ own(x, close=stop.set)
     assert kernel.value("rows()") == []
 
 
-@pytest.mark.parametrize(("code", "says"), [
-    ("own(42)", "own() cannot release an object of type int"),
-    ("own(threading.Thread(target=print))", "own(thread, close=stop_event.set)"),
-    ("own(object(), close=5)", "close= must be a callable"),
-])
-def test_bad_input_is_a_type_error_that_says_what_to_pass(kernel: NotebookKernel, code: str,
-                                                          says: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        ("own(42)", "own() cannot release an object of type int"),
+        ("own(threading.Thread(target=print))", "own(thread, close=stop_event.set)"),
+        ("own(object(), close=5)", "close= must be a callable"),
+    ],
+)
+def test_bad_input_is_a_type_error_that_says_what_to_pass(
+    kernel: NotebookKernel, code: str, says: str
+) -> None:
     reply = kernel.run(code, cell_id="cell-a")
     assert reply.error and reply.error["ename"] == "TypeError"
     assert says in reply.error["evalue"]

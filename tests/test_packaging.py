@@ -18,7 +18,8 @@ PREFIX = "jupyter_sessions-{}.data/data/share/jupyter/labextensions/jupyter-sess
 def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
-        check=True, timeout=900,
+        check=True,
+        timeout=900,
     )
     wheel = next(tmp_path.glob("jupyter_sessions-*.whl"))
     version = wheel.name.split("-")[1]
@@ -32,15 +33,22 @@ def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
     assert meta["name"] == "jupyter-sessions" and meta["version"] == version
     assert install["packageName"] == "jupyter-sessions"
     # The core and every kind's subpackage, and the worker script PyMOL runs by path.
-    for module in ("core/runtime.py", "bokeh/session.py", "pymol/worker.py",
-                   "interpreters/pool.py", "tasks/job.py", "py.typed"):
+    for module in (
+        "core/runtime.py",
+        "bokeh/session.py",
+        "pymol/worker.py",
+        "interpreters/pool.py",
+        "tasks/job.py",
+        "py.typed",
+    ):
         assert f"jupyter_sessions/{module}" in names, module
     assert not any(n.startswith(("tests/", "node_modules/")) for n in names)
     # BSD-3-Clause: the notice travels with every redistribution.
     license_text = (ROOT / "LICENSE").read_bytes()
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read(f"jupyter_sessions-{version}.dist-info/licenses/LICENSE") == \
-            license_text
+        assert (
+            archive.read(f"jupyter_sessions-{version}.dist-info/licenses/LICENSE") == license_text
+        )
 
 
 HEAVY = ("bokeh", "pymol", "pymol2", "jupyter_client", "distributed", "tornado", "zmq")
@@ -48,10 +56,13 @@ HEAVY = ("bokeh", "pymol", "pymol2", "jupyter_client", "distributed", "tornado",
 
 def loaded_after(code: str) -> list[str]:
     """Which of the heavy packages a fresh interpreter has loaded after ``code``."""
-    probe = (f"{code}\nimport json, sys\n"
-             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, timeout=120)
+    probe = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
     return list(json.loads(result.stdout))
 
 
@@ -72,8 +83,19 @@ def test_every_dependency_resolves_with_the_pip_python_ships(tmp_path: Path) -> 
         dependencies = tomllib.load(f)["project"]["dependencies"]
     venv.create(tmp_path / "venv", with_pip=True)  # the pip that ensurepip bundles
     pip = tmp_path / "venv" / "bin" / "pip"
-    result = subprocess.run([str(pip), "install", "--dry-run", "--no-deps", "--ignore-installed",
-                             "--disable-pip-version-check", *dependencies],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            str(pip),
+            "install",
+            "--dry-run",
+            "--no-deps",
+            "--ignore-installed",
+            "--disable-pip-version-check",
+            *dependencies,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "pymol-open-source" in result.stdout

@@ -57,21 +57,24 @@ KERNEL_FACTS = """[
 
 
 @pytest.fixture(scope="module", params=["extension", "widget"])
-def notebook(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[
-    tuple[NotebookPage, NotebookKernel]
-]:
+def notebook(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
     lab = JupyterLab(tmp_path_factory.mktemp("soak"), extension=request.param == "extension")
     name = "soak.ipynb"
     # A removed widget view's session closes after a grace (a re-render may show it
     # again); the soak measures what a cycle leaves, not the grace: 0.1 s of it.
-    setup = KERNEL_SETUP.strip() + "\nimport jupyter_sessions.core.widget\n" \
+    setup = (
+        KERNEL_SETUP.strip() + "\nimport jupyter_sessions.core.widget\n"
         "jupyter_sessions.core.widget.REMOVED_GRACE_S = 0.1"
+    )
     lab.write_notebook(name, [setup, "s = open_session(Ticker())", "x = 1"])
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=[*CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"])
+                args=[*CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"],
+            )
             page = NotebookPage(browser.new_page(), lab.notebook_url(name))
             kernel = lab.kernel_of(name)
             try:
@@ -108,8 +111,10 @@ def heap_growth_per_cycle(page: NotebookPage, kernel: NotebookKernel, before: fl
         time.sleep(SETTLE_S)
         after = heap_mb(page)
         growth = (after - before) / cycles
-        print(f"\n{cycles} cycles: page heap {before:.1f} -> {after:.1f} MB "
-              f"({growth * 1000:+.1f} KB per cycle)")
+        print(
+            f"\n{cycles} cycles: page heap {before:.1f} -> {after:.1f} MB "
+            f"({growth * 1000:+.1f} KB per cycle)"
+        )
         if growth < HEAP_MB_PER_CYCLE:
             break
     return growth
@@ -130,8 +135,10 @@ def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
     # Threads and sockets that come and go (a timer, a closing connection) settle first.
     wait_for(lambda: kernel.value(KERNEL_FACTS)[:5] == facts_before[:5], timeout=30)
     facts_after = kernel.value(KERNEL_FACTS)
-    print(f"kernel RSS {facts_before[5]:.1f} -> {facts_after[5]:.1f} MB; threads "
-          f"{len(facts_before[2])} -> {len(facts_after[2])}")
+    print(
+        f"kernel RSS {facts_before[5]:.1f} -> {facts_after[5]:.1f} MB; threads "
+        f"{len(facts_before[2])} -> {len(facts_after[2])}"
+    )
     assert facts_after[5] - facts_before[5] < KERNEL_RSS_MB
     assert growth < HEAP_MB_PER_CYCLE, f"{growth * 1000:.1f} KB per cycle"
     page.run_cell(1)  # and one live session at the end
@@ -143,7 +150,6 @@ def test_the_heap_measure_sees_a_leak(notebook: tuple[NotebookPage, NotebookKern
     """The probe can fail: 2 MB kept on purpose by the page show up in it."""
     page, _ = notebook
     before = heap_mb(page)
-    page.page.evaluate("() => { window.__kept = new Array(2 ** 18).fill(0).map((_, i) => "
-                       "({i})); }")
+    page.page.evaluate("() => { window.__kept = new Array(2 ** 18).fill(0).map((_, i) => ({i})); }")
     assert heap_mb(page) - before > 2
     page.page.evaluate("() => { delete window.__kept; }")

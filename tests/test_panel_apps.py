@@ -35,14 +35,19 @@ PANEL_APPS = Path(__file__).parent / "apps" / "panel"
 STAR_RATING = PANEL_APPS / "star_rating.py"
 
 # The example's module, run as a module is (not as __main__: it would app.show()).
-STAR_APP = (f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, "
-            "run_name='star_rating')\ns = open_session(_star['app'])")
+STAR_APP = (
+    f"import runpy\n_star = runpy.run_path({str(STAR_RATING)!r}, "
+    "run_name='star_rating')\ns = open_session(_star['app'])"
+)
 
 
 def stars_model(doc: dict[str, Any]) -> str:
     """The id of the pane that shows the stars (Panel's Markdown, as Bokeh HTML)."""
-    (found,) = [m["id"] for m in models(doc) if m["name"] == "panel.models.markup.HTML"
-                and "⭐⭐" in m["attributes"].get("text", "")]
+    (found,) = [
+        m["id"]
+        for m in models(doc)
+        if m["name"] == "panel.models.markup.HTML" and "⭐⭐" in m["attributes"].get("text", "")
+    ]
     return str(found)
 
 
@@ -72,7 +77,8 @@ def test_a_panel_app_answers_over_the_kernels_channel_while_busy(
 ) -> None:
     ok(nb.run(STAR_APP, cell_id="cell-a"))
     view = CommView(nb, subshell_id=nb.create_subshell()).open(
-        nb.value("running_server().token(s.view_id)"))
+        nb.value("running_server().token(s.view_id)")
+    )
     view.first("ACK")
     view.send("PULL-DOC-REQ", {})
     doc = view.first("PULL-DOC-REPLY").content["doc"]
@@ -93,8 +99,10 @@ def test_a_panel_serve_script_opens_by_its_path(nb: NotebookKernel) -> None:
 
 
 def test_a_pn_serve_function_makes_each_view_its_own_widgets(nb: NotebookKernel) -> None:
-    code = (f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
-            "from sliders.pn_app import createApp\ns = open_session(createApp)")
+    code = (
+        f"import sys\nsys.path.insert(0, {str(PANEL_APPS)!r})\n"
+        "from sliders.pn_app import createApp\ns = open_session(createApp)"
+    )
     ok(nb.run(code, cell_id="cell-a"))
     first, doc = connect(nb)
     try:
@@ -103,14 +111,21 @@ def test_a_pn_serve_function_makes_each_view_its_own_widgets(nb: NotebookKernel)
         first.send("PATCH-DOC", moved(offset, 2.0))
         assert answered(websocket_patches(first, 20.0), source, "data")
         # SineWave's @param.depends method redrew: the curve sits at the new offset.
-        mean = ("s.update(lambda v: float(v.doc.select_one({'type': __import__("
-                "'bokeh.models', fromlist=['x']).ColumnDataSource}).data['y'].mean()))")
+        mean = (
+            "s.update(lambda v: float(v.doc.select_one({'type': __import__("
+            "'bokeh.models', fromlist=['x']).ColumnDataSource}).data['y'].mean()))"
+        )
         assert nb.value(mean) == [pytest.approx(2.0, abs=0.05)]
         # A second view (a second page) calls createApp again: its own sliders.
-        ok(nb.run("_second = s._new_view_id()\n_made = s._server.open_view(_second)\n"
-                  "_made.result(20)"))
-        assert sorted(nb.value(mean)) == [pytest.approx(0.0, abs=0.05),
-                                          pytest.approx(2.0, abs=0.05)]
+        ok(
+            nb.run(
+                "_second = s._new_view_id()\n_made = s._server.open_view(_second)\n_made.result(20)"
+            )
+        )
+        assert sorted(nb.value(mean)) == [
+            pytest.approx(0.0, abs=0.05),
+            pytest.approx(2.0, abs=0.05),
+        ]
     finally:
         first.close()
 
@@ -157,8 +172,12 @@ def test_pn_state_callbacks_are_the_sessions_and_stop_when_its_cell_is_rerun(
 def test_a_function_that_returns_nothing_panel_shows_fails_with_what_to_do(
     nb: NotebookKernel,
 ) -> None:
-    reply = ok(nb.run("import panel as pn\ndef nothing():\n    return None\n"
-                      "s = open_session(nothing)", cell_id="cell-a"))
+    reply = ok(
+        nb.run(
+            "import panel as pn\ndef nothing():\n    return None\ns = open_session(nothing)",
+            cell_id="cell-a",
+        )
+    )
     (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
     note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
     assert "nothing() returned NoneType" in note and "return a Panel object" in note

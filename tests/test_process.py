@@ -41,14 +41,17 @@ def proc() -> Iterator[PersistentProcess]:
 
 
 def test_output_is_ordered_rich_and_the_result_says_ok_or_error(proc: PersistentProcess) -> None:
-    code = ("import sys\nfor i in range(3):\n    print('out', i, flush=True)\n"
-            "    print('err', i, file=sys.stderr, flush=True)\n"
-            "from IPython.display import HTML, display\ndisplay(HTML('<b>hi</b>'))\n41 + 1")
+    code = (
+        "import sys\nfor i in range(3):\n    print('out', i, flush=True)\n"
+        "    print('err', i, file=sys.stderr, flush=True)\n"
+        "from IPython.display import HTML, display\ndisplay(HTML('<b>hi</b>'))\n41 + 1"
+    )
     result = proc.issue_command(code, echo=False)
     assert result.ok
     streams = [(m["type"], m["data"].strip()) for m in result if m["type"] in ("stdout", "stderr")]
-    assert streams == [(k, f"{w} {i}") for i in range(3)
-                       for k, w in (("stdout", "out"), ("stderr", "err"))]
+    assert streams == [
+        (k, f"{w} {i}") for i in range(3) for k, w in (("stdout", "out"), ("stderr", "err"))
+    ]
     kinds = [m["type"] for m in result]
     assert kinds[-2:] == ["display_data", "execute_result"]
     assert result.messages[-2]["data"]["text/html"] == "<b>hi</b>"
@@ -90,7 +93,8 @@ def test_handles_with_one_key_share_a_kernel_until_the_last_closes() -> None:
 
 
 def test_kill_9_mid_command_is_reported_at_once_and_restart_recovers(
-        proc: PersistentProcess) -> None:
+    proc: PersistentProcess,
+) -> None:
     pid = proc.pid
     assert pid is not None
     threading.Timer(1.0, os.kill, (pid, signal.SIGKILL)).start()
@@ -107,7 +111,8 @@ def test_kill_9_mid_command_is_reported_at_once_and_restart_recovers(
 
 
 def test_an_idle_kernel_killed_between_commands_is_reported_without_a_command(
-        proc: PersistentProcess) -> None:
+    proc: PersistentProcess,
+) -> None:
     pid = proc.pid
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
@@ -115,18 +120,20 @@ def test_an_idle_kernel_killed_between_commands_is_reported_without_a_command(
     wait_for(lambda: proc.state is SessionState.CRASHED, timeout=5, interval=0.05)
     assert "exited" in (proc.error or "")
     proc.close()
-    wait_for(lambda: "jupyter-sessions-process-watch" not in
-             [t.name for t in threading.enumerate()], timeout=5)
+    wait_for(
+        lambda: "jupyter-sessions-process-watch" not in [t.name for t in threading.enumerate()],
+        timeout=5,
+    )
 
 
 def test_ten_megabytes_of_output_do_not_block(proc: PersistentProcess) -> None:
-    result = proc.issue_command("import sys\nsys.stdout.write('x' * 10_000_000)", echo=False,
-                                timeout=60)
+    result = proc.issue_command(
+        "import sys\nsys.stdout.write('x' * 10_000_000)", echo=False, timeout=60
+    )
     assert result.ok and len(result.stdout) == 10_000_000
 
 
-def test_interrupt_stops_an_infinite_loop_and_the_process_lives_on(
-        proc: PersistentProcess) -> None:
+def test_interrupt_stops_an_infinite_loop_and_the_process_lives_on(proc: PersistentProcess) -> None:
     proc.issue_command("kept = 3", echo=False)
     threading.Timer(1.0, proc.interrupt).start()
     result = proc.issue_command("while True: pass", echo=False, timeout=30)
@@ -136,7 +143,8 @@ def test_interrupt_stops_an_infinite_loop_and_the_process_lives_on(
 
 
 def test_restart_gives_a_fresh_interpreter_and_kill_ends_the_session(
-        proc: PersistentProcess) -> None:
+    proc: PersistentProcess,
+) -> None:
     proc.issue_command("gone = 1", echo=False)
     old = proc.pid
     proc.restart()
@@ -163,7 +171,9 @@ def test_restart_is_the_one_restart_and_sharers_see_a_fresh_interpreter_too() ->
         unsubscribe()
         # Released and started again through the lifecycle, like every kind's restart.
         assert [(e.session_id, e.state.value) for e in events] == [
-            (a.id, "PENDING"), (a.id, "RUNNING")]
+            (a.id, "PENDING"),
+            (a.id, "RUNNING"),
+        ]
         assert a.state is b.state is SessionState.RUNNING and a.pid == b.pid
         assert a.pid != pid and not alive(pid)
         result = b.issue_command("gone", echo=False)
@@ -175,15 +185,26 @@ def test_restart_is_the_one_restart_and_sharers_see_a_fresh_interpreter_too() ->
 
 
 def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     started = tmp_path / "slow-started"
     spec = tmp_path / "kernels" / "slow"
     spec.mkdir(parents=True)
     # A kernel whose process takes 30 s to come up, and says when it began.
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": ["sh", "-c", f"touch {started}; sleep 30; exec {sys.executable} "
-                 "-m ipykernel_launcher -f {connection_file}"],
-        "display_name": "slow", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [
+                    "sh",
+                    "-c",
+                    f"touch {started}; sleep 30; exec {sys.executable} "
+                    "-m ipykernel_launcher -f {connection_file}",
+                ],
+                "display_name": "slow",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     slow: concurrent.futures.Future[PersistentProcess] = concurrent.futures.Future()
     handle = PersistentProcess("slow", startup_timeout=20)  # gives up before its kernel is up
@@ -243,7 +264,8 @@ def test_julia() -> None:
 
 
 def test_a_timed_out_command_is_interrupted_and_its_late_output_not_misattributed(
-        proc: PersistentProcess) -> None:
+    proc: PersistentProcess,
+) -> None:
     slow = "import time\ntry:\n    time.sleep(30)\nfinally:\n    print('late')"
     with pytest.raises(ProcessTimeout, match="interrupted"):
         proc.issue_command(slow, echo=False, timeout=1)
@@ -271,9 +293,11 @@ def test_restart_interrupts_a_command_running_on_another_thread(proc: Persistent
 
 
 def test_requests_while_another_thread_runs_a_command_wait_with_a_limit(
-        proc: PersistentProcess) -> None:
+    proc: PersistentProcess,
+) -> None:
     worker = threading.Thread(
-        target=lambda: proc.issue_command("import time; time.sleep(3)", echo=False))
+        target=lambda: proc.issue_command("import time; time.sleep(3)", echo=False)
+    )
     worker.start()
     time.sleep(0.5)
     with pytest.raises(ProcessTimeout, match="busy"):

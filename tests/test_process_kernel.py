@@ -34,8 +34,10 @@ def child(nb: NotebookKernel, cell: str) -> int:
 
 def test_output_streams_into_the_cell_and_rerun_stops_the_process(kernel: NotebookKernel) -> None:
     old = child(kernel, "cell-a")
-    code = ("r = p.issue_command(\"print('from child')\\n"
-            "from IPython.display import HTML; display(HTML('<i>rich</i>'))\")")
+    code = (
+        "r = p.issue_command(\"print('from child')\\n"
+        "from IPython.display import HTML; display(HTML('<i>rich</i>'))\")"
+    )
     reply = ok(kernel.run(code, cell_id="cell-b"))
     assert "from child" in reply.stdout
     assert any(d["data"].get("text/html") == "<i>rich</i>" for d in reply.displays)

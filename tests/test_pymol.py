@@ -121,8 +121,10 @@ def test_isolated_sessions_leave_no_process_thread_or_descriptor() -> None:
 
 
 def test_the_pymol2_double_stop_kills_a_process_but_not_ours() -> None:
-    raw = subprocess.run([sys.executable, "-c", "import pymol2\n"
-                          "with pymol2.PyMOL() as p:\n    p.stop()"], capture_output=True)
+    raw = subprocess.run(
+        [sys.executable, "-c", "import pymol2\nwith pymol2.PyMOL() as p:\n    p.stop()"],
+        capture_output=True,
+    )
     assert raw.returncode == -signal.SIGSEGV  # what the seed saw: the whole server dies
     ours = subprocess.run([sys.executable, "-c", MISUSE], capture_output=True, text=True)
     assert ours.returncode == 0, ours.stderr

@@ -92,36 +92,49 @@ def test_the_cell_shows_the_session_and_show_draws_the_scene(kernel: NotebookKer
     retired = {u["transient"]["display_id"] for u in updates}
     assert shown_reply.displays[-1]["transient"]["display_id"] in retired
     assert all(u["data"][MIME_TYPE]["state"] == "TERMINATED" for u in updates)
-    # The scene's note keeps its picture, for the saved notebook, and no HTML that
-    # static viewers would show instead.
-    scene = next(u["data"] for u in updates
-                 if u["transient"]["display_id"] == shown_reply.displays[-1]["transient"]
-                 ["display_id"])
-    assert scene["image/png"] == shown["image/png"] and "text/html" not in scene
+    # The scene's note keeps its picture under its words, for the saved notebook.
+    scene = next(
+        u["data"]
+        for u in updates
+        if u["transient"]["display_id"] == shown_reply.displays[-1]["transient"]["display_id"]
+    )
+    assert scene["image/png"] == shown["image/png"]
+    assert "closed (TERMINATED)" in scene["text/html"]
+    assert f'<img src="data:image/png;base64,{shown["image/png"]}"' in scene["text/html"]
     assert scene["text/plain"].endswith("closed (TERMINATED)")
 
 
 def test_a_pymol_crash_leaves_the_kernel_alive(kernel: NotebookKernel) -> None:
     pid = opened(kernel, "cell-a")
-    reply = kernel.run("s.cmd.do('/import pymol2 as p; q = p.PyMOL(); q.start(); q.stop(); "
-                       "q.stop()')", cell_id="cell-b")
+    reply = kernel.run(
+        "s.cmd.do('/import pymol2 as p; q = p.PyMOL(); q.start(); q.stop(); q.stop()')",
+        cell_id="cell-b",
+    )
     assert reply.error is not None and reply.error["ename"] == "PyMOLCrashed"
     assert "SIGSEGV" in reply.error["evalue"]
     assert not alive(pid) and psutil.Process(kernel.pid).is_running()
     assert kernel.value("sessions()[0]['state']") == "CRASHED"
-    misuse = ("t = open_session(PyMOLSession(isolated=False))\nt.close(); t.close()\n"
-              "try:\n    t.cmd.count_atoms()\nexcept Exception as e:\n    print(type(e).__name__)")
+    misuse = (
+        "t = open_session(PyMOLSession(isolated=False))\nt.close(); t.close()\n"
+        "try:\n    t.cmd.count_atoms()\nexcept Exception as e:\n    print(type(e).__name__)"
+    )
     assert ok(kernel.run(misuse, cell_id="cell-c")).stdout.strip() == "SessionError"
-    assert ok(kernel.run("s.restart(); print(s.cmd.count_atoms('all'))", cell_id="cell-d")
-              ).stdout.strip() == "0"
+    assert (
+        ok(
+            kernel.run("s.restart(); print(s.cmd.count_atoms('all'))", cell_id="cell-d")
+        ).stdout.strip()
+        == "0"
+    )
 
 
-def wait_for_output(kernel: NotebookKernel, msg_id: str, text: str,
-                    timeout: float = 30.0) -> None:
+def wait_for_output(kernel: NotebookKernel, msg_id: str, text: str, timeout: float = 30.0) -> None:
     """Until execution ``msg_id`` printed ``text``."""
     for msg in kernel.iopub(timeout):
-        if (msg["msg_type"] == "stream" and msg["parent_header"].get("msg_id") == msg_id
-                and text in msg["content"]["text"]):
+        if (
+            msg["msg_type"] == "stream"
+            and msg["parent_header"].get("msg_id") == msg_id
+            and text in msg["content"]["text"]
+        ):
             return
     raise AssertionError(f"{text!r} was not printed within {timeout} s")
 
@@ -130,11 +143,15 @@ def test_interrupting_the_kernel_interrupts_the_cell_not_the_sessions(
     kernel: NotebookKernel,
 ) -> None:
     pid = opened(kernel, "cell-a")
-    ok(kernel.run("t = open_session(PyMOLSession(isolated=False))\nt.cmd.load(PEPT)",
-                  cell_id="cell-b"))
+    ok(
+        kernel.run(
+            "t = open_session(PyMOLSession(isolated=False))\nt.cmd.load(PEPT)", cell_id="cell-b"
+        )
+    )
     msg_id = kernel.send_execute(
         "print('in the cell', flush=True)\ns.cmd.do('/import time; time.sleep(5)')",
-        {"cellId": "cell-c"})
+        {"cellId": "cell-c"},
+    )
     # In the cell's code, not just busy: a SIGINT that lands while ipykernel is still
     # setting the execution up can cost the cell its reply (seen under load).
     wait_for_output(kernel, msg_id, "in the cell")
@@ -151,8 +168,12 @@ def test_kernel_shutdown_leaves_no_pymol_process(kernel: NotebookKernel, tmp_pat
     pids = [opened(kernel, "cell-a"), opened(kernel, None), opened(kernel, "cell-b")]
     ok(kernel.run("t = open_session(PyMOLSession(isolated=False))", cell_id="cell-c"))
     log = tmp_path / "events.log"
-    ok(kernel.run("from jupyter_sessions.core.registry import registry\nregistry().subscribe("
-                  f"lambda e: open({str(log)!r}, 'a').write(f'{{e.kind}} {{e.state.value}}\\n'))"))
+    ok(
+        kernel.run(
+            "from jupyter_sessions.core.registry import registry\nregistry().subscribe("
+            f"lambda e: open({str(log)!r}, 'a').write(f'{{e.kind}} {{e.state.value}}\\n'))"
+        )
+    )
     process = psutil.Process(kernel.pid)
     kernel.client.shutdown()  # as JupyterLab does; then look before anyone kills the group
     wait_for(lambda: not alive(process.pid), timeout=30)
@@ -173,8 +194,9 @@ def test_the_demo_notebook_runs_top_to_bottom() -> None:
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 ok(nb.run(cell.source, cell_id=cell.id, timeout=120))
-        rows = nb.value("[(r['kind'], r['state']) for r in __import__('jupyter_sessions')"
-                        ".sessions()]")
+        rows = nb.value(
+            "[(r['kind'], r['state']) for r in __import__('jupyter_sessions').sessions()]"
+        )
         assert rows == [["pymol", "RUNNING"]] * 6  # s, fast and four thread workers
     finally:
         nb.close()

@@ -72,8 +72,12 @@ def test_eight_threads_each_with_its_own_session(isolated: bool) -> None:
 @pytest.mark.parametrize("isolated", MODES)
 def test_eight_threads_sharing_one_session(isolated: bool) -> None:
     s = pymol(isolated)
-    assert run_threads(lambda i: [operation(s, f"t{i}_{k}", (i + k) % 13 + 1)
-                                  for k in range(OPERATIONS)]) == []
+    assert (
+        run_threads(
+            lambda i: [operation(s, f"t{i}_{k}", (i + k) % 13 + 1) for k in range(OPERATIONS)]
+        )
+        == []
+    )
     assert s.cmd.get_names() == []
     assert s.state is SessionState.RUNNING
 

@@ -73,8 +73,11 @@ def test_events_tell_the_whole_story_in_order() -> None:
     session = opened(registry, Resource("a"), cell="c1")
     session.close()
     assert [(e.kind, e.state.value) for e in events] == [
-        ("added", "PENDING"), ("state", "RUNNING"), ("state", "TERMINATING"),
-        ("state", "TERMINATED"), ("removed", "TERMINATED"),
+        ("added", "PENDING"),
+        ("state", "RUNNING"),
+        ("state", "TERMINATING"),
+        ("state", "TERMINATED"),
+        ("removed", "TERMINATED"),
     ]
     assert {e.cell for e in events} == {"c1"} and {e.session_kind for e in events} == {"resource"}
 
@@ -114,8 +117,9 @@ def test_an_ended_session_holds_nothing_and_stays_listed_until_closed() -> None:
 def test_sessions_are_found_by_cell_and_closed_newest_first() -> None:
     registry = Registry()
     order: list[str] = []
-    a1, a2, b = (opened(registry, Resource(n), cell=c)
-                 for n, c in (("a1", "a"), ("a2", "a"), ("b", "b")))
+    a1, a2, b = (
+        opened(registry, Resource(n), cell=c) for n, c in (("a1", "a"), ("a2", "a"), ("b", "b"))
+    )
     registry.subscribe(lambda e: order.append(e.session_id) if e.kind == "removed" else None)
     assert registry.owned_by(["a"]) == [a1, a2]
     assert registry.close(registry.owned_by(["a"])) == 2

@@ -29,8 +29,10 @@ from .remote_kernel import (
     network_namespace,
 )
 
-COUNT = ("import json, jupyter_sessions.bokeh.shared_server as _s; "
-         "print(json.dumps([len(sessions()), _s.server_info()['view_sessions']]))")
+COUNT = (
+    "import json, jupyter_sessions.bokeh.shared_server as _s; "
+    "print(json.dumps([len(sessions()), _s.server_info()['view_sessions']]))"
+)
 
 FACTS = """
 import json, os, socket, sys
@@ -64,8 +66,12 @@ def test_a_lab_kernel_on_the_gateway_runs_in_the_namespace_and_not_on_this_loopb
         except NamespaceUnavailable as reason:
             pytest.skip(str(reason))
         gateway = stack.enter_context(
-            kernel_gateway(namespace.name, namespace.address, tmp_path / "gateway",
-                           env={"REMOTE_KERNEL_MARK": "set by the test"})
+            kernel_gateway(
+                namespace.name,
+                namespace.address,
+                tmp_path / "gateway",
+                env={"REMOTE_KERNEL_MARK": "set by the test"},
+            )
         )
         (tmp_path / "lab").mkdir()
         lab = JupyterLab(tmp_path / "lab", gateway_url=gateway.url)
@@ -95,7 +101,8 @@ def remote_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
         except NamespaceUnavailable as reason:
             pytest.skip(str(reason))
         gateway = stack.enter_context(
-            kernel_gateway(namespace.name, namespace.address, root / "gateway"))
+            kernel_gateway(namespace.name, namespace.address, root / "gateway")
+        )
         (root / "lab").mkdir()
         lab = JupyterLab(root / "lab", gateway_url=gateway.url)
         stack.callback(lab.stop)
@@ -147,8 +154,7 @@ def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
     lab.write_notebook(name, [KERNEL_SETUP.strip(), "s = open_session(Ticker())", "x = 1"])
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     if frontend == "widget":
-        context.route(re.compile(r"/lab/extensions/jupyter-sessions/"),
-                      lambda route: route.abort())
+        context.route(re.compile(r"/lab/extensions/jupyter-sessions/"), lambda route: route.abort())
     try:
         page = open_notebook(context, lab.notebook_url(name))
         page.run_cell(0, timeout=120)

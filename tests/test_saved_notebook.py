@@ -40,15 +40,17 @@ PICTURE_BYTES = 300_000
 
 
 # Whether the kernel holds a picture for each session widget it has.
-WIDGET_PICTURES = ("[w.picture is not None for w in "
-                   "__import__('ipywidgets').widgets.widget._instances.values() "
-                   "if type(w).__name__ == 'SessionWidget']")
+WIDGET_PICTURES = (
+    "[w.picture is not None for w in "
+    "__import__('ipywidgets').widgets.widget._instances.values() "
+    "if type(w).__name__ == 'SessionWidget']"
+)
 
 
 @pytest.fixture(scope="module", params=["extension", "widget"])
-def lab(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[
-    JupyterLab
-]:
+def lab(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[JupyterLab]:
     server = JupyterLab(tmp_path_factory.mktemp("saved"), extension=request.param == "extension")
     yield server
     server.stop()
@@ -73,9 +75,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def notebook(lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest) -> Iterator[
-    Notebook
-]:
+def notebook(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Notebook]:
     with open_notebook(lab, browser, request, lab.notebook_url) as opened:
         yield opened
 
@@ -85,14 +87,19 @@ def saved_output(path: Path, cell: int = 1) -> dict[str, Any]:
     may split a text into a list of lines: joined here)."""
     outputs = json.loads(path.read_text())["cells"][cell]["outputs"]
     assert len(outputs) == 1, outputs
-    return {mime: "".join(value) if isinstance(value, list) else value
-            for mime, value in outputs[0]["data"].items()}
+    return {
+        mime: "".join(value) if isinstance(value, list) else value
+        for mime, value in outputs[0]["data"].items()
+    }
 
 
 def picture(data: dict[str, Any]) -> Image.Image:
-    """The output's kept picture; static viewers must show it, not the session's HTML."""
-    assert "image/png" in data, sorted(data)
-    assert "text/html" not in data and WIDGET_MIME not in data, sorted(data)
+    """The output's kept picture. Static viewers show an output's HTML before its
+    picture: there is none (the extension keeps the picture once), or it shows the
+    same picture (the kernel's note, where the session widget sent the picture)."""
+    assert "image/png" in data and WIDGET_MIME not in data, sorted(data)
+    html = data.get("text/html")
+    assert html is None or f"data:image/png;base64,{data['image/png']}" in html
     encoded = base64.b64decode(data["image/png"])
     assert len(encoded) <= PICTURE_BYTES
     return Image.open(io.BytesIO(encoded)).convert("RGB")
@@ -101,8 +108,9 @@ def picture(data: dict[str, Any]) -> Image.Image:
 def shows_the_plot(image: Image.Image) -> bool:
     """The Ticker's plot: its blue line among the axes' many shades (not a blank frame)."""
     colors = image.getcolors(maxcolors=1 << 16) or []
-    near_line = sum(n for n, rgb in colors
-                    if all(abs(a - b) < 40 for a, b in zip(rgb, LINE, strict=True)))
+    near_line = sum(
+        n for n, rgb in colors if all(abs(a - b) < 40 for a, b in zip(rgb, LINE, strict=True))
+    )
     return len(colors) > 20 and near_line > 50
 
 
@@ -135,7 +143,8 @@ def test_the_saved_file_keeps_the_last_picture_when_live_closed_and_the_kernel_g
     assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 0
     page.page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
     page.page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=30000)
+        "() => !window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=30000
+    )
     page.save()
     gone = saved_output(path)
     assert shows_the_plot(picture(gone))
@@ -160,7 +169,9 @@ def test_the_saved_file_keeps_the_last_picture_when_live_closed_and_the_kernel_g
 def convert_to_html(path: Path, out: Path) -> str:
     subprocess.run(
         [sys.executable, "-m", "nbconvert", "--to", "html", str(path), "--output-dir", str(out)],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     return (out / path.with_suffix(".html").name).read_text()
 
@@ -178,8 +189,10 @@ def test_a_notebook_of_twenty_live_plots_saves_under_the_readmes_bound(
     page.save()
     path = lab.root / notebook_name(request)
     sizes = [len(saved_output(path, cell)["image/png"]) for cell in range(1, 21)]
-    print(f"\n20 live plots saved: {path.stat().st_size / 1000:.0f} KB; pictures "
-          f"{min(sizes) / 1000:.1f} to {max(sizes) / 1000:.1f} KB of base64")
+    print(
+        f"\n20 live plots saved: {path.stat().st_size / 1000:.0f} KB; pictures "
+        f"{min(sizes) / 1000:.1f} to {max(sizes) / 1000:.1f} KB of base64"
+    )
     assert path.stat().st_size < TWENTY_PLOTS_BYTES
     assert all(shows_the_plot(picture(saved_output(path, cell))) for cell in range(1, 21))
 
@@ -194,7 +207,8 @@ def test_without_the_extension_the_note_keeps_the_picture_the_widget_sent(
     page.set_cell_source(2, "s.close()")  # closed from the kernel's side, not by the page
     page.run_cell(2)
     wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
-    # JupyterLab's own image renderer shows it: the note's picture is image/png.
+    # JupyterLab shows the note's HTML: its words, and the picture under them.
+    page.output(1).get_by_text("closed (TERMINATED)").wait_for(timeout=30000)
     page.output(1).locator("img").wait_for(timeout=30000)
     page.save()
     path = lab.root / notebook_name(request)

@@ -220,7 +220,12 @@ def test_tasks_run_on_a_thread_pool_and_a_queued_one_never_starts() -> None:
         first.close()
         assert first.state is SessionState.TERMINATED and first.terminated()
         assert queued.state is SessionState.TERMINATED and queued.i == 0
-        again = open_session(Count(n=3, step_s=0, ))
+        again = open_session(
+            Count(
+                n=3,
+                step_s=0,
+            )
+        )
         assert again.wait(10) == 3
 
 
@@ -351,9 +356,12 @@ class Square(Task):
 @pytest.fixture(scope="module")
 def dask_executor() -> Iterator[concurrent.futures.Executor]:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client.get_executor()
 
 

@@ -21,7 +21,7 @@ import pytest
 from .conftest import alive, kernel_with, wait_for
 from .notebook_kernel import NotebookKernel, ok
 
-SETUP = '''
+SETUP = """
 import sys, threading, time
 from jupyter_sessions import Job, PersistentProcess, Task, open_session, print_info, sessions
 
@@ -61,7 +61,7 @@ SPAWNS = (
     "print(child.pid, flush=True)\\n"
     "time.sleep(600)\\n"
 )
-'''
+"""
 
 
 @pytest.fixture
@@ -81,8 +81,7 @@ def widget_text(nb: NotebookKernel, wanted: str, timeout: float = 10.0) -> str:
     raise AssertionError(f"no widget update containing {wanted!r} within {timeout} s")
 
 
-def test_on_finish_runs_on_the_main_thread_and_prints_into_its_cell(
-        kernel: NotebookKernel) -> None:
+def test_on_finish_runs_on_the_main_thread_and_prints_into_its_cell(kernel: NotebookKernel) -> None:
     ok(kernel.run("t = open_session(Quick())", cell_id="cell-a"))
     text = widget_text(kernel, "on_finish:")
     assert "on_finish: True 42" in text
@@ -118,11 +117,13 @@ def test_a_failed_task_shows_its_traceback_in_its_cell(kernel: NotebookKernel) -
 
 
 def test_rerun_stops_a_task_a_job_with_children_and_a_process(kernel: NotebookKernel) -> None:
-    cell = ("t = open_session(Forever())\n"
-            "j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
-            "p = open_session(PersistentProcess())\n"
-            "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
-            "print(j.pid, j.read_output()[0].strip(), p.pid)")
+    cell = (
+        "t = open_session(Forever())\n"
+        "j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
+        "p = open_session(PersistentProcess())\n"
+        "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
+        "print(j.pid, j.read_output()[0].strip(), p.pid)"
+    )
     job, child, interpreter = map(int, ok(kernel.run(cell, cell_id="cell-a")).stdout.split())
     assert all(alive(pid) for pid in (job, child, interpreter))
     kinds = kernel.value("sorted((r['kind'], r['state']) for r in sessions())")
@@ -144,9 +145,11 @@ def test_print_info_reports_a_task_that_ignores_terminating(kernel: NotebookKern
 
 
 def test_kernel_shutdown_leaves_no_job_process(kernel: NotebookKernel) -> None:
-    cell = ("j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
-            "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
-            "print(j.pid, j.read_output()[0].strip())")
+    cell = (
+        "j = open_session(Job([sys.executable, '-c', SPAWNS]))\n"
+        "while not j.read_output()[0].strip(): time.sleep(0.05)\n"
+        "print(j.pid, j.read_output()[0].strip())"
+    )
     job, child = map(int, ok(kernel.run(cell, cell_id="cell-a")).stdout.split())
     kernel.shutdown()
     wait_for(lambda: not alive(job) and not alive(child), timeout=10)
@@ -154,14 +157,17 @@ def test_kernel_shutdown_leaves_no_job_process(kernel: NotebookKernel) -> None:
 
 def test_a_killed_kernel_takes_its_job_process_groups_with_it(kernel: NotebookKernel) -> None:
     # A job publishes its pid once its guardian knows the group: wait for it, not longer.
-    cell = ("j = open_session(Job(['sh', '-c', 'sleep 300 & sleep 300 & wait']))\n"
-            "deadline = time.monotonic() + 20\n"
-            "while j.pid is None and time.monotonic() < deadline: time.sleep(0.01)\n"
-            "print(j.pid)")
+    cell = (
+        "j = open_session(Job(['sh', '-c', 'sleep 300 & sleep 300 & wait']))\n"
+        "deadline = time.monotonic() + 20\n"
+        "while j.pid is None and time.monotonic() < deadline: time.sleep(0.01)\n"
+        "print(j.pid)"
+    )
     job = int(ok(kernel.run(cell, cell_id="cell-a")).stdout)
     group = wait_for(lambda: len(members(job)) == 3 and members(job), timeout=10)
-    guardians = [c.pid for c in psutil.Process(kernel.pid).children()
-                 if "killpg" in " ".join(c.cmdline())]
+    guardians = [
+        c.pid for c in psutil.Process(kernel.pid).children() if "killpg" in " ".join(c.cmdline())
+    ]
     assert len(guardians) == 1
     os.kill(kernel.pid, signal.SIGKILL)  # no teardown runs: the OOM killer's way
     wait_for(lambda: not any(alive(pid) for pid in group + guardians), timeout=10)

@@ -35,12 +35,17 @@ EXTENSION = Path(__file__).parent.parent / "jupyter_sessions" / "labextension"
 def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Voilà serving a notebook with a live session, on a free loopback port."""
     root = tmp_path_factory.mktemp("voila")
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(KERNEL_SETUP.strip()),
-        nbformat.v4.new_code_cell("s = open_session(Ticker())"),
-    ])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(KERNEL_SETUP.strip()),
+            nbformat.v4.new_code_cell("s = open_session(Ticker())"),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, root / "live.ipynb")
     # The extension as a wheel installs it: copied, not the development symlink, which
     # Voilà's static handler refuses to follow out of its data directory.
@@ -49,9 +54,19 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (root / "voila.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "voila", "live.ipynb", "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "voila",
+            "live.ipynb",
+            "--no-browser",
+            f"--port={port}",
+            "--Voila.ip=127.0.0.1",
+            "--ServerApp.allow_root=True",
+        ],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "JUPYTER_PATH": str(data)},
     )
     url = f"http://localhost:{port}/"
@@ -82,8 +97,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.mark.parametrize("reach", ["direct", "unreachable"])
-def test_a_live_view_renders_and_updates_in_voila(voila: str, browser: Browser,
-                                                  reach: str) -> None:
+def test_a_live_view_renders_and_updates_in_voila(voila: str, browser: Browser, reach: str) -> None:
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     if reach == "unreachable":
         # Voilà deployed for remote users: the kernel host's 127.0.0.1 is not theirs.

@@ -18,8 +18,9 @@ MIME = "application/vnd.jupyter-sessions.session.v1+json"
 WIDGET = "application/vnd.jupyter.widget-view+json"
 OPEN = "s = open_session(Ticker())"
 TOKEN = "running_server().token(s.view_id)"
-CONNECTIONS = ("sum(v.connection_count for v in running_server().call("
-               "running_server().view_sessions))")
+CONNECTIONS = (
+    "sum(v.connection_count for v in running_server().call(running_server().view_sessions))"
+)
 
 
 def opened(nb: NotebookKernel, cell: str = "cell-a") -> tuple[str, Any]:
@@ -35,16 +36,22 @@ def custom(nb: NotebookKernel, comm_id: str, content: dict[str, Any]) -> None:
     nb.send_comm_msg(comm_id, {"method": "custom", "content": content})
 
 
-def from_widget(nb: NotebookKernel, comm_id: str, timeout: float,
-                until: Callable[[list[dict[str, Any]]], bool] = lambda _: False,
-                ) -> list[dict[str, Any]]:
+def from_widget(
+    nb: NotebookKernel,
+    comm_id: str,
+    timeout: float,
+    until: Callable[[list[dict[str, Any]]], bool] = lambda _: False,
+) -> list[dict[str, Any]]:
     """The custom messages the kernel sends on the widget within ``timeout`` s, or
     until those so far satisfy ``until``."""
     got: list[dict[str, Any]] = []
     for msg in nb.iopub(timeout):
         data = msg["content"].get("data", {})
-        if (msg["msg_type"] == "comm_msg" and msg["content"].get("comm_id") == comm_id
-                and data.get("method") == "custom"):
+        if (
+            msg["msg_type"] == "comm_msg"
+            and msg["content"].get("comm_id") == comm_id
+            and data.get("method") == "custom"
+        ):
             got.append(data["content"])
             if until(got):
                 break
@@ -86,8 +93,13 @@ def test_removed_views_are_closed_by_one_long_lived_thread(nb: NotebookKernel) -
         wait_for(lambda: nb.value("live()") == [], timeout=10)
     closers = nb.value("CLOSERS")
     assert len(closers) == 3 and len(set(closers)) == 1
-    assert nb.value("[t.ident for t in __import__('threading').enumerate() "
-                    "if t.name == 'jupyter-sessions-timer']") == closers[:1]
+    assert (
+        nb.value(
+            "[t.ident for t in __import__('threading').enumerate() "
+            "if t.name == 'jupyter-sessions-timer']"
+        )
+        == closers[:1]
+    )
 
 
 def test_a_removed_view_closes_its_session_unless_it_comes_back(nb: NotebookKernel) -> None:
@@ -102,19 +114,30 @@ def test_a_removed_view_closes_its_session_unless_it_comes_back(nb: NotebookKern
 
 def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
-    custom(nb, comm_id, {"pipe": "p1", "open": "jupyter_sessions.bokeh.view.v1",
-                         "data": {"token": nb.value(TOKEN)}})
+    custom(
+        nb,
+        comm_id,
+        {
+            "pipe": "p1",
+            "open": "jupyter_sessions.bokeh.view.v1",
+            "data": {"token": nb.value(TOKEN)},
+        },
+    )
     first = from_widget(nb, comm_id, 10.0, until=bool)
     assert first and json.loads(first[0]["data"]["fragments"][0])["msgtype"] == "ACK"
     header = json.dumps({"msgid": "page-1", "msgtype": "PULL-DOC-REQ"})
     custom(nb, comm_id, {"pipe": "p1", "data": {"fragments": [header, "{}", "{}"]}})
 
     def types(messages: list[dict[str, Any]]) -> set[str]:
-        return {json.loads(m["data"]["fragments"][0])["msgtype"]
-                for m in messages if m.get("pipe") == "p1" and "data" in m}
+        return {
+            json.loads(m["data"]["fragments"][0])["msgtype"]
+            for m in messages
+            if m.get("pipe") == "p1" and "data" in m
+        }
 
-    got = from_widget(nb, comm_id, 10.0,
-                      until=lambda m: {"PULL-DOC-REPLY", "PATCH-DOC"} <= types(m))
+    got = from_widget(
+        nb, comm_id, 10.0, until=lambda m: {"PULL-DOC-REPLY", "PATCH-DOC"} <= types(m)
+    )
     assert {"PULL-DOC-REPLY", "PATCH-DOC"} <= types(got)
     assert nb.value(CONNECTIONS) == 1
     reply = ok(nb.run("s.close()", cell_id="cell-b"))
@@ -126,7 +149,8 @@ def test_a_pipe_to_no_target_is_refused(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
     custom(nb, comm_id, {"pipe": "p2", "open": "no.such.target", "data": {}})
     assert from_widget(nb, comm_id, 10.0, until=bool) == [
-        {"pipe": "p2", "closed": {"error": "no comm target 'no.such.target'"}}]
+        {"pipe": "p2", "closed": {"error": "no comm target 'no.such.target'"}}
+    ]
 
 
 def test_a_closed_session_closes_its_widget(nb: NotebookKernel) -> None:

@@ -98,5 +98,9 @@ def connections() -> list[list[Any]]:
 def holdings() -> dict[str, Any]:
     """What the kernel holds: live apps, servers, live server sessions, threads, comms."""
     live = live_server_sessions()
-    return {"sessions": live, "servers": len(curstate().uuid_to_server),
-            "server_sessions": live, **records.kernel_stats()}
+    return {
+        "sessions": live,
+        "servers": len(curstate().uuid_to_server),
+        "server_sessions": live,
+        **records.kernel_stats(),
+    }

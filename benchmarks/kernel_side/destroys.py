@@ -78,6 +78,9 @@ def _on_gc(phase: str, info: dict[str, Any]) -> None:
 
 def full_gc_ms(since: float, until: float) -> float:
     """Milliseconds of full collections that overlapped [since, until]."""
-    spans = [(s, e) for s, e in list(FULL_GC) if s is not None and e is not None
-             and e > since and s < until]
+    spans = [
+        (s, e)
+        for s, e in list(FULL_GC)
+        if s is not None and e is not None and e > since and s < until
+    ]
     return sum((min(e, until) - max(s, since)) * 1000 for s, e in spans)

@@ -99,5 +99,9 @@ def connections() -> list[list[Any]]:
 
 def holdings() -> dict[str, Any]:
     """What the kernel holds: sessions, servers, live server sessions, threads, comms."""
-    return {"sessions": len(sessions()), "servers": int(running_server() is not None),
-            "server_sessions": live_server_sessions(), **records.kernel_stats()}
+    return {
+        "sessions": len(sessions()),
+        "servers": int(running_server() is not None),
+        "server_sessions": live_server_sessions(),
+        **records.kernel_stats(),
+    }

@@ -96,13 +96,15 @@ def new_plot() -> tuple[figure, ColumnDataSource]:
     return plot, source
 
 
-def watch_destroyed(key: str | None, server_sessions: Sequence[ServerSession],
-                    timeout: float = 10.0) -> None:
+def watch_destroyed(
+    key: str | None, server_sessions: Sequence[ServerSession], timeout: float = 10.0
+) -> None:
     """Record in DESTROYED[key] the moment every one of ``server_sessions`` is destroyed.
 
     Polls on a watcher thread (every 2 ms, for at most ``timeout`` s); records
     nothing if they outlive it.
     """
+
     def run() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,8 +116,7 @@ def watch_destroyed(key: str | None, server_sessions: Sequence[ServerSession],
     threading.Thread(target=run, name="bench-watch", daemon=True).start()
 
 
-def rerun_record(key: str | None, first_msg: str | None,
-                 stopped: float | None) -> dict[str, Any]:
+def rerun_record(key: str | None, first_msg: str | None, stopped: float | None) -> dict[str, Any]:
     """A re-run's start (``first_msg``'s pre_execute), the old app's stop time, and the old
     app's ticks (taken out of the log)."""
     return {"t0": STARTS.get(first_msg), "stopped": stopped, "ticks": TICKS.pop(key, [])}

@@ -87,10 +87,12 @@ class BokehApp(HostedApp):
         ``.py`` or ``.ipynb``; RuntimeError (with the trace) for code that does not
         compile. Nothing runs before the session opens.
         """
-        if argv is not None and not (isinstance(argv, list)
-                                     and all(isinstance(a, str) for a in argv)):
-            raise TypeError(f"argv must be a list of strings, as bokeh serve --args passes; "
-                            f"not {argv!r}")
+        if argv is not None and not (
+            isinstance(argv, list) and all(isinstance(a, str) for a in argv)
+        ):
+            raise TypeError(
+                f"argv must be a list of strings, as bokeh serve --args passes; not {argv!r}"
+            )
         full = os.path.abspath(os.path.expanduser(os.fspath(path)))
         if not os.path.exists(full):
             raise FileNotFoundError(f"no Bokeh app at {os.fspath(path)!r}: {full} does not exist")

@@ -106,8 +106,7 @@ class CommLink:
             return
         session = context.get_session(session_id)
         # Bokeh types the socket as its websocket handler; it uses only what we have.
-        self._connection = tornado_app.new_connection(
-            Protocol(), self, context, session)  # type: ignore[arg-type]
+        self._connection = tornado_app.new_connection(Protocol(), self, context, session)  # type: ignore[arg-type]
         await self.send_message(self._connection.protocol.create("ACK"))
 
     async def receive(self, fragments: list[Any]) -> None:
@@ -127,7 +126,8 @@ class CommLink:
             if message is None:
                 raise ProtocolError("a comm message held no whole Bokeh message")
             work = await self._handler.handle(  # type: ignore[no-untyped-call]
-                message, self._connection)
+                message, self._connection
+            )
             if isinstance(work, Message):
                 await self.send_message(work)
         except Exception as exc:  # as Bokeh's websocket handler does: that view ends
@@ -138,8 +138,7 @@ class CommLink:
         """Send one Bokeh message to the page (server thread; Bokeh calls this)."""
         if self._closed:
             return
-        fragments: list[Any] = [message.header_json, message.metadata_json,
-                                message.content_json]
+        fragments: list[Any] = [message.header_json, message.metadata_json, message.content_json]
         for buffer in message.buffers:
             payload = base64.b64encode(buffer.to_bytes()).decode("ascii")
             fragments += [json.dumps(buffer.ref), {"b64": payload}]
@@ -203,8 +202,9 @@ def send_bokehjs(comm: Any, open_msg: dict[str, Any]) -> None:
     have = set((open_msg["content"].get("data") or {}).get("have") or [])
     # With the extensions whose models are loaded (panel.min.js once Panel is imported).
     resources = Resources(mode="inline", components=BOKEHJS_COMPONENTS)
-    named = [(script_name(code), code) for code in
-             bundle_for_objs_and_resources(None, resources).js_raw]
+    named = [
+        (script_name(code), code) for code in bundle_for_objs_and_resources(None, resources).js_raw
+    ]
     missing = [(name, code) for name, code in named if name not in have]
     comm.send({"names": [name for name, _ in missing], "scripts": [c for _, c in missing]})
     comm.close()

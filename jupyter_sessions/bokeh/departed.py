@@ -81,9 +81,10 @@ class DepartedViews:
         if not task.cancelled() and task.exception() is not None:
             log.warning("Discarding unused views failed", exc_info=task.exception())
         if self._app is not None and any(
-                session.connection_count == 0
-                for context in self._app.applications.values()
-                for session in context.sessions):
+            session.connection_count == 0
+            for context in self._app.applications.values()
+            for session in context.sessions
+        ):
             self.expect()  # some view is still within its linger
 
 

@@ -76,8 +76,10 @@ class PanelApp(HostedApp):
             if doc.roots:  # it called .servable() itself, as apps for panel serve do
                 return
             if self.factory and not _renders(obj):
-                raise TypeError(f"{self.name}() returned {type(obj).__name__}, which Panel "
-                                f"does not show: return a Panel object (pn.Column(...))")
+                raise TypeError(
+                    f"{self.name}() returned {type(obj).__name__}, which Panel "
+                    f"does not show: return a Panel object (pn.Column(...))"
+                )
             # No Location model: it would follow and set the notebook page's own URL.
             view: Any = pn.panel(obj)
             view.server_doc(doc, location=False)

@@ -95,8 +95,7 @@ class EmbeddedServer(ServerThread):
         self._static_paths: tuple[int, list[str]] = (-1, [])
         self._port = 0
         self._quiet: QuietDepartedBrowsers | None = None
-        self._teardown = ViewTeardown(self.config.collect_delay_s,
-                                      self.config.collect_after_views)
+        self._teardown = ViewTeardown(self.config.collect_delay_s, self.config.collect_after_views)
         self._departed = DepartedViews(self.config.view_linger_ms)
 
     @property
@@ -161,8 +160,7 @@ class EmbeddedServer(ServerThread):
         if self.running:
             self.call(self._tornado().websocket_origins.add, host)
 
-    def mint(self, fill: ViewFactory, destroyed: ViewHook,
-             created: ViewHook | None = None) -> str:
+    def mint(self, fill: ViewFactory, destroyed: ViewHook, created: ViewHook | None = None) -> str:
         """A new signed view id whose documents ``fill`` fills (server thread).
 
         ``created`` runs before each of its documents is filled and ``destroyed``
@@ -186,8 +184,12 @@ class EmbeddedServer(ServerThread):
 
     def token(self, view_id: str) -> str:
         """The signed websocket token of ``view_id``, for a page that connects to it."""
-        return generate_jwt_token(ID(view_id), secret_key=self.secret, signed=True,
-                                  expiration=self.config.token_expiration_s)
+        return generate_jwt_token(
+            ID(view_id),
+            secret_key=self.secret,
+            signed=True,
+            expiration=self.config.token_expiration_s,
+        )
 
     def open_view(self, view_id: str) -> concurrent.futures.Future[ServerSession]:
         """Start creating the server session for ``view_id`` now, as a browser would.
@@ -229,8 +231,11 @@ class EmbeddedServer(ServerThread):
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
         # The document's own on_session_destroyed callbacks (Bokeh's handler, which
         # BokehTornado would append last) run before the view's owner hears it went.
-        app = Application(FunctionHandler(self._fill_document), DocumentLifecycleHandler(),
-                          ViewLifecycle(self._created, self._destroyed))
+        app = Application(
+            FunctionHandler(self._fill_document),
+            DocumentLifecycleHandler(),
+            ViewLifecycle(self._created, self._destroyed),
+        )
         tornado_app = ViewsTornado(
             {APP_PATH: app},
             departed=self._departed,

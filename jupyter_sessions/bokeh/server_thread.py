@@ -46,8 +46,9 @@ class ServerThread:
         if self.running:
             return
         ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,),
-                                        name=self._thread_name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name=self._thread_name, daemon=True
+        )
         self._thread.start()
         try:
             ready.result(timeout)

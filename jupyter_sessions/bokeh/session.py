@@ -57,15 +57,17 @@ def checked_period(period: object) -> float | None:
     if period is None:
         return None
     if isinstance(period, bool) or not isinstance(period, numbers.Real):
-        raise ValueError(
-            f"callback_period must be a number of seconds or None, not {period!r}"
-        )
+        raise ValueError(f"callback_period must be a number of seconds or None, not {period!r}")
     value = float(period)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"callback_period must be a positive number of seconds, not {period!r}")
     if value < MIN_PERIOD:
-        log.warning("callback_period %s s is below the %s s floor; using %s s",
-                    value, MIN_PERIOD, MIN_PERIOD)
+        log.warning(
+            "callback_period %s s is below the %s s floor; using %s s",
+            value,
+            MIN_PERIOD,
+            MIN_PERIOD,
+        )
     return max(value, MIN_PERIOD)
 
 
@@ -240,8 +242,12 @@ class BokehSession(Session):
         # The cell's output keeps the first view id: a page reload re-attaches to it.
         view_id = self._view_ids[0]
         script = server_session(session_id=ID(view_id), url=self._server.app_url)
-        data = {"url": self._server.app_url, "view_id": view_id,
-                "token": self._server.token(view_id), "static": self._server.static_paths()}
+        data = {
+            "url": self._server.app_url,
+            "view_id": view_id,
+            "token": self._server.token(view_id),
+            "static": self._server.static_paths(),
+        }
         return data, script
 
     def _info(self) -> dict[str, Any]:
@@ -324,8 +330,12 @@ class BokehSession(Session):
         if repeated:
             log.debug("%s: %s (again, %d errors)", self.id, message, self._callback_errors)
         else:
-            log.error("%s.periodic_callback() failed in session %s", type(self).__name__,
-                      self.id, exc_info=exc)
+            log.error(
+                "%s.periodic_callback() failed in session %s",
+                type(self).__name__,
+                self.id,
+                exc_info=exc,
+            )
 
     def _stop_callbacks(self) -> None:
         """Stop every callback of every view, ours and the app's own (server thread)."""
@@ -392,8 +402,7 @@ def _remove_callbacks(doc: Document) -> None:
         doc.callbacks.remove_session_callback(callback)
 
 
-_CALLERS = (os.path.dirname(os.path.dirname(__file__)),
-            os.path.dirname(bokeh.application.__file__))
+_CALLERS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(bokeh.application.__file__))
 
 
 def _failure(session: BokehSession, exc: BaseException) -> str:

@@ -86,8 +86,9 @@ class ViewTeardown:
             self._timer.cancel()
             self._timer = None
 
-    async def _discard(self, tornado_app: BokehTornado, sessions: list[ServerSession],
-                       timeout: float = 2.0) -> None:
+    async def _discard(
+        self, tornado_app: BokehTornado, sessions: list[ServerSession], timeout: float = 2.0
+    ) -> None:
         """Run Bokeh's cleanup once ``sessions`` have no websockets, not at its next tick.
 
         A session is discarded only once its connections have gone (a discarded

@@ -50,8 +50,13 @@ class SignedOnlyWSHandler(WSHandler):
         app = self.application
         assert isinstance(app, BokehTornado)  # the only app that routes to this handler
         # Other shapes of header: Bokeh refuses them itself, after its own checks.
-        if len(protocols) == 2 and protocols[0] == "bokeh" and not check_token_signature(
-                protocols[1], secret_key=app.secret_key, signed=app.sign_sessions):
+        if (
+            len(protocols) == 2
+            and protocols[0] == "bokeh"
+            and not check_token_signature(
+                protocols[1], secret_key=app.secret_key, signed=app.sign_sessions
+            )
+        ):
             raise HTTPError(403, "invalid session token")
         await super().prepare()  # type: ignore[no-untyped-call]  # Bokeh leaves it untyped
 

@@ -142,8 +142,9 @@ class Channel:
             except Exception:
                 log.debug("Could not close comm %s", comm_id, exc_info=True)
         if left:
-            log.info("Closed %d comm(s) of page %s, which a reloaded page replaced",
-                     len(left), page)
+            log.info(
+                "Closed %d comm(s) of page %s, which a reloaded page replaced", len(left), page
+            )
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
         """Handle a page's message (comm_open or comm_msg); a bad one is logged, not raised."""
@@ -157,10 +158,16 @@ class Channel:
         kind = data.get("type")
         reg = registry()
         if kind == "hello":
-            self._hello(comm_id, Hello(type="hello", origin=str(data.get("origin", "")),
-                                       base_url=str(data.get("base_url", "/")),
-                                       page=str(data.get("page", "")),
-                                       replaces=str(data.get("replaces", ""))))
+            self._hello(
+                comm_id,
+                Hello(
+                    type="hello",
+                    origin=str(data.get("origin", "")),
+                    base_url=str(data.get("base_url", "/")),
+                    page=str(data.get("page", "")),
+                    replaces=str(data.get("replaces", "")),
+                ),
+            )
         elif kind == "view_shown":
             session = reg.get(str(data.get("session_id")))
             if session is not None and session._lifecycle is not None:

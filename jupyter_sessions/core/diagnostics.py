@@ -108,8 +108,10 @@ class Report:
             for r in self.rows
         )
         notes = "".join(f"<p>{html.escape(line)}</p>" for line in self.lines)
-        return (f"{notes}<p>{len(self.rows)} open sessions</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        return (
+            f"{notes}<p>{len(self.rows)} open sessions</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
 
 
 def print_info() -> None:

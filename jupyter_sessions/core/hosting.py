@@ -57,8 +57,9 @@ def hosted(obj: object, **options: Any) -> Session:
         session: Session | None = function(obj, **options)
         if session is not None:
             return session
-    shapes = "; ".join(["a Session (such as a BokehSession subclass instance)",
-                        *(host.shapes for host in hosts)])
+    shapes = "; ".join(
+        ["a Session (such as a BokehSession subclass instance)", *(host.shapes for host in hosts)]
+    )
     raise TypeError(f"open_session() takes {shapes}; not {_described(obj)}")
 
 

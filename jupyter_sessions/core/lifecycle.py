@@ -125,8 +125,9 @@ class Lifecycle:
         if not remaining:
             return None
         now = time.monotonic()
-        return "; ".join(f"{r.why}: still running {now - r.since:.1f} s after it was closed"
-                         for r in remaining)
+        return "; ".join(
+            f"{r.why}: still running {now - r.since:.1f} s after it was closed" for r in remaining
+        )
 
     def start(self, start: Callable[[], None]) -> bool:
         """Run a kind's ``_start`` and settle the state: the one way to open (and reopen).
@@ -241,8 +242,14 @@ class Lifecycle:
             try:
                 fn(state)
             except Exception:
-                log.warning("%r failed on %s session %s going %s", fn, self.kind, self.id,
-                            state.value, exc_info=True)
+                log.warning(
+                    "%r failed on %s session %s going %s",
+                    fn,
+                    self.kind,
+                    self.id,
+                    state.value,
+                    exc_info=True,
+                )
 
     def _release(self) -> None:
         """Run and forget the teardowns, newest first."""
@@ -256,8 +263,9 @@ class Lifecycle:
             try:
                 outcome = fn(*args)
             except Exception:
-                log.warning("Releasing %s session %s: %r failed", self.kind, self.id, fn,
-                            exc_info=True)
+                log.warning(
+                    "Releasing %s session %s: %r failed", self.kind, self.id, fn, exc_info=True
+                )
                 continue
             if isinstance(outcome, StillRunning):
                 log.warning("%s session %s: %s", self.kind, self.id, outcome.why)

@@ -66,8 +66,14 @@ def note_bundle(session: Session) -> dict[str, Any]:
     if session._pictured and lifecycle is not None and not lifecycle.shown:
         text += "; no page showed it, so no picture of it was kept"
     error = session.error if state in _FAILURES else None
-    data = {"version": 1, "session_id": session.id, "kind": session.kind,
-            "state": state.value, "view": None, "error": error}
+    data = {
+        "version": 1,
+        "session_id": session.id,
+        "kind": session.kind,
+        "state": state.value,
+        "view": None,
+        "error": error,
+    }
     note = f"<i>{html.escape(text)}</i>"
     if error:
         note += f"<pre style='color:#b00'>{html.escape(error)}</pre>"
@@ -79,13 +85,19 @@ _FAILURES = (SessionState.FAILED, SessionState.CRASHED)
 
 
 def with_picture(data: dict[str, Any], picture: str) -> dict[str, Any]:
-    """A note bundle that keeps the view's last picture (base64 PNG), as a saved
-    notebook carries it: static viewers (nbconvert, GitHub, VS Code) show HTML before a
-    picture, so the note's words stay in text/plain only. The extension's renderer
-    does the same in the page (``labextension/src/renderer.ts``)."""
-    kept = {mime: value for mime, value in data.items() if mime != "text/html"}
-    kept[PICTURE_MIME] = picture
-    return kept
+    """A note bundle that keeps the view's last picture (base64 PNG) under its words.
+
+    The picture goes in as ``image/png``, as a saved notebook carries it, and into the
+    note's HTML too: a frontend without the extension (JupyterLab, VS Code) and
+    nbconvert show the HTML before a picture, and the note's words belong with it.
+    That is the picture twice; the extension's renderer keeps it once, in the page
+    (``labextension/src/renderer.ts``), and renders the words itself.
+    """
+    image = (
+        f'<img src="data:{PICTURE_MIME};base64,{picture}" alt="The last picture of '
+        f'this session" style="display:block;max-width:100%">'
+    )
+    return {**data, PICTURE_MIME: picture, "text/html": data.get("text/html", "") + image}
 
 
 def show(session: Session, widget: bool = True) -> None:
@@ -120,8 +132,11 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
 
     def retire() -> None:
         note = note_bundle(session)
-        update_display(note if picture is None else with_picture(note, picture), raw=True,
-                       display_id=display_id)
+        update_display(
+            note if picture is None else with_picture(note, picture),
+            raw=True,
+            display_id=display_id,
+        )
 
     session._opened().when_closed(retire)
 
@@ -152,8 +167,7 @@ class SessionOutput:
             # session shown outside a notebook never needs them.
             from .widget import SessionWidget
 
-            self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"],
-                                         data["text/html"])
+            self._widget = SessionWidget(self.session, data[MIME_TYPE]["view"], data["text/html"])
         display(self._with_widget(data), raw=True, display_id=self.display_id)
         controls = self.session._controls()
         if controls:
@@ -179,8 +193,11 @@ class SessionOutput:
             self._retired = True
             picture = getattr(self._widget, "picture", None)
             note = note_bundle(self.session)
-            update_display(note if picture is None else with_picture(note, picture), raw=True,
-                           display_id=self.display_id)
+            update_display(
+                note if picture is None else with_picture(note, picture),
+                raw=True,
+                display_id=self.display_id,
+            )
             widget, self._widget = self._widget, None
             controls, self._controls = self._controls, None
         if widget is not None:

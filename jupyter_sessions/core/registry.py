@@ -82,8 +82,9 @@ class Registry:
         """Closed sessions something of which still runs, oldest first (derived when asked)."""
         with self._lock:
             found = list(self._lingering.items())
-        ended = [sid for sid, s in found
-                 if s._lifecycle is None or not s._lifecycle.still_running()]
+        ended = [
+            sid for sid, s in found if s._lifecycle is None or not s._lifecycle.still_running()
+        ]
         with self._lock:
             for session_id in ended:
                 self._lingering.pop(session_id, None)
@@ -133,8 +134,9 @@ class Registry:
             try:
                 listener(event)
             except Exception:
-                log.warning("Session event listener %r failed on %s", listener, event,
-                            exc_info=True)
+                log.warning(
+                    "Session event listener %r failed on %s", listener, event, exc_info=True
+                )
 
 
 _registry = Registry()

@@ -41,8 +41,7 @@ def open_session(session: S, *, show: bool = ...) -> S: ...
 def open_session(session: object, *, show: bool = ..., argv: list[str] | None = ...) -> Session: ...
 
 
-def open_session(session: object, *, show: bool = True,
-                 argv: list[str] | None = None) -> Session:
+def open_session(session: object, *, show: bool = True, argv: list[str] | None = None) -> Session:
     """Start ``session``, make the running cell its owner and show it there.
 
     Runs on the kernel's main thread. The session closes when its cell is re-run,
@@ -173,7 +172,9 @@ def _unregister(shell: Any) -> None:
     kernel = getattr(shell, "kernel", None)
     if kernel is not None and "do_shutdown" in vars(kernel):
         del kernel.do_shutdown  # the class's own again
-    for name, hook in (("pre_run_cell", cells.pre_run_cell),
-                       ("post_run_cell", cells.post_run_cell)):
+    for name, hook in (
+        ("pre_run_cell", cells.pre_run_cell),
+        ("post_run_cell", cells.post_run_cell),
+    ):
         with contextlib.suppress(ValueError):  # not registered: nothing to undo
             shell.events.unregister(name, hook)

@@ -134,8 +134,10 @@ class Session:
 
     def _ended_error(self) -> SessionError:
         """The error for using a session that ended on its own; a kind names its remedy."""
-        return SessionError(f"{self!r} is not running ({self.error or 'it ended'}); open "
-                            f"a new one: open_session({type(self).__name__}(...))")
+        return SessionError(
+            f"{self!r} is not running ({self.error or 'it ended'}); open "
+            f"a new one: open_session({type(self).__name__}(...))"
+        )
 
     def _note_error(self, error: str) -> None:
         """Record an error that does not end the session (a failing callback), any thread."""

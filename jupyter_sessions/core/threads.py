@@ -125,8 +125,9 @@ class _Timers:
         with self._changed:
             heapq.heappush(self._due, entry)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="jupyter-sessions-timer",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="jupyter-sessions-timer", daemon=True
+                )
                 self._thread.start()
             self._changed.notify()
         return functools.partial(self._cancel, entry)
@@ -165,5 +166,4 @@ def call_logged(fn: Callable[..., object], *args: Any) -> None:
     try:
         fn(*args)
     except Exception:
-        log.warning("%r failed on thread %r", fn, threading.current_thread().name,
-                    exc_info=True)
+        log.warning("%r failed on thread %r", fn, threading.current_thread().name, exc_info=True)

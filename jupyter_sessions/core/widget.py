@@ -58,8 +58,10 @@ export default {
   },
 };
 """
-MISSING = ("export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
-           "widget was not built (npm run build)'; } };")
+MISSING = (
+    "export default { render({ el }) { el.textContent = 'jupyter-sessions: the session "
+    "widget was not built (npm run build)'; } };"
+)
 CODE = IMPL.read_text() if IMPL.exists() else MISSING
 # The most a page's picture of a view may weigh (the page downscales it to fit), and
 # that in base64 (four characters for three bytes).
@@ -86,11 +88,11 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
     # removes a layout view, whose listeners stay on the layout model. With none,
     # the page makes no layout view at all.
     layout = traitlets.Instance(ipywidgets.Layout, allow_none=True, default_value=None).tag(
-        sync=True, **ipywidgets.widget_serialization)
+        sync=True, **ipywidgets.widget_serialization
+    )
 
     def __init__(self, session: Session, view: dict[str, Any] | None, html: str) -> None:
-        super().__init__(session_id=session.id or "", label=session._label(), view=view,
-                         html=html)
+        super().__init__(session_id=session.id or "", label=session._label(), view=view, html=html)
         self._session = session
         # The view's last picture (base64 PNG), which its page sends: the output's note
         # keeps it. The page holds no notebook model to keep it in (the extension's does).
@@ -136,8 +138,11 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
         if picture is None:
             return
         if not isinstance(picture, str) or len(picture) > MAX_PICTURE_CHARS:
-            log.warning("Ignoring a picture of %s that is not a base64 PNG of at most %d "
-                        "bytes", self._session, MAX_PICTURE_BYTES)
+            log.warning(
+                "Ignoring a picture of %s that is not a base64 PNG of at most %d bytes",
+                self._session,
+                MAX_PICTURE_BYTES,
+            )
             return
         self.picture = picture
 
@@ -166,8 +171,11 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
         pipe = Pipe(self, pipe_id)
         self._pipes[pipe_id] = pipe
         # A target callback is typed for a real comm; a pipe offers what targets use of one.
-        callback(pipe, {"content": {"comm_id": pipe_id, "target_name": target,  # type: ignore[arg-type]
-                                    "data": data}, "buffers": []})
+        open_msg = {
+            "content": {"comm_id": pipe_id, "target_name": target, "data": data},
+            "buffers": [],
+        }
+        callback(pipe, open_msg)  # type: ignore[arg-type]
 
     def _forget(self, pipe_id: str) -> None:
         self._pipes.pop(pipe_id, None)
@@ -195,14 +203,19 @@ class Pipe:
         """Call ``callback(msg)`` once the page closes the pipe."""
         self._on_close = callback
 
-    def send(self, data: dict[str, Any] | None = None, metadata: Any = None,
-             buffers: list[bytes] | None = None) -> None:
+    def send(
+        self,
+        data: dict[str, Any] | None = None,
+        metadata: Any = None,
+        buffers: list[bytes] | None = None,
+    ) -> None:
         """Send ``data`` to the page (any thread)."""
         if not self._closed:
             self._widget.send({"pipe": self.comm_id, "data": data or {}}, buffers)
 
-    def close(self, data: dict[str, Any] | None = None, metadata: Any = None,
-              buffers: Any = None) -> None:
+    def close(
+        self, data: dict[str, Any] | None = None, metadata: Any = None, buffers: Any = None
+    ) -> None:
         """Close the pipe from the kernel's side; the page hears ``data``."""
         if self._closed:
             return
@@ -213,8 +226,7 @@ class Pipe:
     def message_from_page(self, data: dict[str, Any], buffers: list[bytes]) -> None:
         """A message from the page (main shell)."""
         if self._on_msg is not None and not self._closed:
-            self._on_msg({"content": {"comm_id": self.comm_id, "data": data},
-                          "buffers": buffers})
+            self._on_msg({"content": {"comm_id": self.comm_id, "data": data}, "buffers": buffers})
 
     def closed_by_page(self) -> None:
         """The page closed the pipe, or its widget went (main shell)."""

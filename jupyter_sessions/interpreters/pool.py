@@ -105,8 +105,9 @@ class SharedKernel:
         if on_death in self._on_death:
             self._on_death.remove(on_death)
 
-    def execute(self, code: str, on_message: Callable[[Message], None],
-                timeout: float) -> tuple[str, list[Message]]:
+    def execute(
+        self, code: str, on_message: Callable[[Message], None], timeout: float
+    ) -> tuple[str, list[Message]]:
         """Run ``code``; (status, messages in the order the kernel sent them).
 
         Caller holds ``lock``. Messages of other requests (late output of an
@@ -335,8 +336,9 @@ def _watch() -> None:
     """Start the idle-death watcher unless it runs (called under ``_lock``)."""
     global _watcher
     if _watcher is None:
-        _watcher = threading.Thread(target=_watch_idle, name="jupyter-sessions-process-watch",
-                                    daemon=True)
+        _watcher = threading.Thread(
+            target=_watch_idle, name="jupyter-sessions-process-watch", daemon=True
+        )
         _watcher.start()
 
 

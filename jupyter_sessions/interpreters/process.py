@@ -93,9 +93,15 @@ class PersistentProcess(Session):
 
     kind = "process"
 
-    def __init__(self, kernel_name: str = "python3", group: str | None = None,
-                 cwd: str | None = None, *, timeout: float = 600.0,
-                 startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        kernel_name: str = "python3",
+        group: str | None = None,
+        cwd: str | None = None,
+        *,
+        timeout: float = 600.0,
+        startup_timeout: float = 60.0,
+    ) -> None:
         if not timeout > 0 or not startup_timeout > 0:
             raise ValueError("timeout and startup_timeout must be positive numbers of seconds")
         self.kernel_name = kernel_name
@@ -124,18 +130,26 @@ class PersistentProcess(Session):
         self._end(SessionState.CRASHED, reason)
 
     def _ended_error(self) -> SessionError:
-        return ProcessCrashed(f"the persistent {self.kernel_name} process is gone "
-                              f"({self.error or 'not running'}); p.restart() starts a fresh one")
+        return ProcessCrashed(
+            f"the persistent {self.kernel_name} process is gone "
+            f"({self.error or 'not running'}); p.restart() starts a fresh one"
+        )
 
     def _view(self) -> tuple[dict[str, Any], str]:
-        text = (f"<div><b>{html.escape(self.kernel_name)}</b> persistent process "
-                f"{html.escape(str(self.id))} (pid {self.pid}): "
-                "<code>p.issue_command(code)</code> runs code in it.</div>")
+        text = (
+            f"<div><b>{html.escape(self.kernel_name)}</b> persistent process "
+            f"{html.escape(str(self.id))} (pid {self.pid}): "
+            "<code>p.issue_command(code)</code> runs code in it.</div>"
+        )
         return {"kernel_name": self.kernel_name, "group": self.group, "pid": self.pid}, text
 
     def _info(self) -> dict[str, Any]:
-        return {"kernel_name": self.kernel_name, "group": self.group, "cwd": self.cwd,
-                "pid": self.pid}
+        return {
+            "kernel_name": self.kernel_name,
+            "group": self.group,
+            "cwd": self.cwd,
+            "pid": self.pid,
+        }
 
     # -- public API --------------------------------------------------------------
 
@@ -151,8 +165,9 @@ class PersistentProcess(Session):
         shared = self._shared
         return self.state is SessionState.RUNNING and shared is not None and shared.alive()
 
-    def issue_command(self, code: str, *, echo: bool = True,
-                      timeout: float | None = None) -> CommandResult:
+    def issue_command(
+        self, code: str, *, echo: bool = True, timeout: float | None = None
+    ) -> CommandResult:
         """Run ``code``; output streams into the running cell (``echo``) as it comes.
 
         Returns the result (status ok/error, messages in order). Raises
@@ -168,8 +183,9 @@ class PersistentProcess(Session):
         except KernelDied:
             raise self._crashed() from None
         except KernelTimeout:
-            raise ProcessTimeout(f"the command did not finish within {limit} s "
-                                 "and was interrupted") from None
+            raise ProcessTimeout(
+                f"the command did not finish within {limit} s and was interrupted"
+            ) from None
         finally:
             shared.lock.release()
         return CommandResult(status, messages)
@@ -256,8 +272,11 @@ def _echo(message: Message) -> None:
         stream.flush()
     elif kind in ("display_data", "execute_result"):
         if in_ipython():
-            display(data, raw=True,  # type: ignore[no-untyped-call]
-                    metadata=message.get("metadata") or None)
+            display(
+                data,
+                raw=True,  # type: ignore[no-untyped-call]
+                metadata=message.get("metadata") or None,
+            )
     elif kind == "error":
         sys.stderr.write("\n".join(data["traceback"]) + "\n")
 

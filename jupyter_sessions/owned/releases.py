@@ -61,8 +61,10 @@ def releaser(obj: object, close: object = None) -> tuple[str, Release]:
     loop = _running_loop()  # where an awaitable a release returns will be run
     if close is not None:
         if not callable(close):
-            raise TypeError(f"close= must be a callable that releases the object, such as "
-                            f"event.set or server.stop, not {type(close).__name__}")
+            raise TypeError(
+                f"close= must be a callable that releases the object, such as "
+                f"event.set or server.stop, not {type(close).__name__}"
+            )
         if isinstance(obj, threading.Thread):
             return "close=, then join", lambda: _stop_thread(obj, close, loop)
         return "close=", lambda: _call(close, loop)
@@ -71,9 +73,11 @@ def releaser(obj: object, close: object = None) -> tuple[str, Release]:
     if isinstance(obj, concurrent.futures.Future):
         return "cancel", lambda: _cancel_future(obj)
     if isinstance(obj, threading.Thread):
-        raise TypeError("a thread cannot be stopped from outside: pass how to ask it to "
-                        "stop, such as own(thread, close=stop_event.set); it is then "
-                        "joined for up to 2 s")
+        raise TypeError(
+            "a thread cannot be stopped from outside: pass how to ask it to "
+            "stop, such as own(thread, close=stop_event.set); it is then "
+            "joined for up to 2 s"
+        )
     if isinstance(obj, (subprocess.Popen, asyncio.subprocess.Process)):
         return "SIGTERM, then SIGKILL", lambda: _end_process(obj)
     if isinstance(obj, concurrent.futures.Executor):
@@ -88,12 +92,14 @@ def releaser(obj: object, close: object = None) -> tuple[str, Release]:
             return f"{name}()", functools.partial(_call, method, loop)
     exit_ = getattr(obj, "__exit__", None)
     if callable(exit_) and callable(getattr(obj, "__enter__", None)):
-        return "__exit__", functools.partial(_call, functools.partial(exit_, None, None, None),
-                                             loop)
+        return "__exit__", functools.partial(
+            _call, functools.partial(exit_, None, None, None), loop
+        )
     raise TypeError(
         f"own() cannot release an object of type {type(obj).__name__}: it has none of "
         f"{', '.join(m + '()' for m in METHODS)} and is no context manager. "
-        "Pass how to release it: own(obj, close=...)")
+        "Pass how to release it: own(obj, close=...)"
+    )
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -111,22 +117,25 @@ def _call(fn: Callable[[], object], loop: asyncio.AbstractEventLoop | None) -> S
     if loop is None or loop.is_closed():
         with contextlib.suppress(AttributeError):
             result.close()  # type: ignore[attr-defined]  # a coroutine nobody will run
-        raise RuntimeError(f"{fn!r} returned an awaitable, and no event loop is there "
-                           "to run it")
+        raise RuntimeError(f"{fn!r} returned an awaitable, and no event loop is there to run it")
     future = asyncio.run_coroutine_threadsafe(_awaited(result), loop)
     if _running_loop() is not loop:
         with contextlib.suppress(concurrent.futures.TimeoutError):
             future.result(GRACE)
-    return None if future.done() else StillRunning("its async close has not finished",
-                                                   lambda: not future.done())
+    return (
+        None
+        if future.done()
+        else StillRunning("its async close has not finished", lambda: not future.done())
+    )
 
 
 async def _awaited(awaitable: Any) -> Any:
     return await awaitable
 
 
-def _stop_thread(thread: threading.Thread, close: Callable[[], object],
-                 loop: asyncio.AbstractEventLoop | None) -> StillRunning | None:
+def _stop_thread(
+    thread: threading.Thread, close: Callable[[], object], loop: asyncio.AbstractEventLoop | None
+) -> StillRunning | None:
     _call(close, loop)
     if thread is threading.current_thread() or not thread.is_alive():
         return None
@@ -154,8 +163,9 @@ def _cancel_asyncio(future: asyncio.Future[Any]) -> StillRunning | None:
         future.cancel()  # this thread runs its loop: it ends when the loop gets to it
     if future.done():
         return None
-    return StillRunning("cancelled, not ended yet (it may swallow CancelledError)",
-                        lambda: not future.done())
+    return StillRunning(
+        "cancelled, not ended yet (it may swallow CancelledError)", lambda: not future.done()
+    )
 
 
 def _cancel_future(future: concurrent.futures.Future[Any]) -> StillRunning | None:
@@ -164,12 +174,14 @@ def _cancel_future(future: concurrent.futures.Future[Any]) -> StillRunning | Non
     concurrent.futures.wait([future], GRACE)
     if future.done():
         return None
-    return StillRunning("running, and a running future cannot be cancelled",
-                        lambda: not future.done())
+    return StillRunning(
+        "running, and a running future cannot be cancelled", lambda: not future.done()
+    )
 
 
-def _end_process(process: subprocess.Popen[Any] | asyncio.subprocess.Process
-                 ) -> StillRunning | None:
+def _end_process(
+    process: subprocess.Popen[Any] | asyncio.subprocess.Process,
+) -> StillRunning | None:
     """SIGTERM now, SIGKILL after the grace (from a timer thread), reaped.
 
     Waits a moment for a well-behaved process; one that ignores SIGTERM is left to
@@ -186,19 +198,20 @@ def _end_process(process: subprocess.Popen[Any] | asyncio.subprocess.Process
     killer.daemon = True
     killer.name = f"jupyter-sessions-kill-{process.pid}"
     killer.start()
-    return StillRunning(f"pid {process.pid} ignores SIGTERM; SIGKILL {GRACE:.0f} s after it",
-                        running)
+    return StillRunning(
+        f"pid {process.pid} ignores SIGTERM; SIGKILL {GRACE:.0f} s after it", running
+    )
 
 
-def _running_check(process: subprocess.Popen[Any] | asyncio.subprocess.Process
-                   ) -> Callable[[], bool]:
+def _running_check(
+    process: subprocess.Popen[Any] | asyncio.subprocess.Process,
+) -> Callable[[], bool]:
     if isinstance(process, subprocess.Popen):
         return lambda: process.poll() is None
     return lambda: process.returncode is None  # asyncio's child watcher reaps it
 
 
-def _waited(process: subprocess.Popen[Any] | asyncio.subprocess.Process,
-            timeout: float) -> bool:
+def _waited(process: subprocess.Popen[Any] | asyncio.subprocess.Process, timeout: float) -> bool:
     """True once ``process`` ended within ``timeout`` s (reaped, for a Popen)."""
     if isinstance(process, subprocess.Popen):
         try:
@@ -235,12 +248,12 @@ def _signal(pid: int, sig: signal.Signals, group: bool) -> None:
 
 def _shutdown_server(server: socketserver.BaseServer) -> StillRunning | None:
     """``shutdown()`` waits for ``serve_forever`` to notice: bounded, on a helper thread."""
-    stopper = threading.Thread(target=server.shutdown, name="jupyter-sessions-server-stop",
-                               daemon=True)
+    stopper = threading.Thread(
+        target=server.shutdown, name="jupyter-sessions-server-stop", daemon=True
+    )
     stopper.start()
     stopper.join(GRACE)
     server.server_close()
     if not stopper.is_alive():
         return None
-    return StillRunning("serve_forever() did not stop (was it ever started?)",
-                        stopper.is_alive)
+    return StillRunning("serve_forever() did not stop (was it ever started?)", stopper.is_alive)

@@ -59,8 +59,11 @@ def own(obj: T, close: object = None, *, show: bool = True) -> T:
     how, release = releaser(obj, close)
     holder = _holder(obj)
     if holder is not None:
-        warnings.warn(f"{_type_name(obj)} is owned already ({holder.id}, cell "
-                      f"{holder.cell}); own() did nothing", stacklevel=2)
+        warnings.warn(
+            f"{_type_name(obj)} is owned already ({holder.id}, cell "
+            f"{holder.cell}); own() did nothing",
+            stacklevel=2,
+        )
         return obj
     open_session(Owned(obj, how, release), show=show)
     return obj

@@ -14,5 +14,12 @@ from .commands import PyMOLCommands, PyMOLCrashed, PyMOLError
 from .session import PyMOLSession
 from .shared import PyMOLBusy, SharedPyMOL, shared_pymol
 
-__all__ = ["PyMOLBusy", "PyMOLCommands", "PyMOLCrashed", "PyMOLError", "PyMOLSession",
-           "SharedPyMOL", "shared_pymol"]
+__all__ = [
+    "PyMOLBusy",
+    "PyMOLCommands",
+    "PyMOLCrashed",
+    "PyMOLError",
+    "PyMOLSession",
+    "SharedPyMOL",
+    "shared_pymol",
+]

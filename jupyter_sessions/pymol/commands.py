@@ -23,8 +23,9 @@ class PyMOLError(SessionError):
     worker (in-process, the original exception is the ``__cause__`` instead).
     """
 
-    def __init__(self, message: str, command: str = "", pymol_type: str = "",
-                 pymol_traceback: str = "") -> None:
+    def __init__(
+        self, message: str, command: str = "", pymol_type: str = "", pymol_traceback: str = ""
+    ) -> None:
         super().__init__(message)
         self.command = command
         self.pymol_type = pymol_type

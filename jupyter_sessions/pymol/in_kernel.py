@@ -76,8 +76,14 @@ class Local:
         # What reinitialize leaves alone: commands added with cmd.extend or cmd.alias,
         # keys bound with cmd.set_key. An instance that changed them is not reused.
         cmd = self._pymol.cmd
-        return (cmd.get_names("all"), cmd.get_scene_list(), cmd.get_wizard() is None,
-                dict(cmd.keyword), dict(cmd.key_mappings), dict(vars(self._pymol.stored)))
+        return (
+            cmd.get_names("all"),
+            cmd.get_scene_list(),
+            cmd.get_wizard() is None,
+            dict(cmd.keyword),
+            dict(cmd.key_mappings),
+            dict(vars(self._pymol.stored)),
+        )
 
 
 @contextlib.contextmanager

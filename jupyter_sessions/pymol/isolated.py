@@ -90,8 +90,11 @@ class Worker:
 
     def __init__(self, startup_timeout: float) -> None:
         if not sys.executable:
-            raise CommandFailed("StartupError", "no Python executable to start a worker with "
-                                "(sys.executable is empty); use PyMOLSession(isolated=False)")
+            raise CommandFailed(
+                "StartupError",
+                "no Python executable to start a worker with "
+                "(sys.executable is empty); use PyMOLSession(isolated=False)",
+            )
         self._conn, child = multiprocessing.Pipe()
         self._lock = threading.Lock()  # one request in flight at a time
         self._seq = 0
@@ -101,7 +104,8 @@ class Worker:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, *_SAFE_PATH, worker_script.__file__, str(child.fileno())],
-                pass_fds=(child.fileno(), sentinel_w), stdin=subprocess.DEVNULL,
+                pass_fds=(child.fileno(), sentinel_w),
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # out of the kernel's process group: see above
             )
         finally:
@@ -127,8 +131,9 @@ class Worker:
             raise CommandFailed("StartupError", f"PyMOL could not start: {message[1]}")
         self.commands = frozenset(message[2])
 
-    def call(self, op: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-             timeout: float) -> Any:
+    def call(
+        self, op: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float
+    ) -> Any:
         """Run one request and return its result; waits at most ``timeout`` seconds.
 
         Raises CommandFailed (the worker lives on), WorkerDied or WorkerTimeout.
@@ -141,8 +146,10 @@ class Worker:
             except OSError:
                 raise WorkerDied(self.exit_reason()) from None
             except Exception as exc:  # pickling failed: nothing was sent
-                raise CommandFailed(type(exc).__name__, "the arguments cannot be sent to the "
-                                    f"PyMOL worker ({exc}); pass plain data") from None
+                raise CommandFailed(
+                    type(exc).__name__,
+                    f"the arguments cannot be sent to the PyMOL worker ({exc}); pass plain data",
+                ) from None
             return self._reply(seq, time.monotonic() + timeout, timeout)
 
     def _reply(self, seq: int, deadline: float, timeout: float) -> Any:
@@ -158,8 +165,9 @@ class Worker:
             except (EOFError, OSError):
                 raise WorkerDied(self.exit_reason()) from None
             except Exception as exc:
-                raise CommandFailed(type(exc).__name__, "the result cannot be read in the "
-                                    f"kernel ({exc})") from None
+                raise CommandFailed(
+                    type(exc).__name__, f"the result cannot be read in the kernel ({exc})"
+                ) from None
             if got is not None and got != seq:
                 continue  # the late answer to an interrupted call
             if ok:
@@ -215,8 +223,9 @@ class Reaper:
         with self._lock:
             self._watched[worker] = on_death
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name="jupyter-sessions-pymol-reaper")
+                self._thread = threading.Thread(
+                    target=self._run, daemon=True, name="jupyter-sessions-pymol-reaper"
+                )
                 self._thread.start()
         self._wake()
 
@@ -248,5 +257,8 @@ class Reaper:
                         try:
                             on_death(worker)
                         except Exception:
-                            log.warning("Reporting the death of PyMOL worker %s failed",
-                                        worker.pid, exc_info=True)
+                            log.warning(
+                                "Reporting the death of PyMOL worker %s failed",
+                                worker.pid,
+                                exc_info=True,
+                            )

@@ -47,8 +47,9 @@ class PyMOLSession(Session):
 
     kind = "pymol"
 
-    def __init__(self, isolated: bool = True, *, timeout: float = 120.0,
-                 startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self, isolated: bool = True, *, timeout: float = 120.0, startup_timeout: float = 30.0
+    ) -> None:
         if not timeout > 0 or not startup_timeout > 0:
             raise ValueError("timeout and startup_timeout must be positive numbers of seconds")
         self.isolated = bool(isolated)
@@ -94,8 +95,10 @@ class PyMOLSession(Session):
         bundle[output.MIME_TYPE]["view"]["image"] = "image/png"
         bundle["image/png"] = encoded
         alt = html.escape(f"PyMOL scene of session {self.id}")
-        bundle["text/html"] = (f'<img src="data:image/png;base64,{encoded}" width="{width}" '
-                               f'height="{height}" alt="{alt}">')
+        bundle["text/html"] = (
+            f'<img src="data:image/png;base64,{encoded}" width="{width}" '
+            f'height="{height}" alt="{alt}">'
+        )
         output.show_more(self, bundle)
 
     # -- lifecycle -------------------------------------------------------------
@@ -122,15 +125,21 @@ class PyMOLSession(Session):
 
     def _worker_died(self, worker: Worker) -> None:
         """Reaper thread: the worker died between or during commands."""
-        self._worker_ended(worker, SessionState.CRASHED,
-                           f"the PyMOL worker (pid {worker.pid}) {worker.exit_reason()}")
+        self._worker_ended(
+            worker,
+            SessionState.CRASHED,
+            f"the PyMOL worker (pid {worker.pid}) {worker.exit_reason()}",
+        )
 
     def _give_back(self, local: Local) -> None:
         # A command still running keeps its PyMOL: never reset or stop it under a call.
         if not self._lock.acquire(timeout=5.0):
             self._local = None
-            log.warning("PyMOL session %s closed while a command ran; its in-process PyMOL "
-                        "is dropped, not reused", self.id)
+            log.warning(
+                "PyMOL session %s closed while a command ran; its in-process PyMOL "
+                "is dropped, not reused",
+                self.id,
+            )
             return
         try:
             if self._local is local:
@@ -142,9 +151,11 @@ class PyMOLSession(Session):
     def _view(self) -> tuple[dict[str, Any], str]:
         pid = self.pid
         where = f"worker process {pid}" if pid else "the kernel's process"
-        fallback = (f"<div><b>PyMOL</b> session {html.escape(str(self.id))} in {where}: "
-                    "<code>s.cmd</code> runs PyMOL commands, <code>s.show()</code> draws "
-                    "the scene here.</div>")
+        fallback = (
+            f"<div><b>PyMOL</b> session {html.escape(str(self.id))} in {where}: "
+            "<code>s.cmd</code> runs PyMOL commands, <code>s.show()</code> draws "
+            "the scene here.</div>"
+        )
         return {"isolated": self.isolated, "pid": pid}, fallback
 
     def _info(self) -> dict[str, Any]:
@@ -170,18 +181,25 @@ class PyMOLSession(Session):
         try:
             return worker.call(op, name, args, kwargs, self.timeout)
         except CommandFailed as exc:
-            raise PyMOLError(f"{label} failed: {exc.message}", name, exc.type_name,
-                             exc.remote_traceback) from None
+            raise PyMOLError(
+                f"{label} failed: {exc.message}", name, exc.type_name, exc.remote_traceback
+            ) from None
         except WorkerDied as exc:
-            self._worker_ended(worker, SessionState.CRASHED,
-                               f"the PyMOL worker (pid {worker.pid}) {exc}")
+            self._worker_ended(
+                worker, SessionState.CRASHED, f"the PyMOL worker (pid {worker.pid}) {exc}"
+            )
         except WorkerTimeout:
-            self._worker_ended(worker, SessionState.FAILED, f"{label} did not answer within "
-                               f"{self.timeout} s, so its worker (pid {worker.pid}) was stopped")
+            self._worker_ended(
+                worker,
+                SessionState.FAILED,
+                f"{label} did not answer within "
+                f"{self.timeout} s, so its worker (pid {worker.pid}) was stopped",
+            )
         raise self._gone(label)
 
-    def _call_local(self, label: str, op: str, name: str, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> Any:
+    def _call_local(
+        self, label: str, op: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         with self._lock:
             self._ensure_running()
             local = self._local
@@ -192,12 +210,14 @@ class PyMOLSession(Session):
             except SessionError:
                 raise
             except Exception as exc:
-                raise PyMOLError(f"{label} failed: {error_message(exc)}", name,
-                                 type(exc).__name__) from exc
+                raise PyMOLError(
+                    f"{label} failed: {error_message(exc)}", name, type(exc).__name__
+                ) from exc
 
     def _ended_error(self) -> SessionError:
-        return PyMOLCrashed(f"{self!r} is not running ({self.error}); "
-                            "s.restart() starts a fresh, empty PyMOL")
+        return PyMOLCrashed(
+            f"{self!r} is not running ({self.error}); s.restart() starts a fresh, empty PyMOL"
+        )
 
     def _worker_ended(self, worker: Worker, state: SessionState, error: str) -> None:
         """End the session because ``worker`` died or hung, unless it moved on already."""

@@ -26,6 +26,7 @@ from .worker import error_message, render_png, run_command
 
 log = logging.getLogger(__name__)
 
+
 class PyMOLBusy(PyMOLError, TimeoutError):
     """The shared PyMOL stayed in use longer than the wait allowed; the message says by whom."""
 
@@ -49,13 +50,16 @@ class SharedPyMOL:
                 return render_png(self._module, *args)
             return run_command(self._module, name, args, kwargs)
         except Exception as exc:
-            raise PyMOLError(f"cmd.{name}() failed: {error_message(exc)}", name,
-                             type(exc).__name__) from exc
+            raise PyMOLError(
+                f"cmd.{name}() failed: {error_message(exc)}", name, type(exc).__name__
+            ) from exc
 
     def _check(self) -> None:
         if not self._active:
-            raise SessionError("the shared PyMOL was released when its `with shared_pymol()` "
-                               "block ended; use pm.cmd inside the block")
+            raise SessionError(
+                "the shared PyMOL was released when its `with shared_pymol()` "
+                "block ended; use pm.cmd inside the block"
+            )
 
     def __repr__(self) -> str:
         return f"<SharedPyMOL {'held' if self._active else 'released'}>"
@@ -75,13 +79,16 @@ class _FairLock:
         me = threading.current_thread()
         with self._cond:
             if self._holder is me:
-                raise SessionError("this thread already holds the shared PyMOL; a nested "
-                                   "`with shared_pymol()` would wait for itself")
+                raise SessionError(
+                    "this thread already holds the shared PyMOL; a nested "
+                    "`with shared_pymol()` would wait for itself"
+                )
             ticket = object()
             self._queue.append(ticket)
             try:
                 mine = self._cond.wait_for(
-                    lambda: self._holder is None and self._queue[0] is ticket, timeout)
+                    lambda: self._holder is None and self._queue[0] is ticket, timeout
+                )
             except BaseException:
                 self._leave(ticket)
                 raise
@@ -89,10 +96,12 @@ class _FairLock:
                 self._leave(ticket)
                 holder = self._holder.name if self._holder else "nobody (just released)"
                 held = time.monotonic() - self._since
-                raise PyMOLBusy(f"the shared PyMOL was not free within {timeout} s: thread "
-                                f"{holder!r} has held it for {held:.1f} s. Wait longer "
-                                "(shared_pymol(timeout=...)), or use a PyMOLSession, "
-                                "which needs no lock")
+                raise PyMOLBusy(
+                    f"the shared PyMOL was not free within {timeout} s: thread "
+                    f"{holder!r} has held it for {held:.1f} s. Wait longer "
+                    "(shared_pymol(timeout=...)), or use a PyMOLSession, "
+                    "which needs no lock"
+                )
             self._queue.popleft()
             self._holder, self._since = me, time.monotonic()
 

@@ -71,8 +71,10 @@ def run_command(cmd: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, An
     result = getattr(cmd, name)(*args, **kwargs)
     if name == "fetch" and result == -1:
         code = args[0] if args else kwargs.get("code", "?")
-        raise CommandError(f"fetch could not download {code!r} (no network, or no such "
-                           "entry); load a local file with cmd.load(path) instead")
+        raise CommandError(
+            f"fetch could not download {code!r} (no network, or no such "
+            "entry); load a local file with cmd.load(path) instead"
+        )
     return result
 
 
@@ -83,8 +85,10 @@ def _checked_load(cmd: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> An
         if cmd.get_type(name) == "object:molecule" and cmd.count_atoms(f"%{name}") == 0:
             cmd.delete(name)
             path = args[0] if args else kwargs.get("filename", "?")
-            raise CommandError(f"{path!r} holds no atoms PyMOL could read (is it really a "
-                               "structure file of the type its name says?); nothing was loaded")
+            raise CommandError(
+                f"{path!r} holds no atoms PyMOL could read (is it really a "
+                "structure file of the type its name says?); nothing was loaded"
+            )
     return result
 
 
@@ -177,8 +181,11 @@ def _error(exc: BaseException, context: str = "") -> tuple[str, str, str]:
     import traceback
 
     message = error_message(exc)
-    return (type(exc).__name__, f"{context}: {message}" if context else message,
-            traceback.format_exc())
+    return (
+        type(exc).__name__,
+        f"{context}: {message}" if context else message,
+        traceback.format_exc(),
+    )
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -201,4 +208,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -70,17 +70,21 @@ def _tell(line: str) -> None:
             stdin.write(f"{line}\n".encode())
             stdin.flush()
         except (BrokenPipeError, ValueError):
-            log.warning("The job guardian is gone; a SIGKILLed kernel may now leave job "
-                        "processes behind")
+            log.warning(
+                "The job guardian is gone; a SIGKILLed kernel may now leave job processes behind"
+            )
 
 
 def _stdin() -> IO[bytes]:
     """The running guardian's stdin, started on first use (called under ``_lock``)."""
     global _guardian
     if _guardian is None or _guardian.poll() is not None:
-        _guardian = subprocess.Popen([sys.executable, "-I", "-c", _SCRIPT],
-                                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     start_new_session=True)
+        _guardian = subprocess.Popen(
+            [sys.executable, "-I", "-c", _SCRIPT],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         at_shutdown(_stop)
     assert _guardian.stdin is not None
     return _guardian.stdin

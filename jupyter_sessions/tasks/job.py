@@ -65,12 +65,19 @@ class Job(Task):
     _process: subprocess.Popen[bytes] | None = None
     _files: tuple[IO[bytes], IO[bytes]] | None = None
 
-    def __init__(self, command: Sequence[str] | None = None, *, cwd: str | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        command: Sequence[str] | None = None,
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         if isinstance(command, (str, bytes)):
-            raise TypeError("command is an argv list such as ['python', 'run.py'], "
-                            "not a string (no shell is used)")
+            raise TypeError(
+                "command is an argv list such as ['python', 'run.py'], "
+                "not a string (no shell is used)"
+            )
         self.command = [os.fspath(part) for part in command] if command is not None else None
         self.cwd = cwd
         self.env = dict(env) if env is not None else None
@@ -84,11 +91,16 @@ class Job(Task):
         so that stopping the job can kill its whole process group.
         """
         if not self.command:
-            raise JobError(f"{type(self).__name__} has no command: pass one, "
-                           "or override launch()")
-        return subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
-                                stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
-                                start_new_session=True)
+            raise JobError(f"{type(self).__name__} has no command: pass one, or override launch()")
+        return subprocess.Popen(
+            self.command,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
 
     def monitor(self) -> None:
         """Check on the running process (read its output files, call ``progress``).
@@ -122,8 +134,9 @@ class Job(Task):
         self.returncode = code
         if code != 0 and not self.terminating():
             tail = self.stderr.strip().splitlines()[-20:]
-            raise JobError(f"{self._name()} exited with {code}"
-                           + (":\n" + "\n".join(tail) if tail else ""))
+            raise JobError(
+                f"{self._name()} exited with {code}" + (":\n" + "\n".join(tail) if tail else "")
+            )
         return code
 
     def running(self) -> bool:
@@ -176,8 +189,9 @@ class Job(Task):
             try:
                 process.wait(self.terminate_grace)
             except subprocess.TimeoutExpired:
-                log.warning("Job %s ignored SIGTERM for %.1f s; killing it", self.id,
-                            self.terminate_grace)
+                log.warning(
+                    "Job %s ignored SIGTERM for %.1f s; killing it", self.id, self.terminate_grace
+                )
         # Also after a clean exit: children left in the group are the job's too.
         _signal_group(process.pid, signal.SIGKILL)
         process.wait(5.0)

@@ -19,8 +19,9 @@ class ProgressWidgets:
     """
 
     def __init__(self) -> None:
-        self._bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
-                                          layout=widgets.Layout(width="12em"))
+        self._bar = widgets.FloatProgress(
+            value=0.0, min=0.0, max=1.0, layout=widgets.Layout(width="12em")
+        )
         self._label = widgets.HTML()
         self._line = widgets.HBox([self._bar, self._label])
         self._out = widgets.Output()
@@ -35,8 +36,7 @@ class ProgressWidgets:
         self._bar.bar_style = {"FAILED": "danger", "FINISHED": "success"}.get(state, "")
         if fraction is not None:
             self._bar.value = fraction
-        self._label.value = (f"<code>{html.escape(state)}</code>{percent} "
-                             f"{html.escape(message)}")
+        self._label.value = f"<code>{html.escape(state)}</code>{percent} {html.escape(message)}"
 
     def append(self, text: str, stream: str) -> None:
         """Add ``text`` to the output area, as ``stream`` ("stdout" or "stderr")."""
@@ -48,8 +48,10 @@ class ProgressWidgets:
     def capture(self) -> Any:
         """Route ``print`` output to this task's cell (the main thread, between cells)."""
         stack = contextlib.ExitStack()
-        for name, redirect in (("stdout", contextlib.redirect_stdout),
-                               ("stderr", contextlib.redirect_stderr)):
+        for name, redirect in (
+            ("stdout", contextlib.redirect_stdout),
+            ("stderr", contextlib.redirect_stderr),
+        ):
             stream = _Stream(self, name)
             stack.enter_context(redirect(stream))  # type: ignore[arg-type]
             stack.callback(stream.flush)

@@ -92,8 +92,9 @@ class Task(Session):
 
     def __init__(self, *, executor: concurrent.futures.Executor | None = None) -> None:
         if executor is not None and not isinstance(executor, concurrent.futures.Executor):
-            raise TypeError(f"executor must be a concurrent.futures.Executor, "
-                            f"not {type(executor).__name__}")
+            raise TypeError(
+                f"executor must be a concurrent.futures.Executor, not {type(executor).__name__}"
+            )
         self.executor = executor
 
     # -- to override -------------------------------------------------------------
@@ -192,8 +193,12 @@ class Task(Session):
             # Known before run() starts, so that a close from anywhere, run() included,
             # finds the future to wait for.
             rt.future = concurrent.futures.Future()
-            threading.Thread(target=_run_in_thread, args=(self, rt.future),
-                             name=f"jupyter-sessions-task-{self.id}", daemon=True).start()
+            threading.Thread(
+                target=_run_in_thread,
+                args=(self, rt.future),
+                name=f"jupyter-sessions-task-{self.id}",
+                daemon=True,
+            ).start()
         rt.future.add_done_callback(self._run_ended)
 
     def _run_ended(self, future: concurrent.futures.Future[Any]) -> None:
