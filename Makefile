@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test test-loaded setup system lint jest extension docs pytest floor build bench bench-deps bench-browser clean
+.PHONY: demo test test-loaded setup system lint jest extension docs pytest floor build dist-check bench bench-deps bench-browser clean
 
 # Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
@@ -107,6 +107,24 @@ $(FLOOR_STAMP): pyproject.toml
 	ln -s $(CURDIR)/jupyter_sessions/labextension \
 		$(FLOOR_VENV)/share/jupyter/labextensions/jupyter-sessions
 	touch $@
+
+# The package as users get it. The sdist, then the wheel built from it (with Node: the
+# labextension is built into both); twine and check-wheel-contents read them; the wheel
+# goes into a clean virtualenv with no Node on PATH, where JupyterLab must list the
+# extension enabled and OK. Not part of `make test` (it builds from scratch, ~3 min).
+DIST_VENV := build/dist-check
+
+dist-check: setup
+	rm -rf dist $(DIST_VENV)
+	$(PY) -m pip install --quiet build twine check-wheel-contents
+	$(PY) -m build --outdir dist .
+	twine check --strict dist/*
+	check-wheel-contents dist/*.whl
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/pip install --quiet dist/*.whl jupyterlab
+	env -i HOME=$$HOME PATH=$(CURDIR)/$(DIST_VENV)/bin $(DIST_VENV)/bin/jupyter labextension list 2>&1 \
+		| sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr | grep -q "jupyter-sessions v.* enabled OK" \
+		|| { echo "the wheel's labextension is not enabled and OK without Node"; exit 1; }
 
 # The benchmarks compare with Bokeh's show(app) and jupyter_bokeh (the bench extra).
 bench-deps: setup
