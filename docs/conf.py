@@ -1,0 +1,42 @@
+"""Sphinx configuration for the jupyter-sessions docs: `make docs` builds them, warnings as errors.
+
+The pages are MyST Markdown; parts of README.md and CONTRIBUTING.md are included
+between their `<!-- name: start -->` / `<!-- name: end -->` markers, so that text
+has one home. The API reference is autodoc on the package's `__all__`.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _version
+
+project = "jupyter-sessions"
+author = "The jupyter-sessions contributors"
+copyright = "The jupyter-sessions contributors"
+release = _version("jupyter-sessions")
+version = release
+
+extensions = ["myst_parser", "sphinx.ext.autodoc"]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build"]
+
+# Links to headings in other pages ("page.md#a-heading"), as GitHub renders them.
+myst_heading_anchors = 3
+# Markdown tables and ``` fences as in the README; no further syntax.
+myst_enable_extensions: list[str] = []
+
+autodoc_member_order = "bysource"
+
+# The default theme, with nothing fetched from elsewhere when a page is read.
+html_theme = "alabaster"
+html_title = "jupyter-sessions"
+html_static_path: list[str] = []
+
+
+def _drop_type_docstrings(app, what, name, obj, options, lines):  # type: ignore[no-untyped-def]
+    """A constant (``MIME_TYPE``) has its type's docstring (str's): say nothing instead."""
+    if what == "data" and getattr(obj, "__doc__", None) == type(obj).__doc__:
+        lines.clear()
+
+
+def setup(app):  # type: ignore[no-untyped-def]
+    app.connect("autodoc-process-docstring", _drop_type_docstrings)
