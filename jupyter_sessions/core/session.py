@@ -28,7 +28,7 @@ class Session:
     cleared, the cell deleted, its close button pressed, ``s.close()`` is called or
     the kernel shuts down, whichever comes first, exactly once.
 
-    Writing a kind (the README's "Writing a session kind" says it in full): override
+    Writing a kind (CONTRIBUTING.md's "Writing a session kind" says it in full): override
     ``_start()`` (acquire resources, ``_defer`` their release; a teardown may return
     :class:`StillRunning`), and where it applies ``_view()`` (what the cell shows),
     ``_controls()`` (live widgets under it), ``_last_words()`` (what its closed note
