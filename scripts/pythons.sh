@@ -23,8 +23,9 @@ tests=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do tests+=("$root/$1"); shift; done
 [ $# -gt 0 ] && shift
 wheel=$(ls "$root/$wheel_dir"/jupyter_sessions-*.whl)
-# What the chosen test modules import, besides the package: recent releases.
-tools=(pytest pytest-timeout psutil websocket-client nbformat hypothesis)
+# What the chosen test modules need besides the package (recent releases): Bokeh's
+# example apps read bokeh_sampledata, and directory apps' theme.yaml needs PyYAML.
+tools=(pytest pytest-timeout psutil websocket-client nbformat hypothesis bokeh_sampledata pyyaml)
 # pip warns about each of the machine's extra index folders that is missing.
 pip_quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
 
