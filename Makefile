@@ -65,7 +65,7 @@ jest: setup
 	npx jest
 
 extension: setup
-	@jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr \
+	@jupyter labextension list 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tee -a /dev/stderr \
 		| grep -q "jupyter-sessions v.* enabled OK" \
 		|| { echo "the jupyter-sessions labextension is not enabled and OK"; exit 1; }
 
@@ -161,7 +161,7 @@ dist-check: setup
 	$(PYTHON) -m venv $(DIST_VENV)
 	$(DIST_VENV)/bin/pip install --quiet dist/*.whl jupyterlab
 	env -i HOME=$$HOME PATH=$(CURDIR)/$(DIST_VENV)/bin $(DIST_VENV)/bin/jupyter labextension list 2>&1 \
-		| sed 's/\x1b\[[0-9;]*m//g' | tee /dev/stderr | grep -q "jupyter-sessions v.* enabled OK" \
+		| sed 's/\x1b\[[0-9;]*m//g' | tee -a /dev/stderr | grep -q "jupyter-sessions v.* enabled OK" \
 		|| { echo "the wheel's labextension is not enabled and OK without Node"; exit 1; }
 
 # The benchmarks compare with Bokeh's show(app) and jupyter_bokeh (the bench extra).
