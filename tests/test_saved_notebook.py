@@ -16,17 +16,17 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, sync_playwright
 
 from .conftest import wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .test_browser import Notebook, counts, notebook_name, open_notebook, open_plot
+from .jupyterlab import CHROMIUM, JupyterLab
+
+# The same JupyterLab (with the extension and without), browser and notebook fixtures.
+from .test_browser import Notebook, browser, counts, lab, notebook, notebook_name, open_plot
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 
@@ -47,15 +47,6 @@ WIDGET_PICTURES = (
 )
 
 
-@pytest.fixture(scope="module", params=["extension", "widget"])
-def lab(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[JupyterLab]:
-    server = JupyterLab(tmp_path_factory.mktemp("saved"), extension=request.param == "extension")
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def with_extension(lab: JupyterLab) -> None:
     if not lab.extension:
@@ -66,20 +57,6 @@ def with_extension(lab: JupyterLab) -> None:
 def without_extension(lab: JupyterLab) -> None:
     if lab.extension:
         pytest.skip("the session widget's path: where the extension runs, it keeps the picture")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
-@pytest.fixture
-def notebook(
-    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
-) -> Iterator[Notebook]:
-    with open_notebook(lab, browser, request, lab.notebook_url) as opened:
-        yield opened
 
 
 def saved_output(path: Path, cell: int = 1) -> dict[str, Any]:
