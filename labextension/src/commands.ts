@@ -35,8 +35,13 @@ export function addCommands(
     caption: trans.__("Close every session of the notebook's kernel, in every cell"),
     isEnabled: () => (link()?.channel.sessions.length ?? 0) > 0,
     execute: () => {
+      // The kernel's list, and what the outputs show: the list may lag a session
+      // opened a moment ago.
       const sessions = link();
-      sessions?.channel.sessions.forEach(s => sessions.closeSession(s.id));
+      const cells = Array.from(tracker.currentWidget?.content.model?.cells ?? []);
+      const ids = new Set(cells.flatMap(cell => outputSessions(cell.toJSON())));
+      sessions?.channel.sessions.forEach(s => ids.add(s.id));
+      ids.forEach(id => sessions?.closeSession(id));
     }
   });
   app.commands.addCommand(CommandIds.closeCell, {
@@ -68,12 +73,12 @@ function activeCellSessions(tracker: INotebookTracker): string[] {
   const ids = new Set<string>();
   const owned = NotebookSessions.of(panel)?.channel.sessions ?? [];
   owned.filter(s => s.cell === cell.model.id).forEach(s => ids.add(s.id));
-  const outputs = (cell.model.toJSON() as { outputs?: { data?: unknown }[] }).outputs ?? [];
-  for (const output of outputs) {
-    const id = sessionIdOf(output.data);
-    if (id) {
-      ids.add(id);
-    }
-  }
+  outputSessions(cell.model.toJSON()).forEach(id => ids.add(id));
   return Array.from(ids);
+}
+
+/** The sessions whose outputs a cell (nbformat JSON) shows. */
+function outputSessions(cell: unknown): string[] {
+  const outputs = (cell as { outputs?: { data?: unknown }[] }).outputs ?? [];
+  return outputs.map(output => sessionIdOf(output.data)).filter((id): id is string => !!id);
 }
