@@ -207,6 +207,20 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
         time.sleep(interval)
 
 
+def wait_equal(
+    read: Callable[[], Any], expected: Any, timeout: float = 10.0, interval: float = 0.1
+) -> None:
+    """Poll ``read()`` until it equals ``expected``; a failure says what it was last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if value == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{value!r} != {expected!r} after {timeout} s: {read}")
+        time.sleep(interval)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep each phase's report on the test item, so fixtures can tell a failure."""

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from .conftest import KERNEL_SETUP, alive, wait_for
+from .conftest import KERNEL_SETUP, alive, wait_equal, wait_for
 from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
 from .notebook_kernel import NotebookKernel
 from .notebook_page import NotebookPage
@@ -145,7 +145,7 @@ def one_new_feed(kernel: NotebookKernel, old: list[str]) -> list[str]:
 def open_plot(page: NotebookPage, kernel: NotebookKernel) -> None:
     page.run_cell(1)
     page.wait_for_plot(1)
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
 
 
 def test_a_live_plot_renders_and_updates(lab: JupyterLab, notebook: Notebook) -> None:
@@ -164,14 +164,14 @@ def test_rerun_keeps_exactly_one_session(notebook: Notebook) -> None:
     for _ in range(3):
         page.run_cell(1)
     page.wait_for_plot(1)
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
 
 
 def test_the_close_button_closes_the_session(notebook: Notebook) -> None:
     page, kernel = notebook
     open_plot(page, kernel)
     page.output(1).get_by_role("button", name="Close").click()
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     page.output(1).get_by_text("closed (TERMINATED)").first.wait_for(timeout=30000)
     assert page.output(1).locator("canvas").count() == 0
 
@@ -183,7 +183,7 @@ def test_clearing_or_deleting_closes_its_sessions(notebook: Notebook, command: s
     open_plot(page, kernel)
     page.select_cell(1)
     page.command(command)
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -302,12 +302,12 @@ def test_after_a_kernel_restart_sessions_work_and_close_again(notebook: Notebook
     page, kernel = notebook
     open_plot(page, kernel)
     page.restart_kernel()
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     page.run_cell(0)
     open_plot(page, kernel)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -332,11 +332,11 @@ def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_l
     first = wait_for(page.sources)
     wait_for(lambda: page.sources() != first, timeout=15)
     # The old pages' views are discarded within ~2.5 s.
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
     assert kernel.value(FEEDS) == feeds
     page.select_cell(1)
     page.command("notebook:clear-cell-output")  # the reloaded page tells the kernel
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -347,7 +347,7 @@ def test_closing_the_notebook_closes_its_sessions_and_its_feed(notebook: Noteboo
     page.save()
     page.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
     # The kernel keeps running (JupyterLab leaves it to the user); its sessions go.
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     wait_for(lambda: kernel.value(FEEDS) == [], timeout=30)
 
 
@@ -366,7 +366,7 @@ def test_the_side_panel_lists_finds_and_closes_sessions(notebook: Notebook) -> N
     rows.first.click()
     assert page.active_cell() == 1
     rows.first.get_by_role("button", name="Close").click()
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=30000)
 
 
@@ -400,13 +400,13 @@ def test_the_commands_close_a_cells_sessions_and_all_and_the_panel_comes_back_on
     page.run_cell(1)
     page.set_cell_source(2, "t = open_session(Ticker())")
     page.run_cell(2)
-    wait_for(lambda: counts(kernel) == [2, 2], timeout=30)
+    wait_equal(lambda: counts(kernel), [2, 2], timeout=30)
     page.select_cell(1)
     page.command("jupyter-sessions:close-cell")
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
     assert kernel.value("[t.state.value, s.state.value]") == ["RUNNING", "TERMINATED"]
     page.command("jupyter-sessions:close-all")
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
 
     page.command("jupyter-sessions:show-panel")
     page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
@@ -430,7 +430,7 @@ def test_a_remote_browser_gets_live_views_through_the_jupyter_proxy(notebook: No
     page.screenshot("live-plot-through-proxy")
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -446,10 +446,10 @@ def test_a_server_no_one_reaches_sends_its_views_over_the_kernel_channel(
     page.screenshot("live-plot-over-the-kernel-channel")
     page.run_cell(1)  # a re-run: still one session, one view
     page.wait_for_plot(1)
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
 def test_in_notebook_7_a_live_plot_renders_and_rerun_keeps_one(
@@ -462,7 +462,7 @@ def test_in_notebook_7_a_live_plot_renders_and_rerun_keeps_one(
     page.screenshot(f"notebook7-live-plot-{'extension' if lab.extension else 'fallback'}")
     page.run_cell(1)  # Notebook 7 sends cellId: the kernel alone closes the old one
     page.wait_for_plot(1)
-    wait_for(lambda: counts(kernel) == [1, 1], timeout=30)
+    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -473,7 +473,7 @@ def test_in_notebook_7_clearing_closes_its_sessions(notebook7: Notebook) -> None
     open_plot(page, kernel)
     page.select_cell(1)
     page.command("notebook:clear-cell-output")
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30, interval=0.02)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
 SLIDERS = Path(__file__).parent / "apps" / "bokeh" / "sliders.py"
@@ -575,7 +575,7 @@ def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell
             ), sockets
         page.run_cell(2)  # a re-run: one live view of each session
         stars_shown(page, 2, 5)
-        wait_for(lambda: counts(kernel) == [2, 2], timeout=30)
+        wait_equal(lambda: counts(kernel), [2, 2], timeout=30)
         page.set_cell_source(3, "time.sleep(30)")
         page.run_cell(3, wait=False)
         wait_for(lambda: page.cell_running(3), timeout=30)

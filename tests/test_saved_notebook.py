@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from .conftest import wait_for
+from .conftest import wait_equal, wait_for
 from .jupyterlab import CHROMIUM, JupyterLab
 
 # The same JupyterLab (with the extension and without), browser and notebook fixtures.
@@ -107,7 +107,7 @@ def test_the_saved_file_keeps_the_last_picture_when_live_closed_and_the_kernel_g
     shutil.copy(path, saved_live)
 
     page.output(1).get_by_role("button", name="Close").click()
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     page.output(1).get_by_text("closed (TERMINATED); its last picture").wait_for(timeout=30000)
     assert page.output(1).locator("img.jp-jupyter-sessions-picture").count() == 1
     page.save()
@@ -162,7 +162,7 @@ def test_a_notebook_of_twenty_live_plots_saves_under_the_readmes_bound(
     for cell in range(1, 21):
         page.run_cell(cell)
         page.wait_for_plot(cell)
-    wait_for(lambda: counts(kernel) == [20, 20], timeout=60)
+    wait_equal(lambda: counts(kernel), [20, 20], timeout=60)
     page.save()
     path = lab.root / notebook_name(request)
     sizes = [len(saved_output(path, cell)["image/png"]) for cell in range(1, 21)]
@@ -183,7 +183,7 @@ def test_without_the_extension_the_note_keeps_the_picture_the_widget_sent(
     wait_for(lambda: kernel.value(WIDGET_PICTURES) == [True], timeout=30)
     page.set_cell_source(2, "s.close()")  # closed from the kernel's side, not by the page
     page.run_cell(2)
-    wait_for(lambda: counts(kernel) == [0, 0], timeout=30)
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
     # JupyterLab shows the note's HTML: its words, and the picture under them.
     page.output(1).get_by_text("closed (TERMINATED)").wait_for(timeout=30000)
     page.output(1).locator("img").wait_for(timeout=30000)
