@@ -173,8 +173,14 @@ class NotebookKernel:
 
     def _evaluate(self, expr: str, timeout: float, subshell_id: str | None) -> Any:
         probe = f"__import__('json').dumps({expr})"
-        msg_id = self.send_execute("", {}, subshell_id, expressions={"value": probe})
-        reply = self.collect(msg_id, timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            msg_id = self.send_execute("", {}, subshell_id, expressions={"value": probe})
+            reply = self.collect(msg_id, max(deadline - time.monotonic(), 1.0))
+            # A request that reaches ipykernel 6 just after a cell raised is aborted
+            # unrun (stop_on_error), as JupyterLab's queued cells are: ask again.
+            if reply.status != "aborted" or time.monotonic() > deadline:
+                break
         result = reply.user_expressions.get("value", {})
         if reply.status != "ok" or result.get("status") != "ok":
             why = "\n".join(result.get("traceback", [])) or reply.traceback

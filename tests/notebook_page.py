@@ -40,7 +40,10 @@ class NotebookPage:
     def __init__(self, page: Page, url: str, timeout: float = 60.0) -> None:
         self.page = page
         self.websockets: list[str] = []
+        # What the page logged, for a failed test's report.
+        self.console: list[str] = []
         page.on("websocket", lambda ws: self.websockets.append(ws.url))
+        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         page.goto(url, wait_until="domcontentloaded")
         self.wait_ready(timeout)
 

@@ -218,7 +218,6 @@ def test_a_function_app_from_a_notebook_runs_unchanged_with_open_session(
 
 
 HOOKS_MAIN = """
-import functools
 import sys
 from bokeh.io import curdoc
 from bokeh.models import Div
@@ -228,10 +227,15 @@ LOG = sys.argv[1]
 doc = curdoc()
 doc.add_root(Div(text="hooks"))
 doc.title = "hooks " + " ".join(sys.argv[2:])
+
 # Bokeh clears a script's module before its document's on_session_destroyed callbacks
-# run (bokeh serve too), so this one uses nothing of the script's globals.
-doc.on_session_destroyed(functools.partial(print, "doc-destroyed", file=open(LOG, "a"),
-                                           flush=True))
+# run (bokeh serve too), so this one uses nothing of the script's globals: the log's
+# path is a default argument.
+def destroyed(session_context, log=LOG):
+    with open(log, "a") as f:
+        f.write("doc-destroyed\\n")
+
+doc.on_session_destroyed(destroyed)
 """
 
 HOOKS_LIFECYCLE = """

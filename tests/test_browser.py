@@ -84,6 +84,7 @@ def open_notebook(
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             page.screenshot(f"failed-{name}")
+            print("The page's console:", *page.console[-50:], sep="\n  ")
         kernel.close()
         context.close()
         shut_down_kernel_of(lab, name)
@@ -383,6 +384,7 @@ def shown_on_the_right(lab: JupyterLab, workspace: str) -> str | None:
 PALETTE = """() => window.jupyterapp.commands.listCommands()
     .filter(id => id.startsWith('jupyter-sessions:'))
     .map(id => [id, window.jupyterapp.commands.label(id)])"""
+CLOSE_ALL_ENABLED = "() => window.jupyterapp.commands.isEnabled('jupyter-sessions:close-all')"
 PANEL_SHOWN = "() => document.querySelector('#jupyter-sessions-panel')?.checkVisibility() ?? false"
 
 
@@ -405,8 +407,10 @@ def test_the_commands_close_a_cells_sessions_and_all_and_the_panel_comes_back_on
     page.command("jupyter-sessions:close-cell")
     wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
     assert kernel.value("[t.state.value, s.state.value]") == ["RUNNING", "TERMINATED"]
+    assert page.page.evaluate(CLOSE_ALL_ENABLED), "t is open: the page's list should say so"
     page.command("jupyter-sessions:close-all")
     wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
+    page.page.wait_for_function(f"() => !({CLOSE_ALL_ENABLED})()", timeout=30000)
 
     page.command("jupyter-sessions:show-panel")
     page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
@@ -587,3 +591,21 @@ def test_a_panel_app_after_a_bokeh_view_answers_its_slider_idle_and_while_a_cell
             page.command("notebook:clear-cell-output")
             subshell = kernel.create_subshell()
             wait_for(lambda: counts(kernel, subshell) == [1, 1], timeout=30)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_a_session_closed_while_its_view_loads_leaves_no_view_behind(notebook: Notebook) -> None:
+    """Closed right after its cell ran, the view's load fails in the page ("lost
+    websocket"): the output must not then load the view again by its HTML's script,
+    which would hold a server session of a closed session (before the fix, one of
+    five rounds at least did, in each of three runs)."""
+    page, kernel = notebook
+    for _ in range(5):
+        page.run_cell(1)
+        page.select_cell(1)
+        page.command("jupyter-sessions:close-cell")
+        wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
+        page.output(1).get_by_text("closed (TERMINATED)").wait_for(timeout=30000)
+    # BokehJS's autoload.js (the output's HTML) says this; the extension's embed does not.
+    assert not [line for line in page.console if "Bokeh items were rendered" in line]
+    assert counts(kernel) == [0, 0]

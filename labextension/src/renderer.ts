@@ -85,6 +85,9 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
         this.owner.viewShown(data.session_id);
         return;
       } catch (reason) {
+        if (this.isDisposed) {
+          return; // the output went while its view loaded (a re-run, a Close)
+        }
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
         failure = reason instanceof Error ? reason.message : String(reason);
       }
@@ -94,13 +97,17 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       renderKept(host, model, picture, failure, this.trans);
       return;
     }
-    await this.renderFallback(host, model);
     if (failure) {
+      // Not the output's HTML: its script would load the same view from the same
+      // server, by a route this page just failed to reach, and hold a server
+      // session for it, even for a session that closed while its view loaded.
       const note = document.createElement('div');
       note.className = 'jp-jupyter-sessions-failure';
       note.textContent = this.trans.__('The live view could not load: %1.', failure);
-      host.prepend(note);
+      host.replaceChildren(note);
+      return;
     }
+    await this.renderFallback(host, model);
   }
 
   /**
