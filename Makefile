@@ -13,8 +13,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 demo: setup
 	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/demo.ipynb
 
-# CI order: lint -> unit tests (jest) -> build -> extension listed OK -> kernel and browser tests.
-test: setup lint jest extension docs pytest
+# CI order: lint -> unit tests (jest) -> build -> extension listed OK -> docs -> kernel and
+# browser tests -> the kernel-side tests on the oldest and the newest Python claimed.
+test: setup lint jest extension docs pytest pythons
 
 # The whole of `make test` with one of the two cores kept busy by another process, as
 # on a shared CI machine: the suite must hold (no racing asserts) and stay under 30 min.
@@ -183,4 +184,4 @@ bench-browser: bench-deps
 	$(PY) benchmarks/bench_browser.py
 
 clean:
-	rm -rf $(VENV) $(FLOOR_VENV) node_modules build dist docs/_build *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo
+	rm -rf $(VENV) $(FLOOR_VENV) .venv-py3* node_modules build dist docs/_build *.egg-info jupyter_sessions/labextension labextension/lib tsconfig.tsbuildinfo
