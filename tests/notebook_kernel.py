@@ -11,7 +11,7 @@ import ast
 import json
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,8 +98,7 @@ class NotebookKernel:
         if cell_id is not None:
             metadata["cellId"] = cell_id
             metadata["deletedCells"] = list(deleted)
-        msg_id = self.send_execute(code, metadata)
-        return self.collect(msg_id, timeout)
+        return self._unaborted(lambda: self.send_execute(code, metadata), timeout)
 
     def send_execute(
         self,
@@ -173,19 +172,28 @@ class NotebookKernel:
 
     def _evaluate(self, expr: str, timeout: float, subshell_id: str | None) -> Any:
         probe = f"__import__('json').dumps({expr})"
-        deadline = time.monotonic() + timeout
-        while True:
-            msg_id = self.send_execute("", {}, subshell_id, expressions={"value": probe})
-            reply = self.collect(msg_id, max(deadline - time.monotonic(), 1.0))
-            # A request that reaches ipykernel 6 just after a cell raised is aborted
-            # unrun (stop_on_error), as JupyterLab's queued cells are: ask again.
-            if reply.status != "aborted" or time.monotonic() > deadline:
-                break
+        expressions = {"value": probe}
+        reply = self._unaborted(
+            lambda: self.send_execute("", {}, subshell_id, expressions=expressions), timeout
+        )
         result = reply.user_expressions.get("value", {})
         if reply.status != "ok" or result.get("status") != "ok":
             why = "\n".join(result.get("traceback", [])) or reply.traceback
             raise AssertionError(f"{expr!r} failed:\n{why}")
         return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+
+    def _unaborted(self, send: Callable[[], str], timeout: float) -> Reply:
+        """The reply to the request ``send()`` sends, sent again while it is aborted.
+
+        ipykernel 6 aborts, unrun, a request that reaches it just after a cell raised
+        (stop_on_error), as it aborts a notebook's queued cells (seen on the floors of
+        ``make pythons``). A test's next request is not one of those: it asks again.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.collect(send(), max(deadline - time.monotonic(), 1.0))
+            if reply.status != "aborted" or time.monotonic() > deadline:
+                return reply
 
     def press_close(self, widget: str) -> str:
         """Press a session widget's Close button, as its JavaScript does; returns the msg id."""
