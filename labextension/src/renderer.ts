@@ -65,6 +65,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       }
     }
     this.model = model;
+    const render = ++this.renders;
     this.sessionId = data.session_id;
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
@@ -81,12 +82,18 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       }
       try {
         await renderBokehView(host, data.view, this.reach());
+        if (this.isDisposed || render !== this.renders) {
+          // The output went, or changed (its session closed), while the view loaded:
+          // nothing will show this view, or let go of its websocket, but here.
+          releaseBokehView(data.view.view_id, host);
+          return;
+        }
         this.live = { viewId: data.view.view_id, host };
         this.owner.viewShown(data.session_id);
         return;
       } catch (reason) {
-        if (this.isDisposed) {
-          return; // the output went while its view loaded (a re-run, a Close)
+        if (this.isDisposed || render !== this.renders) {
+          return; // the output went or changed while its view loaded (a re-run, a Close)
         }
         console.warn('[jupyter-sessions] could not load the Bokeh view', reason);
         failure = reason instanceof Error ? reason.message : String(reason);
@@ -194,6 +201,8 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
   private model: IRenderMime.IMimeModel | null = null;
   /** The live Bokeh view shown, if any, and the element it lives in. */
   private live: { viewId: string; host: HTMLElement } | null = null;
+  /** Renders begun: a view that loaded for an earlier one is not shown. */
+  private renders = 0;
 }
 
 /** The output's kept picture, as static viewers read it. */
