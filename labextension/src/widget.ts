@@ -56,9 +56,12 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
     live = data;
     renderBokehView(view, data, { proxy: null, pipes: pipes.open })
       .then(() => {
-        if (!removed) {
-          stopPictures = watchPictures(data.view_id, picture => sendPicture(model, picture));
+        if (removed) {
+          // The view went while it loaded: its cleanup found nothing to let go of.
+          releaseBokehView(data.view_id, view);
+          return;
         }
+        stopPictures = watchPictures(data.view_id, picture => sendPicture(model, picture));
       })
       .catch((reason: unknown) => {
         const why = reason instanceof Error ? reason.message : String(reason);
