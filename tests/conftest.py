@@ -210,15 +210,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
 def wait_equal(
     read: Callable[[], Any], expected: Any, timeout: float = 10.0, interval: float = 0.1
 ) -> None:
-    """Poll ``read()`` until it equals ``expected``; a failure says what it was last."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if value == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{value!r} != {expected!r} after {timeout} s: {read}")
-        time.sleep(interval)
+    """``wait_for`` the value ``read()`` returns to equal ``expected``; a failure says
+    what it was last (a count that never settles says where it stopped)."""
+    last: list[Any] = [None]
+
+    def equal() -> bool:
+        last[0] = read()
+        return bool(last[0] == expected)
+
+    try:
+        wait_for(equal, timeout, interval)
+    except AssertionError:
+        raise AssertionError(f"{last[0]!r} != {expected!r} after {timeout} s: {read}") from None
 
 
 @pytest.hookimpl(wrapper=True)

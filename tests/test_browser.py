@@ -610,3 +610,4 @@ def test_a_session_closed_while_its_view_loads_leaves_no_view_behind(notebook: N
     # BokehJS's autoload.js (the output's HTML) says this; the extension's embed does not.
     assert not [line for line in page.console if "Bokeh items were rendered" in line]
     assert counts(kernel) == [0, 0]
+    page.screenshot("closed-while-its-view-loaded")
