@@ -130,9 +130,9 @@ def _disconnect(handler: Any) -> None:
 class ViewDocument(Document):
     """A view's document: Bokeh's teardown, without its full ``gc.collect()``.
 
-    ``destroy`` is Bokeh's ``Document.destroy`` (bokeh 3.x) minus the last line;
-    :class:`ViewTeardown` collects once for many views instead (run by the view's
-    destroyed hook). Only documents of the embedded server are made this class, so
+    ``destroy`` is Bokeh's ``Document.destroy`` (bokeh 3.x) minus the last line,
+    plus letting go of the models no browser ever synced; :class:`ViewTeardown`
+    collects once for many views instead (run by the view's destroyed hook). Only documents of the embedded server are made this class, so
     other Bokeh servers and documents in the kernel are as Bokeh made them.
     """
 
@@ -145,6 +145,13 @@ class ViewDocument(Document):
         self._session_context = None
         self.callbacks.destroy()
         self.models.destroy()
+        # Private Bokeh state: the models never synced to a browser (a view no page
+        # loaded), which Bokeh's destroy leaves in place. The document itself may
+        # outlive this for a moment: Bokeh >= 3.10 filled it on an executor thread
+        # (asyncio.to_thread), whose finished work item holds it until that thread
+        # next runs, and on a busy machine that can be after our one collection.
+        # Emptied, the document holds no model and the collection gets them all.
+        self.models._new_models.clear()
         self.modules.destroy()
 
 
