@@ -63,5 +63,8 @@ assert jupyter_sessions.__file__.startswith(sys.prefix), jupyter_sessions.__file
 names = ["bokeh", "ipykernel", "ipython", "jupyter_client", "tornado", "anywidget", "numpy"]
 print("== Python", sys.version.split()[0], *(f"{n} {version(n)}" for n in names), sep=", ")
 '
+# A temporary directory of its own: `make pythons` runs two of these at once, and
+# pytest's shared one is pruned by whichever run starts last.
 exec "$venv/bin/pytest" -c "$root/pyproject.toml" --rootdir="$root" -p no:cacheprovider \
-    --import-mode=importlib -ra "$@" "${tests[@]}"
+    --basetemp="$root/build/pythons/tmp-py${version/./}" --import-mode=importlib -ra \
+    "$@" "${tests[@]}"

@@ -182,6 +182,9 @@ def nb(_kernels: KernelPool, request: pytest.FixtureRequest) -> Iterator[Noteboo
     try:
         yield kernel
     finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            print(f"the kernel's stderr:\n{kernel.stderr()}")  # into the failure's report
         kernel.close()
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ast
 import json
 import queue
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
@@ -63,16 +64,26 @@ class NotebookKernel:
     """
 
     def __init__(self, startup_timeout: float = 60.0) -> None:
+        # The kernel process's own stderr (its log, a dying kernel's last words) in a
+        # file of its own: inherited, it would land in whichever test pytest was
+        # capturing when the kernel started, often the one before its own.
+        self._stderr: IO[str] | None = tempfile.TemporaryFile("w+")  # noqa: SIM115 (close())
         self.manager: KernelManager | None = KernelManager(kernel_name="python3")
-        self.manager.start_kernel()
+        self.manager.start_kernel(stderr=self._stderr)
         self.client = self.manager.client()
         self.client.start_channels()
-        self.client.wait_for_ready(timeout=startup_timeout)
+        try:
+            self.client.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError as exc:  # died, or did not answer kernel_info in time
+            why = self.stderr()
+            self.close()
+            raise RuntimeError(f"{exc}; the kernel's stderr:\n{why}") from None
 
     @classmethod
     def attach(cls, connection_file: Path, timeout: float = 30.0) -> NotebookKernel:
         kernel = cls.__new__(cls)
         kernel.manager = None
+        kernel._stderr = None
         kernel.client = BlockingKernelClient(connection_file=str(connection_file))
         kernel.client.load_connection_file()
         kernel.client.start_channels()
@@ -290,10 +301,19 @@ class NotebookKernel:
             time.sleep(0.1)
         self.close()
 
+    def stderr(self, tail: int = 4000) -> str:
+        """The end of what the kernel process wrote to its stderr (ours only)."""
+        if self._stderr is None or self._stderr.closed:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()[-tail:]
+
     def close(self) -> None:
         self.client.stop_channels()
         if self.manager is not None and self.manager.has_kernel:
             self.manager.shutdown_kernel(now=True)
+        if self._stderr is not None:
+            self._stderr.close()
 
     @staticmethod
     def _next(get: Any, deadline: float) -> dict[str, Any]:
