@@ -142,9 +142,9 @@ pythons: setup
 	rm -rf $(WHEEL_DIR) $(PYTHONS_LOGS)/*.log
 	mkdir -p $(PYTHONS_LOGS)
 	$(PY) -m pip wheel . --no-deps --quiet -w $(WHEEL_DIR)
-	@# Both at once, one per core: their virtualenvs and suites overlap (about 3.5 min
-	@# from warm virtualenvs, against 6.5 one after the other). Each writes a log of its
-	@# own, shown whole when both are done; the target fails if either did.
+	@# Both at once, one per core: their virtualenvs and suites overlap (4.1 min from
+	@# warm virtualenvs, against 6.5 one after the other). Each writes a log of its own,
+	@# shown whole when both are done; the target fails if either did.
 	scripts/pythons.sh $(WHEEL_DIR) $(PY_OLDEST) tests/constraints-oldest.txt $(PYTHONS_TESTS) \
 		-- $(PYTHONS_OLDEST_SKIP) >$(PYTHONS_LOGS)/oldest.log 2>&1 & oldest=$$!; \
 	scripts/pythons.sh $(WHEEL_DIR) $(PY_NEWEST) - $(PYTHONS_TESTS) \
