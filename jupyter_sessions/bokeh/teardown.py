@@ -132,8 +132,9 @@ class ViewDocument(Document):
 
     ``destroy`` is Bokeh's ``Document.destroy`` (bokeh 3.x) minus the last line,
     plus letting go of the models no browser ever synced; :class:`ViewTeardown`
-    collects once for many views instead (run by the view's destroyed hook). Only documents of the embedded server are made this class, so
-    other Bokeh servers and documents in the kernel are as Bokeh made them.
+    collects once for many views instead (run by the view's destroyed hook). Only
+    documents of the embedded server are made this class, so other Bokeh servers and
+    documents in the kernel are as Bokeh made them.
     """
 
     def destroy(self, session: Any) -> None:
