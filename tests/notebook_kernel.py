@@ -68,7 +68,18 @@ class NotebookKernel:
         # file of its own: inherited, it would land in whichever test pytest was
         # capturing when the kernel started, often the one before its own.
         self._stderr: IO[str] | None = tempfile.TemporaryFile("w+")  # noqa: SIM115 (close())
-        self.manager: KernelManager | None = KernelManager(kernel_name="python3")
+        # Unix sockets in a directory of its own, not TCP ports: jupyter_client picks
+        # free ports, releases them and the kernel binds them a second later, and on a
+        # busy machine something else (another test's kernel or server) can take one
+        # in between ("Address already in use", a kernel dead at start: seen in CI).
+        self._sockets: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+            prefix="nbk-"
+        )
+        self.manager: KernelManager | None = KernelManager(
+            kernel_name="python3",
+            transport="ipc",
+            connection_file=str(Path(self._sockets.name) / "kernel.json"),
+        )
         self.manager.start_kernel(stderr=self._stderr)
         self.client = self.manager.client()
         self.client.start_channels()
@@ -84,6 +95,7 @@ class NotebookKernel:
         kernel = cls.__new__(cls)
         kernel.manager = None
         kernel._stderr = None
+        kernel._sockets = None
         kernel.client = BlockingKernelClient(connection_file=str(connection_file))
         kernel.client.load_connection_file()
         kernel.client.start_channels()
@@ -314,6 +326,8 @@ class NotebookKernel:
             self.manager.shutdown_kernel(now=True)
         if self._stderr is not None:
             self._stderr.close()
+        if self._sockets is not None:
+            self._sockets.cleanup()
 
     @staticmethod
     def _next(get: Any, deadline: float) -> dict[str, Any]:

@@ -243,6 +243,53 @@ def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> Non
     assert pool.live() == []
 
 
+def _kernel_spec(root: Path, name: str, script: str) -> None:
+    """A kernel spec ``name`` under ``root`` whose process runs the shell ``script``."""
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    argv = ["sh", "-c", script]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": name, "language": "python"})
+    )
+
+
+def test_a_kernel_that_dies_at_start_is_started_again_on_new_ports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What jupyter_client's port race does to a kernel: it dies before it answers.
+    # The first start records its connection file and exits; later ones run ipykernel.
+    first = tmp_path / "first-start.json"
+    _kernel_spec(
+        tmp_path,
+        "dies-once",
+        f"if [ ! -e {first} ]; then cp {{connection_file}} {first}; exit 1; fi; "
+        f"exec {sys.executable} -m ipykernel_launcher -f {{connection_file}}",
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    p = open_session(PersistentProcess("dies-once"))
+    try:
+        assert p.issue_command("print(6 * 7)", echo=False).stdout == "42\n"
+        died_on = json.loads(first.read_text())
+        now_on = json.loads(Path(pool.live()[0].manager.connection_file).read_text())
+        ports = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+        assert [died_on[k] for k in ports] != [now_on[k] for k in ports]
+    finally:
+        p.close()
+    assert pool.live() == []
+
+
+def test_a_kernel_that_always_dies_at_start_fails_the_open_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = tmp_path / "starts"
+    _kernel_spec(tmp_path, "dies", f"echo start >> {starts}; exit 3")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    with pytest.raises(SessionError, match=r"could not start: it died at start 3 times"):
+        open_session(PersistentProcess("dies"))
+    assert starts.read_text().count("start") == pool.START_ATTEMPTS
+    assert pool.live() == []
+
+
 def test_a_kernel_that_cannot_start_fails_the_open() -> None:
     with pytest.raises(SessionError, match="could not start"):
         open_session(PersistentProcess("no-such-kernel"))

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 POLL = 0.1
 WATCH_EVERY = 0.5
 STOP_GRACE = 2.0
+START_ATTEMPTS = 3
 Key = tuple[str, str | None, str | None]
 Message = dict[str, Any]
 
@@ -66,15 +67,45 @@ class SharedKernel:
         self.dead = False
         self._restarting = False
         self._on_death: list[Callable[[str], None]] = []
-        self.manager = KernelManager(kernel_name=key[0])
-        self.manager.start_kernel(cwd=key[1]) if key[1] else self.manager.start_kernel()
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self._start(startup_timeout)
+            if not self.dead:
+                return
+            if attempt < START_ATTEMPTS:
+                log.warning("Kernel %r died at start; starting it again on new ports", key[0])
+        raise KernelDied(
+            f"it died at start {START_ATTEMPTS} times (its traceback is in the Jupyter "
+            "server's log)"
+        )
+
+    def _start(self, startup_timeout: float) -> None:
+        """One start on fresh ports; ``dead`` afterwards if the process died at start.
+
+        A death at start is usually jupyter_client's port race: it picks free ports
+        and releases them, and the kernel binds them a moment later, by which time
+        another process may hold one ("Address already in use"). jupyter_client's own
+        restarter starts such a kernel again on new ports; so does the pool.
+        """
+        self.dead = False
+        self.manager = KernelManager(kernel_name=self.key[0])
+        cwd = self.key[1]
+        self.manager.start_kernel(cwd=cwd) if cwd else self.manager.start_kernel()
         self.client: BlockingKernelClient = self.manager.client()
         try:
             self.client.start_channels()
             self.client.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            died = self.manager.provisioner is not None and not self._running()
+            self.shutdown()
+            if not died:  # no answer in time: starting again would not help
+                raise
         except BaseException:
             self.shutdown()
             raise
+
+    def _running(self) -> bool:
+        process = getattr(self.manager.provisioner, "process", None)
+        return process is not None and process.poll() is None
 
     @property
     def pid(self) -> int | None:
@@ -91,8 +122,7 @@ class SharedKernel:
             return True
         # Popen.poll, not manager.is_alive(): that runs an event loop of its own,
         # left unclosed on whichever thread calls it.
-        process = getattr(self.manager.provisioner, "process", None)
-        if process is not None and process.poll() is None:
+        if self._running():
             return True
         self._died("the kernel process exited")
         return False
