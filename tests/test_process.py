@@ -270,7 +270,7 @@ def test_a_kernel_that_dies_at_start_is_started_again_on_new_ports(
     try:
         assert p.issue_command("print(6 * 7)", echo=False).stdout == "42\n"
         died_on = json.loads(first.read_text())
-        now_on = json.loads(Path(pool.live()[0].manager.connection_file).read_text())
+        now_on = pool.live()[0].manager.get_connection_info()
         ports = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
         assert [died_on[k] for k in ports] != [now_on[k] for k in ports]
     finally:

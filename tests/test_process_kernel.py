@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -53,8 +54,15 @@ def test_kernel_shutdown_leaves_no_child(kernel: NotebookKernel) -> None:
     wait_for(lambda: not alive(pid), timeout=15)
 
 
-def test_sigkill_of_the_notebook_kernel_ends_the_child(kernel: NotebookKernel) -> None:
+def test_sigkill_of_the_notebook_kernel_ends_the_child_and_leaves_no_key(
+    kernel: NotebookKernel,
+) -> None:
     pid = child(kernel, "cell-a")
+    pool = "__import__('jupyter_sessions.interpreters.pool', fromlist=['pool'])"
+    connection_file = Path(kernel.value(f"{pool}.live()[0].manager.connection_file"))
     os.kill(kernel.pid, signal.SIGKILL)
     # ipykernel's parent poller (JPY_PARENT_PID) notices within a few seconds.
     wait_for(lambda: not alive(pid), timeout=20)
+    # Nobody is left to clean up: the child's connection file, with its key, must
+    # already be gone.
+    assert connection_file.name.endswith(".json") and not connection_file.exists()

@@ -85,6 +85,11 @@ class SharedKernel:
         and releases them, and the kernel binds them a moment later, by which time
         another process may hold one ("Address already in use"). jupyter_client's own
         restarter starts such a kernel again on new ports; so does the pool.
+
+        The connection file (in /tmp, with the kernel's key) is read only while the
+        kernel starts, so it goes once the kernel answers: a notebook kernel killed by
+        SIGKILL, whose child then exits by itself, leaves none behind. A restart
+        writes it again, with the same ports and key.
         """
         self.dead = False
         self.manager = KernelManager(kernel_name=self.key[0])
@@ -94,6 +99,7 @@ class SharedKernel:
         try:
             self.client.start_channels()
             self.client.wait_for_ready(timeout=startup_timeout)
+            self.manager.cleanup_connection_file()
         except RuntimeError:
             died = self.manager.provisioner is not None and not self._running()
             self.shutdown()
@@ -219,6 +225,7 @@ class SharedKernel:
             self.manager.restart_kernel(now=True)
             self.history.clear()
             self.client.wait_for_ready(timeout=timeout)
+            self.manager.cleanup_connection_file()
         finally:
             self._restarting = False
             self.lock.release()
