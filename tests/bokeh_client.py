@@ -123,6 +123,21 @@ class ViewClient:
                 self.patches.append(time.monotonic())
         return count
 
+    def patches_arrive(self, count: int, timeout: float = 15.0) -> bool:
+        """True once ``count`` PATCH-DOC messages arrived, False if ``timeout`` s pass first.
+
+        For "updates keep coming": waits on the messages, so a busy machine that
+        delivers them late still passes, and one that never delivers them fails.
+        """
+        deadline = time.monotonic() + timeout
+        received = 0
+        while received < count and (left := deadline - time.monotonic()) > 0:
+            msg = self.receive(left)
+            if msg is not None and msg.msgtype == "PATCH-DOC":
+                received += 1
+                self.patches.append(time.monotonic())
+        return received >= count
+
     def closed_by_server(self, timeout: float) -> bool:
         """True if the server closes the websocket within ``timeout`` s."""
         deadline = time.monotonic() + timeout

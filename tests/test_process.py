@@ -184,34 +184,33 @@ def test_restart_is_the_one_restart_and_sharers_see_a_fresh_interpreter_too() ->
     assert pool.live() == []
 
 
+def _kernel_spec(root: Path, name: str, script: str) -> None:
+    """A kernel spec ``name`` under ``root`` whose process runs the shell ``script``."""
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    argv = ["sh", "-c", script]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": name, "language": "python"})
+    )
+
+
 def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started = tmp_path / "slow-started"
-    spec = tmp_path / "kernels" / "slow"
-    spec.mkdir(parents=True)
-    # A kernel whose process takes 30 s to come up, and says when it began.
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [
-                    "sh",
-                    "-c",
-                    f"touch {started}; sleep 30; exec {sys.executable} "
-                    "-m ipykernel_launcher -f {connection_file}",
-                ],
-                "display_name": "slow",
-                "language": "python",
-            }
-        )
+    started, go = tmp_path / "slow-started", tmp_path / "slow-go"
+    # A kernel whose process comes up only when the test says so, and says when it began.
+    _kernel_spec(
+        tmp_path,
+        "slow",
+        f"touch {started}; while [ ! -e {go} ]; do sleep 0.05; done; "
+        f"exec {sys.executable} -m ipykernel_launcher -f {{connection_file}}",
     )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     slow: concurrent.futures.Future[PersistentProcess] = concurrent.futures.Future()
-    handle = PersistentProcess("slow", startup_timeout=20)  # gives up before its kernel is up
 
     def open_slow() -> None:
         try:
-            slow.set_result(open_session(handle))
+            slow.set_result(open_session(PersistentProcess("slow", startup_timeout=120)))
         except BaseException as exc:
             slow.set_exception(exc)
         finally:
@@ -225,10 +224,28 @@ def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
         assert fast.issue_command("print(1)", echo=False).stdout == "1\n"
     finally:
         fast.close()
-    with pytest.raises(SessionError, match="could not start"):
-        slow.result(timeout=60)
-    handle.close()
+        go.touch()
+    late = slow.result(timeout=120)
+    try:
+        assert late.issue_command("print(2)", echo=False).stdout == "2\n"
+    finally:
+        late.close()
     assert pool.live() == []
+
+
+def test_a_kernel_that_does_not_answer_in_time_fails_the_open_and_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid_file = tmp_path / "pid"
+    _kernel_spec(tmp_path, "mute", f"echo $$ > {pid_file}; exec sleep 600")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    handle = PersistentProcess("mute", startup_timeout=2)
+    with pytest.raises(SessionError, match="could not start"):
+        open_session(handle)
+    pid = int(pid_file.read_text())
+    wait_for(lambda: not alive(pid), timeout=10)
+    assert pool.live() == []
+    handle.close()  # listed, crashed, until its cell or this closes it
 
 
 def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> None:
@@ -241,16 +258,6 @@ def test_kill_of_one_handle_crashes_its_sharers_and_kill_all_closes_all() -> Non
     assert kill_all() == 2  # b (crashed, still listed) and c
     assert c.state is SessionState.TERMINATED and not alive(pid_c)
     assert pool.live() == []
-
-
-def _kernel_spec(root: Path, name: str, script: str) -> None:
-    """A kernel spec ``name`` under ``root`` whose process runs the shell ``script``."""
-    spec = root / "kernels" / name
-    spec.mkdir(parents=True)
-    argv = ["sh", "-c", script]
-    (spec / "kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": name, "language": "python"})
-    )
 
 
 def test_a_kernel_that_dies_at_start_is_started_again_on_new_ports(
@@ -284,10 +291,12 @@ def test_a_kernel_that_always_dies_at_start_fails_the_open_saying_so(
     starts = tmp_path / "starts"
     _kernel_spec(tmp_path, "dies", f"echo start >> {starts}; exit 3")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    handle = PersistentProcess("dies")
     with pytest.raises(SessionError, match=r"could not start: it died at start 3 times"):
-        open_session(PersistentProcess("dies"))
+        open_session(handle)
     assert starts.read_text().count("start") == pool.START_ATTEMPTS
     assert pool.live() == []
+    handle.close()
 
 
 def test_a_kernel_that_cannot_start_fails_the_open() -> None:

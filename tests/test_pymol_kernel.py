@@ -62,15 +62,15 @@ def test_deleting_clearing_and_the_close_button_end_workers(kernel: NotebookKern
     widget = reply.session_widgets[0]
     closed = int(reply.stdout.split()[-1])
     ok(kernel.run("x = 1", cell_id="cell-e", deleted=["cell-b"]))
-    wait_for(lambda: not alive(deleted), timeout=2)
+    wait_for(lambda: not alive(deleted), timeout=10)
     comm_id = uuid.uuid4().hex  # the JupyterLab extension's comm
     hello = {"type": "hello", "origin": "", "base_url": "/"}
     kernel.open_comm(comm_id, "jupyter_sessions.v1", hello)
     kernel.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-c"]})
-    wait_for(lambda: not alive(cleared), timeout=2)
+    wait_for(lambda: not alive(cleared), timeout=10)
     assert alive(closed)
     kernel.press_close(widget)
-    wait_for(lambda: not alive(closed), timeout=2)
+    wait_for(lambda: not alive(closed), timeout=10)
     assert kernel.value("sessions()") == []
 
 
