@@ -184,8 +184,9 @@ def test_restart_is_the_one_restart_and_sharers_see_a_fresh_interpreter_too() ->
     assert pool.live() == []
 
 
-def _kernel_spec(root: Path, name: str, script: str) -> None:
-    """A kernel spec ``name`` under ``root`` whose process runs the shell ``script``."""
+def _kernel_spec(monkeypatch: pytest.MonkeyPatch, root: Path, name: str, script: str) -> None:
+    """A kernel spec ``name`` found under ``root``, whose process runs the shell ``script``."""
+    monkeypatch.setenv("JUPYTER_PATH", str(root))
     spec = root / "kernels" / name
     spec.mkdir(parents=True)
     argv = ["sh", "-c", script]
@@ -200,12 +201,12 @@ def test_a_slow_kernel_start_holds_up_no_other_kind_of_kernel(
     started, go = tmp_path / "slow-started", tmp_path / "slow-go"
     # A kernel whose process comes up only when the test says so, and says when it began.
     _kernel_spec(
+        monkeypatch,
         tmp_path,
         "slow",
         f"touch {started}; while [ ! -e {go} ]; do sleep 0.05; done; "
         f"exec {sys.executable} -m ipykernel_launcher -f {{connection_file}}",
     )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     slow: concurrent.futures.Future[PersistentProcess] = concurrent.futures.Future()
 
     def open_slow() -> None:
@@ -237,8 +238,7 @@ def test_a_kernel_that_does_not_answer_in_time_fails_the_open_and_is_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pid_file = tmp_path / "pid"
-    _kernel_spec(tmp_path, "mute", f"echo $$ > {pid_file}; exec sleep 600")
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    _kernel_spec(monkeypatch, tmp_path, "mute", f"echo $$ > {pid_file}; exec sleep 600")
     handle = PersistentProcess("mute", startup_timeout=2)
     with pytest.raises(SessionError, match="could not start"):
         open_session(handle)
@@ -267,12 +267,12 @@ def test_a_kernel_that_dies_at_start_is_started_again_on_new_ports(
     # The first start records its connection file and exits; later ones run ipykernel.
     first = tmp_path / "first-start.json"
     _kernel_spec(
+        monkeypatch,
         tmp_path,
         "dies-once",
         f"if [ ! -e {first} ]; then cp {{connection_file}} {first}; exit 1; fi; "
         f"exec {sys.executable} -m ipykernel_launcher -f {{connection_file}}",
     )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     p = open_session(PersistentProcess("dies-once"))
     try:
         assert p.issue_command("print(6 * 7)", echo=False).stdout == "42\n"
@@ -289,8 +289,7 @@ def test_a_kernel_that_always_dies_at_start_fails_the_open_saying_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     starts = tmp_path / "starts"
-    _kernel_spec(tmp_path, "dies", f"echo start >> {starts}; exit 3")
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    _kernel_spec(monkeypatch, tmp_path, "dies", f"echo start >> {starts}; exit 3")
     handle = PersistentProcess("dies")
     with pytest.raises(SessionError, match=r"could not start: it died at start 3 times"):
         open_session(handle)
