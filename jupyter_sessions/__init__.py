@@ -3,7 +3,10 @@
 ``open_session(MySession())`` in a cell; whatever the session holds is released
 when that cell is re-run, its output cleared, the cell deleted, its close button
 pressed, or the kernel shut down. Importing the package in an IPython kernel
-installs the cell hooks (once); ``%load_ext jupyter_sessions`` does the same.
+installs the cell hooks (once). ``%load_ext jupyter_sessions`` also switches on
+capture: every cell then owns the servers, processes, threads, tasks, pools,
+clusters, callbacks and figures its code starts, with no change to the code
+(``owned/capture.py``; the rules of whose a thing is: ``owned/whose.py``).
 
 The tree shows the design: ``core/`` is the one lifecycle, and each kind of
 session is a subpackage (``bokeh``, ``pymol``, ``interpreters``, ``tasks``) that
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +38,7 @@ if TYPE_CHECKING:
         ProcessTimeout,
         kill_all,
     )
-    from .owned import own
+    from .owned import keep, own
     from .pymol import (
         PyMOLBusy,
         PyMOLCommands,
@@ -76,6 +80,7 @@ _KINDS = {
     "JobError": "tasks",
     "Task": "tasks",
     "own": "owned",
+    "keep": "owned",
 }
 
 __all__ = [
@@ -103,6 +108,7 @@ __all__ = [
     "__version__",
     "close_all",
     "close_session",
+    "keep",
     "kill_all",
     "load_ipython_extension",
     "open_session",
@@ -152,12 +158,20 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """``%load_ext jupyter_sessions``: install the cell hooks (idempotent)."""
+    """``%load_ext jupyter_sessions``: the cell hooks, and capture switched on (idempotent).
+
+    For every kernel: ``c.InteractiveShellApp.extensions = ["jupyter_sessions"]`` in
+    ``~/.ipython/profile_default/ipython_config.py``.
+    """
     install(shell)
+    importlib.import_module(".owned.capture", __name__).enable(shell)
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    """``%unload_ext jupyter_sessions``: remove the hooks and close every session."""
+    """``%unload_ext jupyter_sessions``: capture off, the hooks removed, every session closed."""
+    capture = sys.modules.get(f"{__name__}.owned.capture")
+    if capture is not None:
+        capture.disable()
     _uninstall()
 
 

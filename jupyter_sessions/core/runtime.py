@@ -76,6 +76,17 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
     return session
 
 
+def adopt(session: Session, cell: str | None) -> Session:
+    """Start ``session`` owned by ``cell``, shown nowhere: how capture owns, on any thread.
+
+    Same contract as :func:`open_session` otherwise: a session that cannot start
+    is left FAILED and the error raised.
+    """
+    ensure_installed()
+    registry().add(session, cell).start(session._start)
+    return session
+
+
 def close_session(session: Session) -> None:
     """Close ``session`` and release what it holds; closing twice is harmless."""
     if not isinstance(session, Session):

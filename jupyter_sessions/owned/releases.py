@@ -9,12 +9,14 @@ The order, first match wins:
    there up to the grace when that loop runs on another thread;
 3. ``concurrent.futures.Future``: cancelled; a running one is waited for;
 4. ``threading.Thread``: cannot be stopped from outside: ``close=`` is required;
-5. ``subprocess.Popen`` and asyncio's ``Process``: SIGTERM (to its process group
-   when it leads one), SIGKILL after the grace, reaped;
+5. ``subprocess.Popen``, asyncio's ``Process``, ``multiprocessing.Process``: SIGTERM
+   to it and its whole tree (its group too, when it leads one), SIGKILL after the
+   grace, reaped (``processes.py``); a ``multiprocessing.Pool``: ``terminate()``;
 6. ``concurrent.futures.Executor``: ``shutdown(wait=False, cancel_futures=True)``;
 7. ``socketserver`` servers (``http.server``): ``shutdown()`` (bounded: it waits
    for ``serve_forever``), then ``server_close()``;
-8. matplotlib animations: ``pause()`` (their timer stops);
+8. matplotlib animations: ``pause()`` (their timer stops); figures: ``pyplot.close``;
+   uvicorn servers: ``should_exit`` (what their ``serve()`` polls);
 9. a method, the first found of ``close``, ``stop``, ``shutdown``, ``cancel``,
    ``terminate``, ``dispose``;
 10. a context manager: its ``__exit__(None, None, None)``.
@@ -34,16 +36,17 @@ import concurrent.futures
 import contextlib
 import functools
 import inspect
-import os
-import signal
+import multiprocessing.pool
+import multiprocessing.process
 import socketserver
 import subprocess
+import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ..core.session import StillRunning
+from . import processes
 
 #: Seconds a release waits for what it stopped, before it reports it still running.
 GRACE = 2.0
@@ -79,13 +82,22 @@ def releaser(obj: object, close: object = None) -> tuple[str, Release]:
             "joined for up to 2 s"
         )
     if isinstance(obj, (subprocess.Popen, asyncio.subprocess.Process)):
-        return "SIGTERM, then SIGKILL", lambda: _end_process(obj)
+        return "SIGTERM, then SIGKILL, its whole tree", lambda: _end_process(obj)
+    if isinstance(obj, multiprocessing.process.BaseProcess):
+        return "SIGTERM, then SIGKILL, its whole tree", lambda: _end_mp_process(obj)
+    if isinstance(obj, multiprocessing.pool.Pool):
+        return "terminate()", obj.terminate
     if isinstance(obj, concurrent.futures.Executor):
         return "shutdown", lambda: obj.shutdown(wait=False, cancel_futures=True)
     if isinstance(obj, socketserver.BaseServer):
         return "shutdown", lambda: _shutdown_server(obj)
-    if type(obj).__module__.startswith("matplotlib.animation") and hasattr(obj, "pause"):
+    module = type(obj).__module__
+    if module.startswith("matplotlib.animation") and hasattr(obj, "pause"):
         return "pause", lambda: _call(obj.pause, loop)
+    if module == "matplotlib.figure" and hasattr(obj, "number"):
+        return "pyplot.close", lambda: _close_figure(obj)
+    if module == "uvicorn.server":  # serve() polls should_exit; it has no stop method
+        return "should_exit", lambda: setattr(obj, "should_exit", True)
     for name in METHODS:
         method = getattr(obj, name, None)
         if callable(method):
@@ -182,68 +194,33 @@ def _cancel_future(future: concurrent.futures.Future[Any]) -> StillRunning | Non
 def _end_process(
     process: subprocess.Popen[Any] | asyncio.subprocess.Process,
 ) -> StillRunning | None:
-    """SIGTERM now, SIGKILL after the grace (from a timer thread), reaped.
-
-    Waits a moment for a well-behaved process; one that ignores SIGTERM is left to
-    the timer and reported still running, so no release blocks for the whole grace.
-    """
-    running = _running_check(process)
-    if not running():
-        return None
-    group = _leads_group(process.pid)
-    _signal(process.pid, signal.SIGTERM, group)
-    if _waited(process, 0.2):
-        return None
-    killer = threading.Timer(GRACE, _kill, (process, group))
-    killer.daemon = True
-    killer.name = f"jupyter-sessions-kill-{process.pid}"
-    killer.start()
-    return StillRunning(
-        f"pid {process.pid} ignores SIGTERM; SIGKILL {GRACE:.0f} s after it", running
+    """The process and every process it started (``processes.py``), reaped."""
+    if isinstance(process, subprocess.Popen):
+        return processes.end_tree(process.pid, functools.partial(_popen_waited, process))
+    return processes.end_tree(
+        process.pid, processes.poll_waited(lambda: process.returncode is None)
     )
 
 
-def _running_check(
-    process: subprocess.Popen[Any] | asyncio.subprocess.Process,
-) -> Callable[[], bool]:
-    if isinstance(process, subprocess.Popen):
-        return lambda: process.poll() is None
-    return lambda: process.returncode is None  # asyncio's child watcher reaps it
-
-
-def _waited(process: subprocess.Popen[Any] | asyncio.subprocess.Process, timeout: float) -> bool:
-    """True once ``process`` ended within ``timeout`` s (reaped, for a Popen)."""
-    if isinstance(process, subprocess.Popen):
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
-    deadline = time.monotonic() + timeout
-    while process.returncode is None and time.monotonic() < deadline:
-        time.sleep(0.01)  # asyncio's child watcher reaps it on a thread of its own
-    return process.returncode is not None
-
-
-def _kill(process: subprocess.Popen[Any] | asyncio.subprocess.Process, group: bool) -> None:
-    if _running_check(process)():
-        _signal(process.pid, signal.SIGKILL, group)
-        _waited(process, GRACE)
-
-
-def _leads_group(pid: int) -> bool:
+def _popen_waited(process: subprocess.Popen[Any], timeout: float) -> bool:
     try:
-        return os.getpgid(pid) == pid
-    except ProcessLookupError:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
         return False
+    return True
 
 
-def _signal(pid: int, sig: signal.Signals, group: bool) -> None:
-    with contextlib.suppress(ProcessLookupError):  # gone already
-        if group:
-            os.killpg(pid, sig)
-        else:
-            os.kill(pid, sig)
+def _end_mp_process(process: multiprocessing.process.BaseProcess) -> StillRunning | None:
+    """A multiprocessing process and its tree; ``join`` reaps it (and keeps it knowing)."""
+    pid = process.pid
+    if pid is None:  # never started
+        return None
+
+    def waited(timeout: float) -> bool:
+        process.join(timeout)
+        return not process.is_alive()
+
+    return processes.end_tree(pid, waited)
 
 
 def _shutdown_server(server: socketserver.BaseServer) -> StillRunning | None:
@@ -257,3 +234,33 @@ def _shutdown_server(server: socketserver.BaseServer) -> StillRunning | None:
     if not stopper.is_alive():
         return None
     return StillRunning("serve_forever() did not stop (was it ever started?)", stopper.is_alive)
+
+
+def _close_figure(figure: Any) -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(figure)
+
+
+def captured_releaser(obj: object) -> tuple[str, Release]:
+    """How capture releases ``obj``: as :func:`releaser`, but a thread needs no ``close=``.
+
+    A thread of a class with a way to stop it (Panel's ``StoppableThread.stop``,
+    ``threading.Timer.cancel``) is stopped that way, then joined; a plain thread
+    cannot be stopped from outside, so its release only says it still runs: it is
+    listed until it ends, never killed.
+    """
+    if not isinstance(obj, threading.Thread):
+        return releaser(obj)
+    for name in METHODS:
+        method = getattr(type(obj), name, None)
+        if callable(method) and getattr(threading.Thread, name, None) is None:
+            stop = getattr(obj, name)
+            return f"{name}(), then join", functools.partial(_stop_thread, obj, stop, None)
+    return "none: a thread cannot be stopped", lambda: _unstoppable(obj)
+
+
+def _unstoppable(thread: threading.Thread) -> StillRunning | None:
+    if not thread.is_alive():
+        return None
+    return StillRunning(f"thread {thread.name!r} has no way to stop it", thread.is_alive)

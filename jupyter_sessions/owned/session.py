@@ -10,39 +10,80 @@ here has a lifecycle of its own.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any, ClassVar, TypeVar
 
 from ..core.registry import registry
 from ..core.runtime import open_session
-from ..core.session import Session
+from ..core.session import Session, StillRunning
+from . import things, whose
 from .releases import Release, releaser
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
 class Owned(Session):
-    """An object owned by a cell, released by ``release`` when the cell lets it go."""
+    """An object owned by a cell, released by ``release`` when the cell lets it go.
+
+    ``captured``: the cell's code started it, and capture owned it (``capture.py``);
+    otherwise the cell handed it to :func:`own`.
+    """
 
     kind: ClassVar[str] = "owned"
 
-    def __init__(self, obj: object, how: str, release: Release) -> None:
+    def __init__(self, obj: object, how: str, release: Release, captured: bool = False) -> None:
         self.obj = obj
         self.how = how
+        self.captured = captured
         self._release = release
+        self._kept = False
 
     def _start(self) -> None:
-        self._defer(self._release)  # the object's one release; it may answer StillRunning
+        self._defer(self._released)
+
+    def _released(self) -> StillRunning | None:
+        """The object's one release (unless kept); a failure says why, while it still runs."""
+        whose.forget(self.obj)
+        if self._kept:
+            return None
+        try:
+            return self._release()
+        except Exception as exc:
+            log.warning("Releasing %s failed", _type_name(self.obj), exc_info=True)
+            obj = self.obj
+            if not things.running(obj) or things.what(obj) == "object":
+                raise  # nothing left running to list: the lifecycle logs it
+            why = f"its release failed ({type(exc).__name__}: {exc})"
+            return StillRunning(why, lambda: things.running(obj))
+
+    @classmethod
+    def let_go_of(cls, obj: object) -> bool:
+        """The cell lets ``obj`` go unreleased (``keep(obj)``); True if some cell held it."""
+        holder = _holder(obj)
+        if holder is None:
+            return False
+        holder._kept = True
+        holder.close()
+        return True
 
     def _label(self) -> str:
-        return f"{_type_name(self.obj)} {_detail(self.obj)}".rstrip() + ", owned by this cell"
+        owner = "started by this cell" if self.captured else "owned by this cell"
+        return f"{_type_name(self.obj)} {_detail(self.obj)}".rstrip() + f", {owner}"
 
     def _view(self) -> tuple[dict[str, Any], str]:
         # One compact line: the Close button's label says what is owned.
         return {"owned": _type_name(self.obj), "release": self.how}, ""
 
     def _info(self) -> dict[str, Any]:
-        return {"type": _type_name(self.obj), "release": self.how}
+        return {
+            "type": _type_name(self.obj),
+            "release": self.how,
+            "captured": self.captured,
+            **things.describe(self.obj),
+        }
 
 
 def own(obj: T, close: object = None, *, show: bool = True) -> T:
@@ -57,6 +98,7 @@ def own(obj: T, close: object = None, *, show: bool = True) -> T:
     object that is owned already does nothing, and says so.
     """
     how, release = releaser(obj, close)
+    whose.forget(obj)  # caught by capture in this cell: owned by hand instead
     holder = _holder(obj)
     if holder is not None:
         warnings.warn(

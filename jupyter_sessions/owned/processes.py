@@ -1,0 +1,132 @@
+"""Process trees: ending one whole, and what one costs.
+
+A cell's ``subprocess.Popen(["bash", "-c", "sleep 300 & sleep 301 & wait"])`` is
+three processes: ending only ``bash`` leaves both ``sleep``s running, reparented
+to init, where nothing finds them again. So the tree is read *before* anything
+is signalled, and every process of it gets SIGTERM, then SIGKILL after the grace.
+The root is waited for by its own object (``Popen.wait``, ``Process.join``):
+reaping it with psutil would leave that object believing it still runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+
+from ..core.session import StillRunning
+
+#: Seconds between SIGTERM and SIGKILL.
+GRACE = 2.0
+#: How long a release waits for a well-behaved tree before leaving it to the timer.
+PATIENCE = 0.2
+
+Waited = Callable[[float], bool]
+
+
+def end_tree(pid: int, waited: Waited) -> StillRunning | None:
+    """SIGTERM to ``pid`` and all its descendants (and its group, if it leads one).
+
+    ``waited(timeout)`` is True once the root ended (and was reaped). What still
+    runs after :data:`PATIENCE` gets SIGKILL from a timer thread after the grace,
+    and is answered with :class:`StillRunning` meanwhile.
+    """
+    tree = _tree(pid)
+    group = _leads_group(pid)
+    for process in tree:
+        _signal(process, signal.SIGTERM)
+    if group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    waited(PATIENCE)
+    left = _alive(tree[1:], PATIENCE)
+    if not left and waited(0):
+        return None
+    killer = threading.Timer(GRACE, _kill, (pid, tree, group, waited))
+    killer.daemon = True
+    killer.name = f"jupyter-sessions-kill-{pid}"
+    killer.start()
+
+    def running() -> bool:
+        return not waited(0) or bool(_alive(tree[1:], 0))
+
+    why = f"pid {pid} (or a child) ignores SIGTERM; SIGKILL {GRACE:.0f} s after it"
+    return StillRunning(why, running)
+
+
+def usage(pid: int) -> dict[str, Any]:
+    """CPU seconds and resident memory of ``pid``'s whole tree, and how many processes."""
+    tree = _tree(pid)
+    cpu = 0.0
+    rss = 0
+    for process in tree:
+        with contextlib.suppress(psutil.Error), process.oneshot():
+            times = process.cpu_times()
+            cpu += times.user + times.system
+            rss += process.memory_info().rss
+    return {"processes": len(tree), "cpu_s": round(cpu, 2), "memory_mb": round(rss / 2**20, 1)}
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    """``pid`` and its descendants, root first ([] once it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _alive(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    if not processes:
+        return []
+    _, alive = psutil.wait_procs(processes, timeout=timeout)
+    return [p for p in alive if _running(p)]
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return bool(process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
+
+
+def _kill(pid: int, tree: list[psutil.Process], group: bool, waited: Waited) -> None:
+    if waited(0) and not _alive(tree[1:], 0):
+        return
+    for process in tree:
+        _signal(process, signal.SIGKILL)
+    if group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    waited(GRACE)
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+def _signal(process: psutil.Process, sig: signal.Signals) -> None:
+    # psutil checks the pid was not reused by another process since the tree was read.
+    with contextlib.suppress(psutil.Error):
+        process.send_signal(sig)
+
+
+def poll_waited(running: Callable[[], bool]) -> Waited:
+    """A ``waited`` for a root reaped elsewhere (asyncio's child watcher): poll ``running``."""
+
+    def waited(timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return not running()
+
+    return waited
