@@ -23,7 +23,22 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 NO_OWNER = "none: lives until closed or the kernel ends"
-_COLUMNS = ("id", "kind", "type", "cell", "state", "age", "views", "callback_period", "error")
+_COLUMNS = (
+    "id",
+    "kind",
+    "type",
+    "what",
+    "state",
+    "age",
+    "port",
+    "pid",
+    "processes",
+    "cpu_s",
+    "memory_mb",
+    "views",
+    "callback_period",
+    "error",
+)
 
 Summary = Callable[[], "str | None"]
 _summaries: list[Summary] = []
@@ -83,39 +98,66 @@ def summaries() -> list[str]:
 
 
 class Report:
-    """``print_info()``'s output: an HTML table in a notebook, text in a terminal."""
+    """``print_info()``'s output, grouped by cell: HTML in a notebook, text in a terminal.
+
+    A column shows only where some row has a value (a port, a pid, a tree's memory).
+    """
 
     def __init__(self, lines: list[str], rows: list[dict[str, Any]]) -> None:
         self.lines = lines
         self.rows = rows
 
-    def _cells(self, row: dict[str, Any]) -> list[str]:
-        values = {**row, "cell": row["cell"] or NO_OWNER, "age": f"{row['age']:.1f} s"}
-        return ["" if values.get(c) is None else str(values.get(c)) for c in _COLUMNS]
+    def _columns(self) -> list[str]:
+        return [c for c in _COLUMNS if any(r.get(c) is not None for r in self.rows)]
+
+    def _groups(self) -> list[tuple[str, list[list[str]]]]:
+        """(cell, its rows as strings), cells in the order they first appear."""
+        columns = self._columns()
+        groups: dict[str, list[list[str]]] = {}
+        for row in self.rows:
+            values = {**row, "age": f"{row['age']:.1f} s"}
+            cells = ["" if values.get(c) is None else str(values[c]) for c in columns]
+            groups.setdefault(row["cell"] or NO_OWNER, []).append(cells)
+        return list(groups.items())
 
     def __repr__(self) -> str:
+        columns = self._columns()
+        groups = self._groups()
+        table = [columns, *(r for _, rows in groups for r in rows)]
+        widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+
+        def line(values: list[str]) -> str:
+            return "    " + "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True))
+
         lines = [*self.lines, f"{len(self.rows)} open sessions"]
-        table = [list(_COLUMNS), *[self._cells(r) for r in self.rows]]
-        widths = [max(len(r[i]) for r in table) for i in range(len(_COLUMNS))]
-        for row in table:
-            lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if groups:
+            lines.append(line(columns).rstrip())
+        for cell, rows in groups:
+            lines.append(f"  cell {cell}")
+            lines.extend(line(r).rstrip() for r in rows)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in _COLUMNS)
+        columns = self._columns()
+        head = "".join(f"<th>{c}</th>" for c in columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in self._cells(r)) + "</tr>"
-            for r in self.rows
+            f'<tbody><tr><th colspan="{len(columns)}" style="text-align:left">cell '
+            f"{html.escape(cell)}</th></tr>"
+            + "".join(
+                "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>" for r in rows
+            )
+            + "</tbody>"
+            for cell, rows in self._groups()
         )
         notes = "".join(f"<p>{html.escape(line)}</p>" for line in self.lines)
         return (
             f"{notes}<p>{len(self.rows)} open sessions</p>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<table><thead><tr>{head}</tr></thead>{body}</table>"
         )
 
 
 def print_info() -> None:
-    """Show every session (id, kind, owning cell, state, age, ...) and the kinds' servers."""
+    """Show every session by owning cell (kind, what, state, age, port, pid, cost, ...)."""
     report = Report(summaries(), sessions())
     if in_ipython():
         display(report)

@@ -79,7 +79,8 @@ def _running(obj: Any) -> bool:
     if isinstance(obj, (asyncio.Future, concurrent.futures.Future)):
         return not obj.done()
     if isinstance(obj, socketserver.BaseServer):
-        return bool(getattr(obj, "socket", None) is None or obj.socket.fileno() != -1)
+        sock = getattr(obj, "socket", None)
+        return sock is None or bool(sock.fileno() != -1)
     if type(obj).__module__ == "matplotlib.figure":
         pyplot = sys.modules.get("matplotlib.pyplot")
         return pyplot is None or bool(pyplot.fignum_exists(obj.number))

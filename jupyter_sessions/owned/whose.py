@@ -15,9 +15,11 @@ When a catcher sees something start (a process, a thread, a server, a task, ...)
    ``submit()``), or of something that will be owned as a whole (a cluster still
    in its ``__init__``), it is that object's to release, never captured apart.
 4. **Shared helpers belong to no cell**: what the interpreter and libraries make
-   once, on first use, for everyone: the event loop's default executor and
-   asyncio's child watchers, multiprocessing's resource tracker and fork server,
-   joblib/loky's reusable executor, tqdm's monitor thread, and everything this
+   once, on import or on first use, for everyone: what a module makes at its top
+   level as it is imported (``distributed``'s offload executor), the event
+   loop's default executor and asyncio's child watchers, multiprocessing's resource tracker and fork server,
+   joblib/loky's reusable executor, tqdm's monitor thread, Panel's busy-counter
+   sweep, and everything this
    package makes itself (its embedded Bokeh server, its sessions' threads). The
    kernel's own threads never start inside a cell.
 5. **A cell may keep what it starts**: ``keep(obj)`` for one object, ``keep()``
@@ -52,7 +54,12 @@ SHARED_MODULES = (
     "jupyter_sessions.",  # ours: sessions and the embedded server release their own
 )
 #: Functions that make a shared helper on first use: (module, function).
-SHARED_FACTORIES = frozenset({("asyncio.base_events", "run_in_executor")})
+SHARED_FACTORIES = frozenset(
+    {
+        ("asyncio.base_events", "run_in_executor"),  # the loop's default executor
+        ("panel.io.state", "_schedule_busy_cleanup"),  # Panel's one busy-counter sweep
+    }
+)
 #: Capture's own modules, which the stack walk passes over.
 _CAPTURE_MODULES = ("jupyter_sessions.owned.capture", "jupyter_sessions.owned.catchers")
 
@@ -133,10 +140,20 @@ def whose(obj: object, current: CellRun | None, frame: FrameType | None) -> Verd
     context = _context_run(current)
     if context is None:
         return Verdict(None, "not started by a cell's code")
-    found = _enclosure(obj, frame, _cell_files())
+    found = _target_of(obj) or _enclosure(obj, frame, _cell_files())
     if found is not None:
         return found
     return Verdict(context, "started by the cell")
+
+
+def _target_of(obj: object) -> Verdict | None:
+    """Rule 3 for a thread: one that runs a method of a held object (``serve_forever``)."""
+    target = getattr(obj, "_target", None) if isinstance(obj, threading.Thread) else None
+    owner = getattr(target, "__self__", None)
+    run = holder(owner) if owner is not None else None
+    if run is None:
+        return None
+    return Verdict(None, f"runs a method of a {type(owner).__name__} of cell {run.cell}")
 
 
 def _context_run(current: CellRun | None) -> CellRun | None:
@@ -159,10 +176,11 @@ def _enclosure(obj: object, frame: FrameType | None, cell_files: Collection[str]
     while frame is not None and frame.f_code.co_filename not in cell_files:
         module = frame.f_globals.get("__name__", "")
         if not module.startswith(_CAPTURE_MODULES):
-            if module.startswith(SHARED_MODULES) or (module, frame.f_code.co_name) in (
-                SHARED_FACTORIES
-            ):
-                return Verdict(None, f"a shared helper ({module}.{frame.f_code.co_name})")
+            name = frame.f_code.co_name
+            if name == "<module>":  # a module's top level, as it is imported
+                return Verdict(None, f"made on import of {module}, for everyone")
+            if module.startswith(SHARED_MODULES) or (module, name) in SHARED_FACTORIES:
+                return Verdict(None, f"a shared helper ({module}.{name})")
             found = _method_of(obj, frame)
             if found is not None:
                 return found

@@ -1,0 +1,368 @@
+"""Capture: after ``%load_ext jupyter_sessions`` a cell owns what its code starts, unchanged.
+
+Each case is a cell written for a real tool, as its users write it, run three times
+in a real kernel driven as JupyterLab drives it (``cellId``, then ``deletedCells``):
+three runs leave one run's worth running, and deleting the cell leaves none. The
+kernel itself counts what runs (its listening ports, its process tree, its tasks,
+pyplot's figures), so nothing here trusts capture's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from .conftest import kernel_with, wait_equal, wait_for
+from .notebook_kernel import NotebookKernel, ok
+
+SETUP = """
+import asyncio, multiprocessing.resource_tracker, os, socket, subprocess, sys, threading, time
+import psutil
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+%load_ext jupyter_sessions
+from jupyter_sessions import keep, sessions
+
+_me = psutil.Process()
+
+def listening():
+    connections = getattr(_me, "net_connections", _me.connections)("tcp")
+    return sorted({c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN})
+
+def processes():  # but multiprocessing's resource tracker, which serves every cell
+    tracker = multiprocessing.resource_tracker._resource_tracker._pid
+    return sorted(
+        p.pid for p in _me.children(recursive=True)
+        if p.status() != psutil.STATUS_ZOMBIE and p.pid != tracker
+    )
+
+def tasks(name, period=None):
+    return sorted(
+        id(t) for t in asyncio.all_tasks()
+        if t.get_coro().__name__ == name and not t.done()
+        and period in (None, getattr(t.get_coro().cr_frame.f_locals.get("self"), "period", 0))
+    )
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def rows():
+    return [(r["cell"], r["what"], r["state"]) for r in sessions()]
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A cell written for a tool, and what of the kind it starts runs in the kernel (ids)."""
+
+    name: str
+    cell: str
+    count: str
+    needs: str = ""
+    setup: str = ""
+    runs: int = 3
+
+
+CASES = [
+    Case(
+        "bokeh-show-app",
+        """
+def app(doc):
+    doc.add_root(figure(title="sine"))
+show(app)
+""",
+        "listening()",
+        setup="""
+from bokeh.io import output_notebook, show
+from bokeh.plotting import figure
+output_notebook(hide_banner=True)
+""",
+    ),
+    Case(
+        "panel-serve",
+        "server = pn.serve(pn.panel('# hello'), port=0, threaded=True, show=False)\n"
+        "wait = time.monotonic() + 30\n"
+        "while len(listening()) <= started and time.monotonic() < wait: time.sleep(0.05)",
+        "listening()",
+        needs="panel",
+        setup="import panel as pn\nstarted = len(listening())",
+    ),
+    Case(
+        "panel-periodic-callback",
+        "ticks = []\ncb = pn.state.add_periodic_callback(lambda: ticks.append(1), period=50)",
+        "tasks('_async_repeat', period=50)",
+        needs="panel",
+        setup="import panel as pn",
+    ),
+    Case(
+        "http-server-on-a-thread",
+        """
+import http.server
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+""",
+        "listening()",
+    ),
+    Case(
+        "process-tree",
+        'p = subprocess.Popen(["bash", "-c", "sleep 300 & sleep 301 & wait"])\n'
+        "wait = time.monotonic() + 30\n"
+        "while len(psutil.Process(p.pid).children()) < 2 and time.monotonic() < wait:\n"
+        "    time.sleep(0.02)",
+        "processes()",
+    ),
+    Case(
+        "asyncio-task",
+        """
+async def poll():
+    while True:
+        await asyncio.sleep(0.05)
+asyncio.ensure_future(poll())
+""",
+        "tasks('poll')",
+    ),
+    Case(
+        "matplotlib-agg",
+        "fig, ax = plt.subplots()\nax.plot([1, 2, 3])",
+        "plt.get_fignums()",
+        needs="matplotlib",
+        setup="import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt",
+        runs=25,
+    ),
+    Case(
+        "matplotlib-ipympl",
+        "fig, ax = plt.subplots()\nax.plot([1, 2, 3])",
+        "plt.get_fignums()",
+        needs="ipympl",
+        setup="%matplotlib widget\nimport matplotlib.pyplot as plt",
+    ),
+    Case(
+        "dask-local-cluster",
+        "cluster = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None)\n"
+        "client = Client(cluster)",
+        "processes()",
+        needs="distributed",
+        setup="from distributed import Client, LocalCluster",
+    ),
+    Case(
+        "gradio-launch",
+        'demo = gr.Interface(fn=lambda name: "Hello " + name, inputs="text", outputs="text")\n'
+        "demo.launch(prevent_thread_lock=True, quiet=True)",
+        "listening()",
+        needs="gradio",
+        setup="import gradio as gr",
+    ),
+    Case(
+        "dash-run",
+        'app = Dash(__name__)\napp.layout = html.Div("hello")\n'
+        'app.run(jupyter_mode="external", port=free_port())',
+        "listening()",
+        needs="dash",
+        setup="from dash import Dash, html",
+    ),
+    Case(
+        "uvicorn-fastapi",
+        """
+api = FastAPI()
+
+@api.get("/")
+def root():
+    return {"hello": "world"}
+
+server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning"))
+threading.Thread(target=server.run, daemon=True).start()
+wait = time.monotonic() + 30
+while not server.started and time.monotonic() < wait:
+    time.sleep(0.02)
+""",
+        "listening()",
+        needs="uvicorn",
+        setup="import uvicorn\nfrom fastapi import FastAPI",
+    ),
+]
+
+
+def available(case: Case) -> pytest.param:  # type: ignore[valid-type]
+    needs = [n for n in case.needs.split() if importlib.util.find_spec(n) is None]
+    marks = [pytest.mark.skip(reason=f"{', '.join(needs)} not installed")] if needs else []
+    return pytest.param(case, id=case.name, marks=marks)
+
+
+@pytest.fixture
+def kernel() -> Iterator[NotebookKernel]:
+    with kernel_with(SETUP) as nb:
+        yield nb
+
+
+@pytest.mark.parametrize("case", [available(c) for c in CASES])
+def test_reruns_leave_one_and_deleting_the_cell_leaves_none(
+    kernel: NotebookKernel, case: Case
+) -> None:
+    ok(kernel.run(case.setup, cell_id="setup"))
+    before = set(kernel.value(case.count))
+
+    def started() -> set[object]:
+        return set(kernel.value(case.count)) - before
+
+    ok(kernel.run(case.cell, cell_id="cell-a"))
+    one = len(started())
+    assert one > 0, f"the cell started nothing that {case.count} lists"
+    seen = started()
+    for _ in range(case.runs - 1):
+        ok(kernel.run(case.cell, cell_id="cell-a"))
+        seen |= started()
+    wait_equal(lambda: len(started()), one, timeout=30)
+    assert {what for _, what, _ in kernel.value("rows()")} <= {
+        "server", "thread", "process", "task", "figure", "cluster", "client", "executor",
+    }  # fmt: skip
+    ok(kernel.run("pass", cell_id="cell-b", deleted=["cell-a"]))
+    wait_equal(lambda: sorted(seen & started(), key=str), [], timeout=30)
+    wait_equal(lambda: kernel.value("rows()"), [], timeout=30)
+
+
+def test_what_a_cell_holds_is_listed_with_its_cell_port_pid_and_cost(
+    kernel: NotebookKernel,
+) -> None:
+    ok(kernel.run(CASES[3].cell + CASES[4].cell, cell_id="cell-a"))
+    ok(kernel.run("subprocess.run(['true'])", cell_id="cell-b"))  # ended: never listed
+    rows = kernel.value("sessions()")
+    assert [(r["cell"], r["what"]) for r in rows] == [("cell-a", "server"), ("cell-a", "process")]
+    server, process = rows
+    assert server["port"] == kernel.value("server.server_address[1]")
+    assert process["pid"] == kernel.value("p.pid") and process["processes"] == 3
+    assert process["memory_mb"] > 0 and process["cpu_s"] >= 0
+    report = kernel.value(
+        "repr(__import__('jupyter_sessions').core.diagnostics.Report([], sessions()))"
+    )
+    assert "cell-a" in report and "server" in report
+
+
+def test_a_pool_made_in_one_cell_belongs_to_it_when_another_cell_starts_its_workers(
+    kernel: NotebookKernel,
+) -> None:
+    ok(kernel.run("from concurrent.futures import ProcessPoolExecutor", cell_id="setup"))
+    ok(kernel.run("pool = ProcessPoolExecutor(max_workers=1)", cell_id="cell-a"))
+    ok(kernel.run("pid = pool.submit(os.getpid).result(timeout=60)", cell_id="cell-b"))
+    first = kernel.value("pid")
+    assert kernel.value("rows()") == [["cell-a", "executor", "RUNNING"]]
+    ok(kernel.run("pid = pool.submit(os.getpid).result(timeout=60)", cell_id="cell-b"))  # re-run
+    assert kernel.value("pid") == first  # the same worker: B's re-run broke nothing of A's
+    ok(kernel.run("pass", cell_id="cell-c", deleted=["cell-a"]))
+    wait_equal(lambda: kernel.value("processes()"), [], timeout=30)
+
+
+def test_shared_helpers_belong_to_no_cell(kernel: NotebookKernel) -> None:
+    cell = """
+import multiprocessing
+import panel as pn
+from tqdm import tqdm
+pn.state.add_periodic_callback(lambda: None, period=50)
+while pn.state._busy_cleanup_scheduled is None:  # made as the callback first runs
+    await asyncio.sleep(0.05)
+sweep = pn.state._busy_cleanup_scheduled
+loop = asyncio.get_running_loop()
+await loop.run_in_executor(None, time.sleep, 0)
+for _ in tqdm(range(2), mininterval=0, file=sys.stdout):
+    pass
+spawn = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(300,))
+spawn.start()
+tracker = multiprocessing.resource_tracker._resource_tracker._pid
+executor = loop._default_executor
+"""
+    ok(kernel.run(cell, cell_id="cell-a"))
+    # The spawned process and the periodic callback only.
+    assert kernel.value("rows()") == [
+        ["cell-a", "task", "RUNNING"],
+        ["cell-a", "process", "RUNNING"],
+    ]
+    tracker = kernel.value("tracker")
+    ok(kernel.run("pass", cell_id="cell-b", deleted=["cell-a"]))
+    wait_for(lambda: kernel.value("spawn.is_alive()") is False, timeout=30)
+    assert kernel.value(f"psutil.pid_exists({tracker})") is True
+    assert kernel.value("loop._default_executor is executor and not executor._shutdown") is True
+    assert kernel.value("sweep.running and len(tasks('_async_repeat', period=10000))") == 1
+
+
+def test_kernel_threads_and_this_packages_own_server_are_never_captured(
+    kernel: NotebookKernel,
+) -> None:
+    before = kernel.value("sorted(t.name for t in threading.enumerate())")
+    ok(kernel.run("from jupyter_sessions import BokehApp, open_session", cell_id="cell-a"))
+    ok(kernel.run("s = open_session(lambda doc: None)", cell_id="cell-b"))
+    assert [r["kind"] for r in kernel.value("sessions()")] == ["bokeh"]
+    assert set(before) <= set(kernel.value("[t.name for t in threading.enumerate()]"))
+
+
+def test_keep_lets_one_object_or_a_whole_cell_outlive_its_reruns(kernel: NotebookKernel) -> None:
+    kept_one = (
+        "a = subprocess.Popen(['sleep', '300'])\nb = keep(subprocess.Popen(['sleep', '301']))"
+    )
+    ok(kernel.run(kept_one, cell_id="cell-a"))
+    assert kernel.value("rows()") == [["cell-a", "process", "RUNNING"]]
+    ok(kernel.run("keep()\nc = subprocess.Popen(['sleep', '302'])", cell_id="cell-b"))
+    ok(kernel.run("keep(a)", cell_id="cell-c"))  # let go of what a cell owns already
+    assert kernel.value("rows()") == []
+    ok(kernel.run("pass", cell_id="cell-d", deleted=["cell-a", "cell-b", "cell-c"]))
+    assert kernel.value("[a.poll(), b.poll(), c.poll()]") == [None, None, None]
+    ok(kernel.run("for q in (a, b, c): q.kill(); q.wait()"))
+
+
+def test_a_thread_with_no_way_to_stop_it_is_listed_never_killed(kernel: NotebookKernel) -> None:
+    cell = "stop = threading.Event()\n"
+    cell += "t = threading.Thread(target=stop.wait, name='stubborn')\nt.start()"
+    ok(kernel.run(cell, cell_id="cell-a"))
+    ok(kernel.run("pass", cell_id="cell-b", deleted=["cell-a"]))
+    [row] = kernel.value("sessions()")
+    assert (row["cell"], row["what"], row["state"]) == ("cell-a", "thread", "TERMINATING")
+    assert "'stubborn'" in row["error"] and "still running" in row["error"]
+    assert kernel.value("t.is_alive()") is True
+    ok(kernel.run("stop.set(); t.join(10)", cell_id="cell-b"))
+    assert kernel.value("rows()") == []
+
+
+def test_a_failure_inside_capture_never_fails_the_cell(kernel: NotebookKernel) -> None:
+    # A thread whose ``_target`` cannot be read: capture looks at it, the thread never does.
+    cell = """
+class Odd(threading.Thread):
+    @property
+    def _target(self):
+        raise RuntimeError("no target to read")
+
+    @_target.setter
+    def _target(self, value):
+        pass
+
+    def run(self):
+        done.wait()
+
+done = threading.Event()
+odd = Odd()
+odd.start()
+"""
+    logged = "import io, logging\nlog = io.StringIO()\n"
+    logged += "logging.getLogger('jupyter_sessions').addHandler(logging.StreamHandler(log))"
+    ok(kernel.run(logged))
+    ok(kernel.run(cell, cell_id="cell-a"))
+    assert kernel.value("odd.is_alive()") is True
+    assert "Capture of Odd failed" in kernel.value("log.getvalue()")
+    assert kernel.value("rows()") == []
+    ok(kernel.run("done.set(); odd.join(10)"))
+
+
+def test_without_the_switch_and_after_unload_nothing_is_captured() -> None:
+    with kernel_with("import subprocess\nimport jupyter_sessions") as kernel:
+        ok(kernel.run("p = subprocess.Popen(['sleep', '300'])", cell_id="cell-a"))
+        ok(kernel.run("p2 = subprocess.Popen(['sleep', '300'])", cell_id="cell-a"))
+        assert kernel.value("p.poll()") is None
+        assert kernel.value("jupyter_sessions.sessions()") == []
+        ok(kernel.run("%load_ext jupyter_sessions", cell_id="cell-b"))
+        ok(kernel.run("%unload_ext jupyter_sessions", cell_id="cell-b"))
+        ok(kernel.run("p3 = subprocess.Popen(['sleep', '300'])", cell_id="cell-c"))
+        ok(kernel.run("pass", cell_id="cell-d", deleted=["cell-c"]))
+        assert kernel.value("[p.poll(), p2.poll(), p3.poll()]") == [None, None, None]
+        assert kernel.value("hasattr(subprocess.Popen.__init__, '__wrapped__')") is False
+        ok(kernel.run("for q in (p, p2, p3): q.kill(); q.wait()"))
