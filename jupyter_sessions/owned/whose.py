@@ -16,12 +16,12 @@ When a catcher sees something start (a process, a thread, a server, a task, ...)
    in its ``__init__``), it is that object's to release, never captured apart.
 4. **Shared helpers belong to no cell**: what the interpreter and libraries make
    once, on import or on first use, for everyone: what a module makes at its top
-   level as it is imported (``distributed``'s offload executor), the event
-   loop's default executor and asyncio's child watchers, multiprocessing's resource tracker and fork server,
-   joblib/loky's reusable executor, tqdm's monitor thread, Panel's busy-counter
-   sweep, and everything this
-   package makes itself (its embedded Bokeh server, its sessions' threads). The
-   kernel's own threads never start inside a cell.
+   level as it is imported (``distributed``'s offload executor), the event loop's
+   default executor and asyncio's child watchers, multiprocessing's resource
+   tracker and fork server, joblib/loky's reusable executor, tqdm's monitor
+   thread, Panel's busy-counter sweep, and everything this package makes itself
+   (its embedded Bokeh server, its sessions' threads). The kernel's own threads
+   never start inside a cell.
 5. **A cell may keep what it starts**: ``keep(obj)`` for one object, ``keep()``
    for everything this run of the cell starts (``session.py``).
 
