@@ -97,9 +97,9 @@ def main() -> None:
         if args.only and case.name != args.only:
             continue
         reruns = max(args.reruns, case.runs)
-        off = left(case, False, reruns)
-        on = left(case, True, reruns)
-        print(f"| {case.name} | {case.count} | {off[0]} | {off[1]} | {on[0]} | {on[1]} |",
+        plain = left(case, False, reruns)
+        caught = left(case, True, reruns)
+        print(f"| {case.name} | {case.count} | {plain[0]} | {plain[1]} | {caught[0]} | {caught[1]} |",
               flush=True)  # fmt: skip
     print(f"\n### Cost per cell, client round trip, median of {args.cells} (ms)\n")
     print("| cell | without the package | imported, capture off | capture on | on / without |")
