@@ -99,8 +99,8 @@ def main() -> None:
         reruns = max(args.reruns, case.runs)
         plain = left(case, False, reruns)
         caught = left(case, True, reruns)
-        print(f"| {case.name} | {case.count} | {plain[0]} | {plain[1]} | {caught[0]} | {caught[1]} |",
-              flush=True)  # fmt: skip
+        counts = " | ".join(str(n) for n in (*plain, *caught))
+        print(f"| {case.name} | {case.count} | {counts} |", flush=True)
     print(f"\n### Cost per cell, client round trip, median of {args.cells} (ms)\n")
     print("| cell | without the package | imported, capture off | capture on | on / without |")
     print("|---|---|---|---|---|")
