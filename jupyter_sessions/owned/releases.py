@@ -194,9 +194,16 @@ def _cancel_future(future: concurrent.futures.Future[Any]) -> StillRunning | Non
 def _end_process(
     process: subprocess.Popen[Any] | asyncio.subprocess.Process,
 ) -> StillRunning | None:
-    """The process and every process it started (``processes.py``), reaped."""
+    """The process and every process it started (``processes.py``), reaped.
+
+    One that ended already is left alone: its pid may be another process's by now.
+    """
     if isinstance(process, subprocess.Popen):
+        if process.poll() is not None:
+            return None
         return processes.end_tree(process.pid, functools.partial(_popen_waited, process))
+    if process.returncode is not None:
+        return None
     return processes.end_tree(
         process.pid, processes.poll_waited(lambda: process.returncode is None)
     )
@@ -213,7 +220,7 @@ def _popen_waited(process: subprocess.Popen[Any], timeout: float) -> bool:
 def _end_mp_process(process: multiprocessing.process.BaseProcess) -> StillRunning | None:
     """A multiprocessing process and its tree; ``join`` reaps it (and keeps it knowing)."""
     pid = process.pid
-    if pid is None:  # never started
+    if pid is None or not process.is_alive():  # never started, or ended (its pid reusable)
         return None
 
     def waited(timeout: float) -> bool:
