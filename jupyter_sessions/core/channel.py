@@ -44,6 +44,7 @@ from typing import Any, Literal, TypedDict
 
 from comm import get_comm_manager
 
+from .callbacks import call_each
 from .diagnostics import sessions
 from .registry import Event, registry
 
@@ -188,11 +189,7 @@ class Channel:
         with self._lock:
             self._pages[comm_id] = hello
             listeners = list(self._page_listeners)
-        for listener in listeners:
-            try:
-                listener(hello)
-            except Exception:
-                log.warning("Page listener %r failed on %s", listener, hello, exc_info=True)
+        call_each(listeners, hello, what=f"Page hello {hello}")
 
     def _on_event(self, event: Event) -> None:
         if event.kind in ("added", "removed") or event.state.ended:

@@ -23,6 +23,7 @@ from typing import Any, TypeVar, overload
 from IPython import get_ipython
 
 from . import cells, channel, hosting, output
+from .callbacks import call_each
 from .registry import registry
 from .session import Session
 
@@ -101,11 +102,7 @@ def shutdown() -> None:
     closed = close_all()
     with _lock:
         stops = list(reversed(_at_shutdown))
-    for stop in stops:
-        try:
-            stop()
-        except Exception:
-            log.warning("Stopping %r at shutdown failed", stop, exc_info=True)
+    call_each(stops, what="Stopping at shutdown")
     log.debug("jupyter-sessions shut down: %d sessions closed", closed)
 
 
