@@ -54,10 +54,14 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
     clearing the output cannot close it then, having nothing to clear).
 
     An app written for another tool is hosted as it is, by the kind that runs it
-    (``core/hosting.py``): a Bokeh ``app(doc)`` function or ``Application``, the
-    path of what ``bokeh serve`` takes (``argv``: what its ``--args`` would pass),
-    and, with Panel installed, anything ``pn.panel()`` shows. Anything else is a
-    TypeError that names the shapes accepted.
+    (``core/hosting.py``): a Bokeh ``app(doc)`` function (of one argument) or
+    ``Application``, the path of what ``bokeh serve`` takes (``argv``: what its
+    ``--args`` would pass), and, with Panel installed, a Panel object, what
+    ``pn.panel()`` shows as more than text or JSON, or a function of no arguments
+    returning one. Anything else is a TypeError that says what it got (a
+    function's arguments too: ``print``, a builtin, is no app) and names the
+    shapes accepted; data Panel would show only as text or JSON (a str that is no
+    app's path, a number, a dict, a list) is to be wrapped in ``pn.panel(...)``.
     """
     options = {} if argv is None else {"argv": argv}
     if not isinstance(session, Session):
