@@ -126,15 +126,17 @@ __all__ = [
 register_host(
     "jupyter_sessions.bokeh.apps",
     "host",
-    "a Bokeh app: a function app(doc) as show(app) takes, a "
+    "a Bokeh app: a function app(doc) of one argument as show(app) takes, a "
     "bokeh.application.Application, or the path of a .py script, an .ipynb "
     "notebook or an app directory as bokeh serve takes (argv= for its --args)",
 )
 register_host(
     "jupyter_sessions.bokeh.panel_apps",
     "host",
-    "with Panel installed, a Panel object or anything pn.panel() shows, or a "
-    "function of no arguments returning one, as pn.serve takes",
+    "with Panel installed, a Panel object, anything pn.panel() shows as more than "
+    "text or JSON (HoloViews, hvPlot, a DataFrame, a figure), or a function of no "
+    "arguments returning one, as pn.serve takes; to show a str, a number, a dict, a "
+    "list or other data as Panel shows it, wrap it in pn.panel(...)",
 )
 
 

@@ -366,6 +366,13 @@ s = open_session(counting(%r))
     [
         ("'no/such/app.py'", "FileNotFoundError", "no/such/app.py"),
         ("lambda a, b: None", "TypeError", "of 2 arguments"),
+        # Neither app(doc) nor a function of no arguments, without Panel imported.
+        ("print", "TypeError", "'print' (a builtin: its arguments cannot be read)"),
+        ("lambda *args: None", "TypeError", "(of any number of arguments)"),
+        ("lambda *, doc: None", "TypeError", "(it needs a keyword-only argument)"),
+        # Text and data: no app's path, and Panel would show them only as text or JSON.
+        ("'Hello, world'", "TypeError", "wrap it in pn.panel(...)"),
+        ("{'a': 1}", "TypeError", "wrap it in pn.panel(...)"),
         ("42", "TypeError", "bokeh.application.Application"),
         ("object()", "TypeError", "pn.panel()"),
         ("Ticker", "TypeError", "open_session(Ticker())"),

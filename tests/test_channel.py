@@ -47,6 +47,26 @@ def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookK
     assert nb.value("_kernel_channel().pages") == [{**HELLO, "page": "", "replaces": ""}]
 
 
+def test_the_feed_says_each_change_once_through_an_open_and_a_close(nb: NotebookKernel) -> None:
+    """One message per change the page can see: opened, running, gone (the close once)."""
+    feed = uuid.uuid4().hex
+    nb.open_comm(feed, FEED, {})
+    said = nb.comm_messages(feed, timeout=2)  # the list as the page connects
+    opening = ok(nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id="cell-a"))
+    said += [m["data"] for m in opening.comm_msgs if m["comm_id"] == feed]
+    said += nb.comm_messages(feed, timeout=2)  # the first view is made after the cell
+    closing = ok(nb.run("s.close()", cell_id="cell-b"))
+    said += [m["data"] for m in closing.comm_msgs if m["comm_id"] == feed]
+    said += nb.comm_messages(feed, timeout=2)
+    sid = opening.stdout.strip()
+    assert [[(row["id"], row["state"]) for row in m["sessions"]] for m in said] == [
+        [],
+        [(sid, "PENDING")],
+        [(sid, "RUNNING")],
+        [],
+    ]
+
+
 def test_view_disposed_closes_the_session_and_repeats_are_harmless(nb: NotebookKernel) -> None:
     sid = opened(nb, "cell-a")
     other = opened(nb, "cell-b")

@@ -184,6 +184,60 @@ def test_a_function_that_returns_nothing_panel_shows_fails_with_what_to_do(
     assert nb.value("s.state.value") == "FAILED"
 
 
+# With Panel imported, what Panel would show only as text or JSON, and functions of
+# neither shape, are errors too: before, Panel's guess opened them (a dict as JSON, a
+# function of two arguments as an interact, print as a Bokeh app).
+NOT_APPS = {
+    "lambda a, b: None": "cannot run function '<lambda>' (of 2 arguments)",
+    "print": "cannot run builtin_function_or_method 'print' (a builtin",
+    "lambda *args: None": "cannot run function '<lambda>' (of any number of arguments)",
+    "{'a': 1}": "cannot run dict",
+    "[1, 2]": "cannot run list",
+    "'Hello, world'": "cannot run str 'Hello, world'",
+    "42": "cannot run int",
+    "None": "cannot run NoneType",
+}
+
+
+def test_what_panel_shows_only_as_text_or_json_and_wrong_arities_are_type_errors(
+    nb: NotebookKernel,
+) -> None:
+    ok(nb.run("import panel as pn"))
+    for thing, says in NOT_APPS.items():
+        reply = nb.run(f"open_session({thing})", cell_id="cell-a")
+        assert reply.error is not None and reply.error["ename"] == "TypeError", (thing, reply)
+        error = reply.error["evalue"]
+        assert says in error, (thing, error)
+        # The shapes it takes: app(doc), a Panel object, a function of no arguments.
+        assert "a function app(doc) of one argument" in error, (thing, error)
+        assert "a function of no arguments returning one" in error, (thing, error)
+        assert "wrap it in pn.panel(...)" in error, (thing, error)
+    assert nb.value("live()") == []
+    # Wrapped, data opens as Panel shows it; the shapes it takes open as before.
+    for app, kind in (
+        ("pn.panel({'a': 1})", "PanelApp"),
+        ("pn.panel('Hello, world')", "PanelApp"),
+        ("lambda: pn.pane.JSON({'a': 1})", "PanelApp"),
+        ("lambda doc: None", "BokehApp"),
+    ):
+        ok(nb.run(f"s = open_session({app})", cell_id="cell-b"))
+        assert nb.value("[type(s).__name__, s.state.value]") == [kind, "RUNNING"], app
+
+
+def test_a_function_that_returns_data_fails_with_what_to_do(nb: NotebookKernel) -> None:
+    reply = ok(
+        nb.run(
+            "import panel as pn\ndef table():\n    return {'a': 1}\ns = open_session(table)",
+            cell_id="cell-a",
+        )
+    )
+    (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
+    note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
+    assert "table() returned dict, which is not a Panel object" in note
+    assert "wrap what it returns in pn.panel(...)" in note
+    assert nb.value("s.state.value") == "FAILED"
+
+
 def test_panels_files_reach_a_page_that_loaded_bokehjs_before_panel_was_imported(
     nb: NotebookKernel,
 ) -> None:

@@ -19,7 +19,6 @@ embeds the document, not a page) and its ``static/`` route.
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any
 
@@ -29,18 +28,26 @@ from bokeh.command.util import build_single_handler_application
 from bokeh.document import Document
 from bokeh.server.contexts import ApplicationContext
 
+from ..core.hosting import arity
 from .session import AppFailed, BokehSession
 from .teardown import awaited
 
 
 def host(obj: object, argv: list[str] | None = None) -> BokehApp | None:
-    """The Bokeh kind's host (``core/hosting.py``): a BokehApp for an app, else None."""
-    if isinstance(obj, (str, os.PathLike)):
+    """The Bokeh kind's host (``core/hosting.py``): a BokehApp for an app, else None.
+
+    A function is an ``app(doc)`` when it is called with one argument: not a
+    builtin, nor one of ``*args`` only (``print``), nor Panel's ``pn.bind``. A
+    string is a path when something is there or it looks like one; other text is
+    not an app (a TypeError from the core, not a FileNotFoundError).
+    """
+    if isinstance(obj, os.PathLike) or (isinstance(obj, str) and _names_a_path(obj)):
         return BokehApp.from_path(obj, argv)
     if isinstance(obj, Application):
         no_argv(argv)
         return BokehApp(obj, "Application")
-    if callable(obj) and not isinstance(obj, type) and _takes_one_argument(obj):
+    # A pn.bind or param.depends function is Panel's: Panel calls it with its inputs.
+    if callable(obj) and arity(obj) == 1 and not hasattr(obj, "_dinfo"):
         no_argv(argv)
         name = getattr(obj, "__name__", type(obj).__name__)
         return BokehApp(Application(FunctionHandler(obj)), name)
@@ -138,18 +145,17 @@ class BokehApp(HostedApp):
         self.app.on_server_unloaded(self._server_context)
 
 
-def _takes_one_argument(fn: Any) -> bool:
-    if hasattr(fn, "_dinfo"):  # a pn.bind or param.depends function (*args): Panel's
-        return False
-    try:
-        signature = inspect.signature(fn)
-    except (TypeError, ValueError):  # a builtin without a signature
-        return False
-    try:
-        signature.bind(None)
-    except TypeError:
-        return False
-    return True
+def _names_a_path(text: str) -> bool:
+    """Whether ``text`` is meant as an app's path: something is there, or it looks so.
+
+    A ``.py`` or ``.ipynb`` name, or one word with a slash in it: a missing one is
+    then a FileNotFoundError that names it. Anything else is text, not an app.
+    """
+    if os.path.exists(os.path.expanduser(text)):
+        return True
+    if text.endswith((".py", ".ipynb")):
+        return True
+    return ("/" in text or os.sep in text) and not any(c.isspace() for c in text)
 
 
 def no_argv(argv: list[str] | None) -> None:

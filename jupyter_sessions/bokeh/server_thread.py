@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from ..core.callbacks import call_logged
 from ..core.session import SessionError
-from ..core.threads import call_logged
 
 log = logging.getLogger(__name__)
 

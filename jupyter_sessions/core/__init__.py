@@ -2,6 +2,7 @@
 
 Modules, each one concept, in import order (each imports only those above it):
 
+- ``callbacks``: calling code others registered: each call made, a failure logged;
 - ``lifecycle``: states, ``Lifecycle`` (close once, newest first), ``StillRunning``;
 - ``session``: ``Session``, the contract for kinds (and the names a kind needs);
 - ``registry``: the kernel's sessions by id and owning cell, and their events;

@@ -13,7 +13,8 @@ Each notebook page opens two comms per kernel, one per direction:
   so a kernel-side send from the main thread would pull every later message of
   the page onto the main shell, behind a busy cell.
 - ``jupyter_sessions.sessions.v1``: kernel to page, the list of open sessions
-  whenever it changes (for the side panel).
+  on connect and once per change (opened, each change of state, gone; a close is
+  one change), for the side panel.
 
 Kinds that care where pages are (the Bokeh kind allows their origins on its
 websocket) ask :func:`page_origins` and :func:`on_page`; the channel knows no kind.
@@ -44,13 +45,18 @@ from typing import Any, Literal, TypedDict
 
 from comm import get_comm_manager
 
+from .callbacks import call_each
 from .diagnostics import sessions
+from .lifecycle import SessionState
 from .registry import Event, registry
 
 log = logging.getLogger(__name__)
 
 TARGET = "jupyter_sessions.v1"
 FEED_TARGET = "jupyter_sessions.sessions.v1"
+
+# The states of a close, which the session's removal says (see Channel._on_event).
+_SAID_BY_REMOVAL = frozenset({SessionState.TERMINATING, SessionState.TERMINATED})
 
 
 class Hello(TypedDict):
@@ -188,17 +194,20 @@ class Channel:
         with self._lock:
             self._pages[comm_id] = hello
             listeners = list(self._page_listeners)
-        for listener in listeners:
-            try:
-                listener(hello)
-            except Exception:
-                log.warning("Page listener %r failed on %s", listener, hello, exc_info=True)
+        call_each(listeners, hello, what=f"Page hello {hello}")
 
     def _on_event(self, event: Event) -> None:
-        if event.kind in ("added", "removed") or event.state.ended:
-            with self._lock:
-                feeds = list(self._feeds.values())
-            self._send_sessions(feeds)
+        """Send the list once per change a page sees: opened, each state, gone.
+
+        A close says itself once, by the removal that follows its TERMINATING and
+        TERMINATED at once on the same thread: a list that still showed the closing
+        session would be out of date before it arrived.
+        """
+        if event.kind == "state" and event.state in _SAID_BY_REMOVAL:
+            return
+        with self._lock:
+            feeds = list(self._feeds.values())
+        self._send_sessions(feeds)
 
     def _send_sessions(self, comms: list[Any]) -> None:
         if not comms:

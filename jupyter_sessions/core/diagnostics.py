@@ -8,7 +8,6 @@ the kind shares between sessions, such as the embedded Bokeh server).
 from __future__ import annotations
 
 import html
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,11 +15,10 @@ from typing import Any
 
 from IPython.display import display
 
+from .callbacks import call_each
 from .output import in_ipython
 from .registry import registry
 from .session import Session
-
-log = logging.getLogger(__name__)
 
 NO_OWNER = "none: lives until closed or the kernel ends"
 _COLUMNS = (
@@ -85,16 +83,7 @@ def summaries() -> list[str]:
     """The kinds' summary lines (a failing one is logged and left out)."""
     with _lock:
         found = list(_summaries)
-    lines = []
-    for summary in found:
-        try:
-            line = summary()
-        except Exception:
-            log.warning("Diagnostics summary %r failed", summary, exc_info=True)
-            continue
-        if line:
-            lines.append(line)
-    return lines
+    return [line for line in call_each(found, what="A print_info() summary") if line]
 
 
 class Report:

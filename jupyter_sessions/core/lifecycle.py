@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .callbacks import call_each, call_logged
+
 log = logging.getLogger(__name__)
 
 
@@ -170,7 +172,7 @@ class Lifecycle:
             if not self._close_done:
                 self._after_close.append(fn)
                 return
-        _call_logged(fn)
+        call_logged(fn, what=f"After {self.kind} session {self.id} closed")
 
     def watch(self, fn: Watcher) -> None:
         """Call ``fn(state)`` after each change of state until the session is closed.
@@ -230,26 +232,14 @@ class Lifecycle:
         with self._lock:
             after, self._after_close = self._after_close, []
             self._close_done = True
-        for fn in after:
-            _call_logged(fn)
+        call_each(after, what=f"After {self.kind} session {self.id} closed")
         return True
 
     def _changed(self, state: SessionState) -> None:
         self._notify(self, state)
         with self._lock:
             watchers = list(self._watchers)
-        for fn in watchers:
-            try:
-                fn(state)
-            except Exception:
-                log.warning(
-                    "%r failed on %s session %s going %s",
-                    fn,
-                    self.kind,
-                    self.id,
-                    state.value,
-                    exc_info=True,
-                )
+        call_each(watchers, state, what=f"{self.kind} session {self.id} going {state.value}")
 
     def _release(self) -> None:
         """Run and forget the teardowns, newest first."""
@@ -260,21 +250,8 @@ class Lifecycle:
     def _run_teardowns(self, teardowns: list[Teardown]) -> None:
         """Run each teardown; log a failure and go on; keep what answers StillRunning."""
         for fn, args in teardowns:
-            try:
-                outcome = fn(*args)
-            except Exception:
-                log.warning(
-                    "Releasing %s session %s: %r failed", self.kind, self.id, fn, exc_info=True
-                )
-                continue
+            outcome = call_logged(fn, *args, what=f"Releasing {self.kind} session {self.id}")
             if isinstance(outcome, StillRunning):
                 log.warning("%s session %s: %s", self.kind, self.id, outcome.why)
                 with self._lock:
                     self._remaining.append(outcome)
-
-
-def _call_logged(fn: Callable[[], object]) -> None:
-    try:
-        fn()
-    except Exception:
-        log.warning("%r failed after a session closed", fn, exc_info=True)

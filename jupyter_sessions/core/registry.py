@@ -11,17 +11,15 @@ release left something running (:class:`StillRunning`) stay listed in
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from .callbacks import call_each
 from .lifecycle import Lifecycle, SessionState
 from .session import Session
-
-log = logging.getLogger(__name__)
 
 EventKind = Literal["added", "state", "removed"]
 
@@ -130,13 +128,7 @@ class Registry:
         event = Event(kind, lifecycle.id, lifecycle.kind, lifecycle.cell, state)
         with self._lock:
             listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception:
-                log.warning(
-                    "Session event listener %r failed on %s", listener, event, exc_info=True
-                )
+        call_each(listeners, event, what=f"Session event {event}")
 
 
 _registry = Registry()

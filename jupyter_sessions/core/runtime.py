@@ -23,6 +23,7 @@ from typing import Any, TypeVar, overload
 from IPython import get_ipython
 
 from . import cells, channel, hosting, output
+from .callbacks import call_each
 from .registry import registry
 from .session import Session
 
@@ -53,10 +54,14 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
     clearing the output cannot close it then, having nothing to clear).
 
     An app written for another tool is hosted as it is, by the kind that runs it
-    (``core/hosting.py``): a Bokeh ``app(doc)`` function or ``Application``, the
-    path of what ``bokeh serve`` takes (``argv``: what its ``--args`` would pass),
-    and, with Panel installed, anything ``pn.panel()`` shows. Anything else is a
-    TypeError that names the shapes accepted.
+    (``core/hosting.py``): a Bokeh ``app(doc)`` function (of one argument) or
+    ``Application``, the path of what ``bokeh serve`` takes (``argv``: what its
+    ``--args`` would pass), and, with Panel installed, a Panel object, what
+    ``pn.panel()`` shows as more than text or JSON, or a function of no arguments
+    returning one. Anything else is a TypeError that says what it got (a
+    function's arguments too: ``print``, a builtin, is no app) and names the
+    shapes accepted; data Panel would show only as text or JSON (a str that is no
+    app's path, a number, a dict, a list) is to be wrapped in ``pn.panel(...)``.
     """
     options = {} if argv is None else {"argv": argv}
     if not isinstance(session, Session):
@@ -112,11 +117,7 @@ def shutdown() -> None:
     closed = close_all()
     with _lock:
         stops = list(reversed(_at_shutdown))
-    for stop in stops:
-        try:
-            stop()
-        except Exception:
-            log.warning("Stopping %r at shutdown failed", stop, exc_info=True)
+    call_each(stops, what="Stopping at shutdown")
     log.debug("jupyter-sessions shut down: %d sessions closed", closed)
 
 

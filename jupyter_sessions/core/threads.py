@@ -51,7 +51,6 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -59,7 +58,7 @@ from typing import Any
 
 from IPython import get_ipython
 
-log = logging.getLogger(__name__)
+from .callbacks import call_logged
 
 
 def on_main_thread(fn: Callable[..., object], *args: Any) -> None:
@@ -120,7 +119,7 @@ class _Timers:
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def add(self, when: float, call: Callable[[], None]) -> Callable[[], None]:
+    def add(self, when: float, call: Callable[[], object]) -> Callable[[], None]:
         entry = [when, next(self._order), call]
         with self._changed:
             heapq.heappush(self._due, entry)
@@ -140,7 +139,7 @@ class _Timers:
         while True:
             self._next()()
 
-    def _next(self) -> Callable[[], None]:
+    def _next(self) -> Callable[[], object]:
         """Wait for the next call that is due and not cancelled."""
         with self._changed:
             while True:
@@ -148,7 +147,7 @@ class _Timers:
                 if wait is None or wait > 0:
                     self._changed.wait(wait)
                     continue
-                call: Callable[[], None] | None = heapq.heappop(self._due)[2]
+                call: Callable[[], object] | None = heapq.heappop(self._due)[2]
                 if call is not None:
                     return call
 
@@ -159,11 +158,3 @@ _timers = _Timers()
 def _main_loop() -> Any:
     kernel = getattr(get_ipython(), "kernel", None)
     return getattr(kernel, "io_loop", None)
-
-
-def call_logged(fn: Callable[..., object], *args: Any) -> None:
-    """``fn(*args)``, its error logged: what a loop or timer runs for others must not raise."""
-    try:
-        fn(*args)
-    except Exception:
-        log.warning("%r failed on thread %r", fn, threading.current_thread().name, exc_info=True)

@@ -38,6 +38,8 @@ import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 
+from ..core.callbacks import call_each
+
 log = logging.getLogger(__name__)
 
 POLL = 0.1
@@ -271,11 +273,7 @@ class SharedKernel:
             return
         self.dead = True
         watchers, self._on_death = self._on_death, []
-        for on_death in watchers:
-            try:
-                on_death(reason)
-            except Exception:
-                log.warning("Kernel death watcher %r failed", on_death, exc_info=True)
+        call_each(watchers, reason, what=f"Kernel death ({reason})")
 
     def _next(self, get: Callable[..., Any], msg_id: str, deadline: float) -> Message:
         """The next message answering ``msg_id``; checks the process between polls.
