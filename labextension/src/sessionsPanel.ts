@@ -1,10 +1,11 @@
 /**
  * The side panel: the sessions of the current notebook's kernel, live.
  *
- * One row per session (kind, owning cell, state, age). Clicking a row scrolls
- * to its cell; the row's button closes the session. The list comes from the
- * kernel (the feed comm), so it shows what the kernel holds, not what the page
- * thinks it holds.
+ * Grouped by cell, in the notebook's order: a heading row per cell, then one row
+ * per session (kind, owning cell, state, what it is: a port, a pid and its tree's
+ * CPU and memory, why it still runs; age). Clicking a row scrolls to its cell;
+ * the row's button closes the session. The list comes from the kernel (the feed
+ * comm), so it shows what the kernel holds, not what the page thinks it holds.
  */
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -62,12 +63,32 @@ export class SessionsPanel extends Widget {
     }
     const table = document.createElement('table');
     const trans = this.trans;
-    const headings = [trans.__('kind'), trans.__('cell'), trans.__('state'), trans.__('age')];
-    table.append(row('th', [...headings, '']));
-    for (const session of sessions) {
+    const headings = [trans.__('kind'), trans.__('cell'), trans.__('state')];
+    table.append(row('th', [...headings, trans.__('what'), trans.__('age'), '']));
+    let group: string | null | undefined = undefined;
+    for (const session of byCell(panel, sessions)) {
+      if (session.cell !== group) {
+        group = session.cell;
+        table.append(this.cellRow(panel, session.cell));
+      }
       table.append(this.sessionRow(panel, session));
     }
     this.node.replaceChildren(table);
+  }
+
+  private cellRow(panel: NotebookPanel, cellId: string | null): HTMLElement {
+    const index = cellIndex(panel, cellId);
+    const trans = this.trans;
+    const name =
+      index >= 0
+        ? trans.__('cell [%1]', index + 1)
+        : cellId
+          ? trans.__('a cell that is gone')
+          : trans.__('no cell');
+    const tr = row('th', [name]);
+    tr.className = 'jp-jupyter-sessions-cell';
+    (tr.firstElementChild as HTMLTableCellElement).colSpan = 6;
+    return tr;
   }
 
   private sessionRow(panel: NotebookPanel, session: ISessionInfo): HTMLElement {
@@ -78,9 +99,13 @@ export class SessionsPanel extends Widget {
       `${session.kind} (${session.type})`,
       index < 0 ? (session.cell ? trans.__('gone') : trans.__('none')) : `[${index + 1}]`,
       session.state,
+      describe(session),
       trans.__('%1 s', Math.round(age)),
       ''
     ]);
+    if (session.error) {
+      tr.title = session.error;
+    }
     tr.dataset.sessionId = session.id;
     tr.addEventListener('click', () => scrollToCell(panel, index));
     const close = document.createElement('button');
@@ -98,6 +123,35 @@ export class SessionsPanel extends Widget {
   private link: NotebookSessions | null = null;
   private received = Date.now();
   private readonly timer: number;
+}
+
+/** Sessions in the order of their cells in the notebook; gone and cell-less last. */
+function byCell(panel: NotebookPanel, sessions: readonly ISessionInfo[]): ISessionInfo[] {
+  const order = (session: ISessionInfo): number => {
+    const index = cellIndex(panel, session.cell);
+    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
+  };
+  const id = (session: ISessionInfo): string => session.cell ?? '';
+  return [...sessions].sort((a, b) => order(a) - order(b) || id(a).localeCompare(id(b)));
+}
+
+/** What a session is, in a few words: an owned thing's kind, port or pid, and cost. */
+function describe(session: ISessionInfo): string {
+  const parts: string[] = [];
+  for (const [key, label] of [
+    ['what', ''],
+    ['port', 'port '],
+    ['pid', 'pid '],
+    ['processes', 'processes: '],
+    ['cpu_s', 'CPU s: '],
+    ['memory_mb', 'MB: ']
+  ]) {
+    const value = session[key];
+    if (typeof value === 'string' || typeof value === 'number') {
+      parts.push(`${label}${value}`);
+    }
+  }
+  return parts.join(', ');
 }
 
 function cellIndex(panel: NotebookPanel, cellId: string | null): number {
