@@ -47,6 +47,10 @@ UNLINK := rm -rf $(VENV)/share/jupyter/labextensions/jupyter-sessions \
 $(STAMP): $(PY) pyproject.toml node_modules/.package-lock.json $(wildcard labextension/src/*.ts)
 	$(UNLINK)
 	$(PY) -m pip install --quiet -e ".[test]"
+	@# Dash (a test extra) ships an old source extension for JupyterLab 3 that makes
+	@# JupyterLab 4 pop a "Build Recommended" dialog over every page; Dash >= 2.11
+	@# needs none, so it goes.
+	rm -f $(VENV)/share/jupyter/lab/extensions/dash-jupyterlab*.tgz
 	jupyter labextension develop --overwrite .
 	touch $(STAMP)
 

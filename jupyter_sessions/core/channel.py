@@ -16,6 +16,11 @@ Each notebook page opens two comms per kernel, one per direction:
   on connect and once per change (opened, each change of state, gone; a close is
   one change), for the side panel.
 
+A page opens them when an output of ours renders. A session that no output shows
+(what capture owns, ``show=False``) has the kernel call the pages once
+(:func:`call_pages`: a comm ``jupyter_sessions.call.v1`` the page answers by
+connecting), so clearing that cell's output releases it too.
+
 Kinds that care where pages are (the Bokeh kind allows their origins on its
 websocket) ask :func:`page_origins` and :func:`on_page`; the channel knows no kind.
 
@@ -43,7 +48,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
-from comm import get_comm_manager
+from comm import create_comm, get_comm_manager
 
 from .callbacks import call_each
 from .diagnostics import sessions
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 
 TARGET = "jupyter_sessions.v1"
 FEED_TARGET = "jupyter_sessions.sessions.v1"
+CALL_TARGET = "jupyter_sessions.call.v1"
 
 # The states of a close, which the session's removal says (see Channel._on_event).
 _SAID_BY_REMOVAL = frozenset({SessionState.TERMINATING, SessionState.TERMINATED})
@@ -88,6 +94,8 @@ class Channel:
         # Every page comm (commands and feed), with the id of the page that opened it.
         self._comms: dict[str, tuple[Any, str]] = {}
         self._page_listeners: list[PageListener] = []
+        # The pages were called (call_pages) and no page has connected since.
+        self._called = False
         self._lock = threading.Lock()
         # Held while a list of sessions is made and sent. Events come from any thread;
         # without it a list made before a close could go out after the list made after
@@ -120,6 +128,17 @@ class Channel:
         comm.on_close(self._on_close)
         self._on_msg(open_msg)
 
+    def call_pages(self) -> None:
+        """Ask the pages to connect, once until one has (a session no output shows)."""
+        with self._lock:
+            if self._feeds or self._called:
+                return
+            self._called = True
+        try:
+            create_comm(target_name=CALL_TARGET).close()
+        except Exception:
+            log.debug("Could not call the pages", exc_info=True)
+
     def open_feed(self, comm: Any, open_msg: dict[str, Any]) -> None:
         """Comm target callback: a page wants the list of sessions as it changes."""
         with self._lock:
@@ -133,7 +152,8 @@ class Channel:
 
     def _forget(self, comm_id: str) -> None:
         with self._lock:
-            self._feeds.pop(comm_id, None)
+            if self._feeds.pop(comm_id, None) is not None and not self._feeds:
+                self._called = False  # the next page is called again when needed
             self._pages.pop(comm_id, None)
             self._comms.pop(comm_id, None)
 
@@ -234,6 +254,11 @@ _channel = Channel()
 def channel() -> Channel:
     """The kernel's end of the frontend channel (exists in any process; fed in a kernel)."""
     return _channel
+
+
+def call_pages() -> None:
+    """Ask this kernel's pages to connect: a session shows no output (any thread)."""
+    _channel.call_pages()
 
 
 def page_origins() -> list[str]:

@@ -89,6 +89,7 @@ def adopt(session: Session, cell: str | None) -> Session:
     """
     ensure_installed()
     registry().add(session, cell).start(session._start)
+    channel.call_pages()  # no output renders it: the page must connect to clear it
     return session
 
 

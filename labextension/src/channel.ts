@@ -5,8 +5,10 @@
  * it, so ipykernel 7 keeps handling it on the comm's subshell, even while a cell
  * computes. `feed` carries the kernel's list of sessions (see channel.py).
  *
- * Opened lazily, the first time a session output renders: a kernel that never
- * imported `jupyter_sessions` has no such comm targets and is left alone. A kernel
+ * Opened lazily, the first time a session output renders, or when the kernel
+ * calls (a comm to `CALL_TARGET`: it holds something no output shows, such as
+ * what capture owns): a kernel that never imported `jupyter_sessions` has no such
+ * comm targets and is left alone. A kernel
  * restart or change drops the comms (and the sessions listed); the next render
  * opens new ones. Messages are fire-and-forget and idempotent kernel-side.
  *
@@ -27,7 +29,14 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { releaseHandlersOnDispose } from './commRelease';
 import { onPageGone } from './pageGone';
-import { COMM_TARGET, FEED_TARGET, IPageMessage, ISessionInfo, ISessionsMessage } from './messages';
+import {
+  CALL_TARGET,
+  COMM_TARGET,
+  FEED_TARGET,
+  IPageMessage,
+  ISessionInfo,
+  ISessionsMessage
+} from './messages';
 
 /** This page load, and the one this tab showed before it (see the header). */
 const PAGE_KEY = 'jupyter-sessions:page';
@@ -47,6 +56,8 @@ function swapPageId(): string {
 export class SessionChannel implements IDisposable {
   constructor(private readonly context: ISessionContext) {
     context.kernelChanged.connect(this.onKernelChanged, this);
+    context.kernelChanged.connect(this.answerCalls, this);
+    this.answerCalls(context, { oldValue: null, newValue: context.session?.kernel ?? null });
     context.statusChanged.connect(this.onStatus, this);
     this.stopWatchingPage = onPageGone(() => this.close());
     window.addEventListener('pageshow', this.onPageShow);
@@ -121,6 +132,7 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._disposed = true;
+    this.context.session?.kernel?.removeCommTarget(CALL_TARGET, this.onCall);
     this.stopWatchingPage();
     window.removeEventListener('pageshow', this.onPageShow);
     this.close();
@@ -170,6 +182,21 @@ export class SessionChannel implements IDisposable {
     });
     return comm;
   }
+
+  /** Answer the calls of the notebook's kernel, whichever it is now. */
+  private answerCalls(
+    _: unknown,
+    change: { oldValue: Kernel.IKernelConnection | null; newValue: Kernel.IKernelConnection | null }
+  ): void {
+    change.oldValue?.removeCommTarget(CALL_TARGET, this.onCall);
+    change.newValue?.registerCommTarget(CALL_TARGET, this.onCall);
+  }
+
+  // An arrow function: `removeCommTarget` needs the very same function.
+  private readonly onCall = (comm: Kernel.IComm): void => {
+    comm.dispose();
+    this.connect();
+  };
 
   private onFeed(msg: KernelMessage.ICommMsgMsg): void {
     const data = msg.content.data as unknown as ISessionsMessage;

@@ -16,6 +16,8 @@ export const COMM_TARGET = 'jupyter_sessions.v1';
 
 /** Comm target for the kernel's list of sessions, kernel to page. */
 export const FEED_TARGET = 'jupyter_sessions.sessions.v1';
+/** Kernel to page: connect now, a session no output shows is open (capture). */
+export const CALL_TARGET = 'jupyter_sessions.call.v1';
 
 /** The data of a session output (`output.bundle` in the kernel). */
 export interface ISessionOutput {
