@@ -189,6 +189,7 @@ bench: bench-deps
 	$(PY) benchmarks/bench_process.py
 	$(PY) benchmarks/bench_task.py
 	$(PY) benchmarks/bench_idle.py
+	$(PY) benchmarks/bench_capture.py
 
 # Clear output -> server sessions destroyed, in JupyterLab and Chromium (~7 min).
 bench-browser: bench-deps

@@ -15,6 +15,11 @@
   only read the registry and call ``Session.close``, which is thread safe, so
   clearing an output closes its session even while another cell computes. The
   Close button is an ipywidget, whose messages come on the main shell.
+- **Capture** (``owned/capture.py``, after ``%load_ext``): its pre- and post-run
+  hooks on the main thread (a cell's run starts; what it started is owned at its
+  end); a catcher runs on whichever thread starts a thing (a cell's own thread
+  or task starting a server later owns it from there, through the thread-safe
+  registry).
 - **Kernel control thread** (ipykernel 7; the main thread with ipykernel 6): a
   frontend's shutdown or restart request, which closes every session first
   (``runtime.shutdown``), while the kernel still runs.
