@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 
+import nbformat
 import pytest
 
 from .capture_cells import CASES, Case, setup
@@ -199,3 +201,20 @@ def test_without_the_switch_and_after_unload_nothing_is_captured() -> None:
         assert kernel.value("[p.poll(), p2.poll(), p3.poll()]") == [None, None, None]
         assert kernel.value("hasattr(subprocess.Popen.__init__, '__wrapped__')") is False
         ok(kernel.run("for q in (p, p2, p3): q.kill(); q.wait()"))
+
+
+def test_the_capture_demo_notebook_runs_and_a_rerun_leaves_one_of_each() -> None:
+    demo = nbformat.read(Path(__file__).parent.parent / "notebooks" / "capture.ipynb", 4)
+    code = [c for c in demo.cells if c.cell_type == "code"]
+    with kernel_with(setup(capture=False)) as kernel:
+        for cell in code:
+            ok(kernel.run(cell.source, cell_id=cell.id))
+        held = [(r["what"], r["state"]) for r in kernel.value("sessions()")]
+        assert held == [("server", "RUNNING"), ("process", "RUNNING"), ("task", "RUNNING")]
+        tree = kernel.value("tree.pid")
+        for cell in code[1:4]:  # re-run the server, the tree and the poller
+            ok(kernel.run(cell.source, cell_id=cell.id))
+        wait_equal(lambda: len(kernel.value("processes()")), 3 + 1, timeout=30)  # + kept
+        assert kernel.value(f"psutil.pid_exists({tree})") is False
+        assert [r["what"] for r in kernel.value("sessions()")] == ["server", "process", "task"]
+        ok(kernel.run("long_lived.kill(); long_lived.wait()"))
