@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import websocket
 
-from .bokeh_client import ViewClient, fetch_token
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
-from .test_apps import busy_cell
+from .support.bokeh_client import ViewClient, fetch_token
+from .support.kernels import busy_cell
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 TARGET = "jupyter_sessions.v1"
 FEED = "jupyter_sessions.sessions.v1"

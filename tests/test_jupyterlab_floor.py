@@ -26,9 +26,11 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from playwright.sync_api import sync_playwright
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_page import NotebookPage
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_page import NotebookPage
+from .support.waits import wait_for
 
 ROOT = Path(__file__).parent.parent
 FLOOR_PYTHON = ROOT / ".venv-floor" / "bin" / "python"

@@ -25,10 +25,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_kernel import NotebookKernel
-from .notebook_page import NotebookPage
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_kernel import NotebookKernel
+from .support.notebook_page import NotebookPage
+from .support.waits import wait_for
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 

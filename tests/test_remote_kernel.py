@@ -18,16 +18,18 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_page import NotebookPage
-from .remote_kernel import (
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_page import NotebookPage
+from .support.remote_kernel import (
     NamespaceUnavailable,
     execute,
     kernel_gateway,
     namespace_pids,
     network_namespace,
 )
+from .support.waits import wait_for
 
 COUNT = (
     "import json, jupyter_sessions.bokeh.shared_server as _s; "

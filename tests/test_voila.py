@@ -23,8 +23,10 @@ import nbformat
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, free_port, terminate
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.kernels import KERNEL_SETUP
+from .support.processes import free_port, terminate
+from .support.waits import wait_for
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
 PLOT = ".bk-Figure, .bk-Plot"
