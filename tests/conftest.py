@@ -2,6 +2,11 @@
 
 Fixtures only; what they are made of, and every helper a test imports, is in
 ``tests/support``. Test modules never import each other.
+
+One Chromium serves every browser test (``browser``); each test opens its pages in a
+browser context of its own. The browser tests run after all the others, as in CI's
+order (kernel tests, then browser tests): so Chromium starts once, late, and no
+kernel test runs beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from jupyter_sessions import close_all
 # Imported first, before any test module: it records SIGINT's C handler as this
 # process started, which PyMOL sessions must leave as they found it.
 from .support import interrupts  # noqa: F401
-from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS, MEASURE_ARGS
 from .support.jupyterlab import JupyterLab
 from .support.kernels import KERNEL_SETUP, KernelPool
 from .support.notebook_kernel import NotebookKernel
@@ -67,13 +72,22 @@ def lab(
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one for the run; a test's pages go in a context of its own.
+
+    Started with what the page memory soak reads (``MEASURE_ARGS``), which changes
+    nothing a page does.
+    """
     # Imported here: `make pythons` runs the kernel-side tests without Playwright.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *MEASURE_ARGS]
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture
@@ -92,6 +106,16 @@ def notebook7(
     """A fresh notebook open in Notebook 7, served by the same Jupyter server."""
     with open_notebook(lab, browser, request, lab.notebook7_url) as opened:
         yield opened
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last, in the order pytest grouped them (a stable sort).
+
+    After pytest's own ordering (``trylast``), which groups the tests of one JupyterLab
+    together. The one Chromium then lives only while browser tests run.
+    """
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -15,10 +15,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .support.chromium import CHROMIUM, CHROMIUM_ARGS
+from .support.chromium import needs_chromium
 from .support.jupyterlab import JupyterLab
 from .support.kernels import KERNEL_SETUP
 from .support.notebook_page import NotebookPage
@@ -111,12 +111,6 @@ def remote_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
         yield lab
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 def counts(lab: JupyterLab, kernel_id: str) -> list[int]:
     """[open sessions, live Bokeh view sessions] in the remote kernel."""
     reply = execute(lab.url, lab.token, kernel_id, COUNT)
@@ -144,7 +138,7 @@ def open_notebook(context: BrowserContext, url: str) -> NotebookPage:
     return NotebookPage(context.new_page(), url, timeout=120)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+@needs_chromium
 @pytest.mark.parametrize("frontend", ["extension", "widget"])
 def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
     remote_lab: JupyterLab, browser: Browser, frontend: str
