@@ -3,10 +3,14 @@
 Fixtures only; what they are made of, and every helper a test imports, is in
 ``tests/support``. Test modules never import each other.
 
-One Chromium serves every browser test (``browser``); each test opens its pages in a
-browser context of its own. The browser tests run after all the others, as in CI's
-order (kernel tests, then browser tests): so Chromium starts once, late, and no
-kernel test runs beside it.
+One Chromium serves every browser test (``browser``), and one JupyterLab per mode
+(``lab``: with this project's extension, and with it disabled) serves every test
+that needs no server of its own; each test still writes its own notebook, gets its
+own kernel, shut down after it, and opens its pages in a browser context of its own.
+Starting a JupyterLab takes 3 to 5 s, and the three modules that share one started
+six. The browser tests run after all the others, as in CI's order (kernel tests,
+then browser tests): so Chromium and JupyterLab start once, late, and no kernel test
+runs beside them.
 """
 
 from __future__ import annotations
@@ -62,11 +66,15 @@ def close_all_after() -> Iterator[None]:
     close_all()
 
 
-@pytest.fixture(scope="module", params=["extension", "fallback"])
+@pytest.fixture(scope="session", params=["extension", "fallback"])
 def lab(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[JupyterLab]:
-    """JupyterLab with this project's extension, and with it disabled (the fallback)."""
+    """JupyterLab with this project's extension, then with it disabled (the fallback).
+
+    One server per mode for the run; pytest runs the tests of one mode together, and
+    stops that server before it starts the other.
+    """
     server = JupyterLab(tmp_path_factory.mktemp("lab"), extension=request.param == "extension")
     yield server
     server.stop()
@@ -110,12 +118,18 @@ def notebook7(
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests last, in the order pytest grouped them (a stable sort).
+    """The browser tests last, those on the shared JupyterLab at the very end.
 
-    After pytest's own ordering (``trylast``), which groups the tests of one JupyterLab
-    together. The one Chromium then lives only while browser tests run.
+    After pytest's own ordering (``trylast``), which groups the tests of one ``lab``
+    together; the sort is stable, so it keeps those groups. Chromium then runs only
+    while browser tests do, and the last JupyterLab stops with the last of them.
     """
-    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+    def needs(item: pytest.Item) -> tuple[bool, bool]:
+        names = getattr(item, "fixturenames", ())
+        return "browser" in names, "lab" in names
+
+    items.sort(key=needs)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -29,6 +29,7 @@ from .support.jupyterlab import JupyterLab
 from .support.kernels import KERNEL_SETUP
 from .support.notebook_kernel import NotebookKernel
 from .support.notebook_page import NotebookPage
+from .support.notebooks import shut_down_kernels
 from .support.waits import wait_for
 
 pytestmark = needs_chromium
@@ -57,11 +58,9 @@ KERNEL_FACTS = """[
 ]"""
 
 
-@pytest.fixture(scope="module", params=["extension", "widget"])
-def soak(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, browser: Browser
-) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
-    lab = JupyterLab(tmp_path_factory.mktemp("soak"), extension=request.param == "extension")
+@pytest.fixture(scope="module")
+def soak(lab: JupyterLab, browser: Browser) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
+    """The soak's notebook, open in ``lab`` (with the extension, then through the widget)."""
     name = "soak.ipynb"
     # A removed widget view's session closes after a grace (a re-render may show it
     # again); the soak measures what a cycle leaves, not the grace: 0.1 s of it.
@@ -69,9 +68,10 @@ def soak(
         KERNEL_SETUP.strip() + "\nimport jupyter_sessions.core.widget\n"
         "jupyter_sessions.core.widget.REMOVED_GRACE_S = 0.1"
     )
+    running = {session["id"] for session in lab.api("sessions")}
     lab.write_notebook(name, [setup, "s = open_session(Ticker())", "x = 1"])
+    context = browser.new_context()
     try:
-        context = browser.new_context()
         page = NotebookPage(context.new_page(), lab.notebook_url(name))
         kernel = lab.kernel_of(name)
         try:
@@ -79,9 +79,9 @@ def soak(
             yield page, kernel
         finally:
             kernel.close()
-            context.close()
     finally:
-        lab.stop()
+        context.close()
+        shut_down_kernels(lab, keep=running)
 
 
 def heap_mb(page: NotebookPage) -> float:

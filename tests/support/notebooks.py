@@ -3,8 +3,9 @@
 The notebook is written with the setup cell, the test's session cells and a spare
 cell, then opened in a browser context of the test's own; its kernel is JupyterLab's,
 which the test asks for facts through a second client (``lab.kernel_of``). After
-the test, the context closes and the kernel is shut down, so the next notebook in
-the same JupyterLab starts from nothing.
+the test, the context closes and every kernel the test started is shut down (its
+notebook's, and any other notebook's it opened), so the next test in the same
+JupyterLab starts with none of them.
 
 Markers on a test change its notebook: ``session_cell(*sources)`` (the session cells,
 instead of one ``OPEN``), ``remote_browser`` (the page cannot reach the kernel's
@@ -15,8 +16,7 @@ instead of one ``OPEN``), ``remote_browser`` (the page cannot reach the kernel's
 from __future__ import annotations
 
 import re
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,7 @@ def open_notebook(
     The session cells are the ``session_cell`` marker's arguments, else one ``OPEN``.
     """
     name = notebook_name(request)
+    running = {session["id"] for session in lab.api("sessions")}
     marker = request.node.get_closest_marker("session_cell")
     sessions = list(marker.args) if marker else [OPEN]
     lab.write_notebook(name, [KERNEL_SETUP.strip(), *sessions, "x = 1"])
@@ -75,7 +76,7 @@ def open_notebook(
             print("The page's console:", *page.console[-50:], sep="\n  ")
         kernel.close()
         context.close()
-        shut_down_kernel_of(lab, name)
+        shut_down_kernels(lab, keep=running)
 
 
 def notebook_name(request: pytest.FixtureRequest) -> str:
@@ -84,15 +85,15 @@ def notebook_name(request: pytest.FixtureRequest) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
 
 
-def shut_down_kernel_of(lab: JupyterLab, name: str) -> None:
+def shut_down_kernels(lab: JupyterLab, keep: Collection[str] = ()) -> None:
+    """Shut down the kernel of every session of ``lab`` but those in ``keep`` (ids).
+
+    JupyterLab leaves a notebook's kernel running when its page goes; the DELETE
+    returns once the kernel is gone.
+    """
     for session in lab.api("sessions"):
-        if session["path"] == name:
-            request = urllib.request.Request(
-                f"{lab.url}/api/sessions/{session['id']}",
-                method="DELETE",
-                headers={"Authorization": f"token {lab.token}"},
-            )
-            urllib.request.urlopen(request, timeout=30).close()
+        if session["id"] not in keep:
+            lab.api(f"sessions/{session['id']}", method="DELETE", timeout=30)
 
 
 def counts(kernel: NotebookKernel, subshell: str | None = None) -> list[int]:
