@@ -5,9 +5,9 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_bokeh.py [--quick]
 
 Both sides run in REAL IPython kernels driven with jupyter_client the way
-JupyterLab 4 drives them (``tests/notebook_kernel.py``): every cell is an
+JupyterLab 4 drives them (``tests/support/notebook_kernel.py``): every cell is an
 execute_request whose metadata carries ``cellId``, ``deletedCells`` and
-``recordTiming``. A harness-side websocket client (``tests/bokeh_client.py``)
+``recordTiming``. A harness-side websocket client (``tests/support/bokeh_client.py``)
 plays the browser: it loads ``autoload.js`` from the cell's output, opens the
 websocket with the notebook page's ``Origin`` and pulls the document, as BokehJS
 does.

@@ -4,9 +4,9 @@ Run from the repository root (needs the bench extra: ``pip install -e ".[bench]"
 
     .venv/bin/python benchmarks/bench_browser.py [--quick]
 
-One run starts a real JupyterLab (``tests/jupyterlab.py``) with this project's
+One run starts a real JupyterLab (``tests/support/jupyterlab.py``) with this project's
 labextension and jupyter_bokeh's, opens two notebooks in Debian's Chromium under
-Playwright (``tests/notebook_page.py``), one per side, and takes turns:
+Playwright (``tests/support/notebook_page.py``), one per side, and takes turns:
 
 - **jupyter-sessions**: ``open_session(MySession())``, a BokehSession subclass
   with a periodic callback (0.25 s).
@@ -58,7 +58,8 @@ from comparison import OURS, Row, jupyter_bokeh_dispose_code, markdown, verdict 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from timing import machine, machine_info, percentile  # noqa: E402
 
-from tests.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab  # noqa: E402
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.jupyterlab import JupyterLab  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "browser.json"
 ANCHOR = "bokeh show(app) + jupyter_bokeh"

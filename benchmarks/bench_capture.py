@@ -7,7 +7,7 @@ Run from the repository root::
 Side by side in one run, each in REAL IPython kernels driven as JupyterLab drives
 them (``cellId``, then ``deletedCells``):
 
-1. For every tool of ``tests/capture_cells.py`` (Bokeh ``show(app)``, Panel, Gradio,
+1. For every tool of ``tests/support/capture_cells.py`` (Bokeh ``show(app)``, Panel, Gradio,
    Dash, uvicorn, ``http.server``, a process tree, an asyncio task, Dask, matplotlib):
    the cell run ``--reruns`` times, then deleted, in a plain kernel ("off": the
    package is imported, capture is not switched on) and with ``%load_ext
@@ -35,8 +35,8 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from timing import machine  # noqa: E402
 
-from tests.capture_cells import CASES, Case, setup  # noqa: E402
-from tests.notebook_kernel import NotebookKernel, ok  # noqa: E402
+from tests.support.capture_cells import CASES, Case, setup  # noqa: E402
+from tests.support.notebook_kernel import NotebookKernel, ok  # noqa: E402
 
 STARTS = """
 import asyncio, threading

@@ -4,14 +4,14 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_idle.py [--seconds 60]
 
-Five REAL IPython kernels (``tests/notebook_kernel.py``) run at once and are
+Five REAL IPython kernels (``tests/support/notebook_kernel.py``) run at once and are
 measured over the same window, after they settled (a discarded view's garbage
 collection comes 5 s after it):
 
 - a plain kernel that ran ``x = 1``;
 - Bokeh's own ``output_notebook(); show(app)`` of a static plot, no page;
 - this project, one open session of a static plot (no periodic callback), no page;
-- the same with a page on it: a websocket client (``tests/bokeh_client.py``) holds
+- the same with a page on it: a websocket client (``tests/support/bokeh_client.py``) holds
   the view, as BokehJS does, and nothing changes;
 - the same after ``close_all()``.
 
@@ -36,8 +36,8 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 from timing import machine  # noqa: E402
 
-from tests.bokeh_client import ViewClient, fetch_token  # noqa: E402
-from tests.notebook_kernel import NotebookKernel, ok  # noqa: E402
+from tests.support.bokeh_client import ViewClient, fetch_token  # noqa: E402
+from tests.support.notebook_kernel import NotebookKernel, ok  # noqa: E402
 
 PLOT = """
 from bokeh.plotting import figure

@@ -4,7 +4,7 @@ Run from the repository root (needs the bench extra: ``make bench-deps``)::
 
     .venv/bin/python benchmarks/bench_sliders.py [--quick]
 
-One real JupyterLab (``tests/jupyterlab.py``) with this project's labextension and
+One real JupyterLab (``tests/support/jupyterlab.py``) with this project's labextension and
 jupyter_bokeh's, Debian's Chromium under Playwright, and Bokeh's own
 ``sliders.py`` (``tests/apps/bokeh``, unchanged) opened three ways, each in its
 own notebook and tab:
@@ -61,8 +61,9 @@ from comparison import OURS  # noqa: E402
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 from timing import machine, machine_info, percentile  # noqa: E402
 
-from tests.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab  # noqa: E402
-from tests.notebook_page import NotebookPage  # noqa: E402
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.jupyterlab import JupyterLab  # noqa: E402
+from tests.support.notebook_page import NotebookPage  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "sliders.json"
 SLIDERS = ROOT / "tests" / "apps" / "bokeh" / "sliders.py"

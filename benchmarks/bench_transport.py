@@ -5,10 +5,10 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_transport.py [--seconds N]
 
-A REAL IPython kernel (``tests/notebook_kernel.py``) opens one session whose
+A REAL IPython kernel (``tests/support/notebook_kernel.py``) opens one session whose
 periodic callback (every 0.25 s, the floor) stamps each update with the kernel's
 ``time.time()``. Two clients watch the same session at the same time, as two
-pages would: a websocket client (``tests/bokeh_client.py``, what BokehJS does over
+pages would: a websocket client (``tests/support/bokeh_client.py``, what BokehJS does over
 the direct websocket) and a comm client speaking the wire format of
 ``jupyter_sessions/bokeh/comm_link.py`` through jupyter_client (what the page does
 over the kernel's channel). Each update's latency is its arrival minus its stamp
@@ -39,8 +39,8 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 import websocket  # noqa: E402
 from timing import machine, percentile  # noqa: E402
 
-from tests.bokeh_client import DEFAULT_ORIGIN  # noqa: E402
-from tests.notebook_kernel import NotebookKernel, ok  # noqa: E402
+from tests.support.bokeh_client import DEFAULT_ORIGIN  # noqa: E402
+from tests.support.notebook_kernel import NotebookKernel, ok  # noqa: E402
 
 PERIOD = 0.25
 SETUP = """

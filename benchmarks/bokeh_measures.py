@@ -17,7 +17,7 @@ import psutil
 from bokeh_sides import TIMEOUT, Shown, Side
 from timing import first_truthy, median, percentile
 
-from tests.bokeh_client import ViewClient
+from tests.support.bokeh_client import ViewClient
 
 PERIOD = 0.25  # seconds, both sides' periodic callback
 BUSY_SECONDS = 2.0

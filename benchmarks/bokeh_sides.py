@@ -1,9 +1,9 @@
 """bench_bokeh's two sides, as the frontend sees them: a kernel, a cell, a renderer.
 
 Each side is a real ipykernel driven as JupyterLab 4 drives it
-(``tests/notebook_kernel.py``); its setup, run outside any cell, loads that side's
+(``tests/support/notebook_kernel.py``); its setup, run outside any cell, loads that side's
 ``kernel_side`` modules as ``bench`` (``records``) and ``side`` (``ours`` or
-``anchor``). A harness-side websocket client (``tests/bokeh_client.py``) plays
+``anchor``). A harness-side websocket client (``tests/support/bokeh_client.py``) plays
 the browser. Imported by ``bench_bokeh.py``, which puts the repository root on
 ``sys.path`` for ``tests``.
 """
@@ -25,8 +25,8 @@ from comparison import OURS
 from kernel_side import import_code
 
 from jupyter_sessions import MIME_TYPE
-from tests.bokeh_client import DEFAULT_ORIGIN, ViewClient, fetch_token
-from tests.notebook_kernel import NotebookKernel, Reply
+from tests.support.bokeh_client import DEFAULT_ORIGIN, ViewClient, fetch_token
+from tests.support.notebook_kernel import NotebookKernel, Reply
 
 ANCHOR = "bokeh show(app) + jupyter_bokeh cleanup"
 BOKEH_EXEC_MIME = "application/vnd.bokehjs_exec.v0+json"

@@ -11,7 +11,7 @@ from bokeh_sides import ANCHOR
 from comparison import OURS, Row, verdict
 from timing import median, percentile
 
-from tests.bokeh_client import DEFAULT_ORIGIN
+from tests.support.bokeh_client import DEFAULT_ORIGIN
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from kernel_side import import_code
 from playwright.sync_api import Browser
 from timing import first_truthy
 
-from tests.jupyterlab import JupyterLab
-from tests.notebook_kernel import NotebookKernel
-from tests.notebook_page import NotebookPage
+from tests.support.jupyterlab import JupyterLab
+from tests.support.notebook_kernel import NotebookKernel
+from tests.support.notebook_page import NotebookPage
 
 SETUP, PLOT, BUSY = 0, 1, 2  # cell indices in both notebooks
 

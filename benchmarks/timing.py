@@ -5,7 +5,7 @@
 - :func:`percentile` and :func:`median`: the one way a benchmark summarises samples;
 - :func:`timed`: seconds per call;
 - :func:`first_truthy`: poll until something holds, without failing (a benchmark
-  records what did not happen; ``tests/conftest.py``'s ``wait_for`` fails a test).
+  records what did not happen; ``tests/support/waits.py``'s ``wait_for`` fails a test).
 """
 
 from __future__ import annotations

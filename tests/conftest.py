@@ -1,168 +1,39 @@
-"""Fixtures: a real notebook kernel with a ticking BokehSession class defined in it."""
+"""The fixtures: fresh kernels, and JupyterLab with Chromium for the browser tests.
+
+Fixtures only; what they are made of, and every helper a test imports, is in
+``tests/support``. Test modules never import each other.
+
+One Chromium serves every browser test (``browser``), and one JupyterLab per mode
+(``lab``: with this project's extension, and with it disabled) serves every test
+that needs no server of its own; each test still writes its own notebook, gets its
+own kernel, shut down after it, and opens its pages in a browser context of its own.
+Starting a JupyterLab takes 3 to 5 s, and the three modules that share one started
+six. The browser tests run after all the others, as in CI's order (kernel tests,
+then browser tests): so Chromium and JupyterLab start once, late, and no kernel test
+runs beside them.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import collections
-import contextlib
-import ctypes
 import itertools
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-import psutil
 import pytest
 
-from .notebook_kernel import NotebookKernel, ok
+from jupyter_sessions import close_all
 
-# SIGINT's C handler as this process started: a C library's left behind differs.
-_LIBC = ctypes.CDLL(None)
+# Imported first, before any test module: it records SIGINT's C handler as this
+# process started, which PyMOL sessions must leave as they found it.
+from .support import interrupts  # noqa: F401
+from .support.chromium import CHROMIUM, CHROMIUM_ARGS, MEASURE_ARGS
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP, KernelPool
+from .support.notebook_kernel import NotebookKernel
+from .support.notebooks import Notebook, open_notebook
 
-
-def _sigint_action() -> bytes:
-    action = ctypes.create_string_buffer(1024)  # larger than any struct sigaction
-    _LIBC.sigaction(signal.SIGINT, None, action)
-    return action.raw[:8]  # sa_handler
-
-
-_STARTING_SIGINT = _sigint_action()
-
-
-@contextmanager
-def interrupted_after(delay: float) -> Iterator[None]:
-    """The block must end in KeyboardInterrupt: SIGINT reaches the main thread in ``delay`` s.
-
-    As the kernel's interrupt button does, with Python's handler installed for the
-    block as ipykernel installs it around each cell (a process started in the
-    background, ``make test-loaded &``, inherits SIGINT ignored). First, SIGINT's C
-    handler must still be the one this process started with: PyMOL's start() installs
-    its own, which sessions must put back.
-    """
-    assert _sigint_action() == _STARTING_SIGINT, "a C library's SIGINT handler was left"
-    main = threading.main_thread().ident
-    assert main is not None and threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    timer = threading.Timer(delay, signal.pthread_kill, (main, signal.SIGINT))
-    timer.start()
-    try:
-        yield
-    except KeyboardInterrupt:
-        return
-    finally:
-        timer.cancel()  # the block ended first: no SIGINT after it, outside the block
-        timer.join(10)
-        signal.signal(signal.SIGINT, previous)
-    blocked = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    raise AssertionError(f"no KeyboardInterrupt (SIGINT blocked on the main thread: {blocked})")
-
-
-# A notebook's setup cell: run outside any cell (no cellId) in kernel tests, and as
-# the first cell of the notebooks the browser tests open.
-KERNEL_SETUP = """
-import time
-import numpy as np
-from bokeh.models import ColumnDataSource
-from bokeh.plotting import figure
-from jupyter_sessions import (BokehSession, open_session, close_session, close_all,
-                              sessions, print_info)
-from jupyter_sessions.bokeh.shared_server import running_server
-from jupyter_sessions.core import runtime as _runtime
-from jupyter_sessions.core.channel import channel as _kernel_channel
-from jupyter_sessions.core.registry import registry as _registry
-
-TICKS = []
-
-class Ticker(BokehSession):
-    callback_period = 0.25
-    def setup_model(self):
-        self.source = ColumnDataSource(data=dict(x=list(range(10)), y=np.random.rand(10)))
-        plot = figure(height=200, width=400)
-        plot.line("x", "y", source=self.source)
-        return plot
-    def periodic_callback(self):
-        TICKS.append(self.id)
-        self.source.data.update(y=np.random.rand(10))
-
-def live():
-    return [s["id"] for s in sessions()]
-
-def ticks(session_id):
-    return TICKS.count(session_id)
-
-def view_sessions():
-    server = running_server()
-    return 0 if server is None else server.call(lambda: len(server.view_sessions()))
-
-def view_of(s):
-    return {"app_url": s.app_url, "view_id": s.view_id}
-"""
-
-
-@contextmanager
-def kernel_with(setup: str) -> Iterator[NotebookKernel]:
-    """A fresh kernel that ran ``setup`` outside any cell; shut down afterwards."""
-    kernel = NotebookKernel()
-    try:
-        ok(kernel.run(setup))
-        yield kernel
-    finally:
-        kernel.close()
-
-
-class KernelPool:
-    """Fresh kernels with ``setup`` run, started while the tests before theirs run.
-
-    A kernel takes about 2 s to start and import Bokeh; a hundred tests that each need
-    a fresh one would spend minutes waiting for them. Every test still gets a kernel
-    nobody used: only its start overlaps the tests before it, up to ``AHEAD`` of them
-    (two cores start two at once). Spares are made only for the next tests that ask
-    for one, so no test that counts this process's children, threads or descriptors
-    sees a kernel starting.
-    """
-
-    AHEAD = 2
-
-    def __init__(self, setup: str) -> None:
-        self._setup = setup
-        self._spares: collections.deque[Future[NotebookKernel]] = collections.deque()
-
-    def _start(self, made: Future[NotebookKernel]) -> None:
-        try:
-            kernel = NotebookKernel()
-            try:
-                ok(kernel.run(self._setup))
-            except BaseException:
-                kernel.close()
-                raise
-            made.set_result(kernel)
-        except BaseException as exc:
-            made.set_exception(exc)
-        finally:
-            # jupyter_client's run_sync gave this thread an asyncio loop of its own.
-            asyncio.get_event_loop_policy().get_event_loop().close()
-
-    def _spare(self) -> Future[NotebookKernel]:
-        made: Future[NotebookKernel] = Future()
-        threading.Thread(target=self._start, args=(made,), name="spare-kernel").start()
-        return made
-
-    def take(self, wanted_next: int) -> NotebookKernel:
-        """A fresh kernel; spares start for the next ``wanted_next`` tests (up to AHEAD)."""
-        made = self._spares.popleft() if self._spares else self._spare()
-        while len(self._spares) < min(wanted_next, self.AHEAD):
-            self._spares.append(self._spare())
-        return made.result(timeout=120)
-
-    def close(self) -> None:
-        """Shut down the spares no test took."""
-        while self._spares:
-            with contextlib.suppress(Exception):
-                self._spares.popleft().result(timeout=120).close()
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -188,43 +59,77 @@ def nb(_kernels: KernelPool, request: pytest.FixtureRequest) -> Iterator[Noteboo
         kernel.close()
 
 
-def alive(pid: int | None) -> bool:
-    """True while process ``pid`` runs (a zombie, exited but not reaped, is not running)."""
-    if pid is None:
-        return False
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+@pytest.fixture
+def close_all_after() -> Iterator[None]:
+    """Close every session the test opened in this process (outside any kernel)."""
+    yield
+    close_all()
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
-    """Poll ``predicate`` until it is truthy; return its value or fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout} s: {predicate}")
-        time.sleep(interval)
+@pytest.fixture(scope="session", params=["extension", "fallback"])
+def lab(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JupyterLab]:
+    """JupyterLab with this project's extension, then with it disabled (the fallback).
+
+    One server per mode for the run; pytest runs the tests of one mode together, and
+    stops that server before it starts the other.
+    """
+    server = JupyterLab(tmp_path_factory.mktemp("lab"), extension=request.param == "extension")
+    yield server
+    server.stop()
 
 
-def wait_equal(
-    read: Callable[[], Any], expected: Any, timeout: float = 10.0, interval: float = 0.1
-) -> None:
-    """``wait_for`` the value ``read()`` returns to equal ``expected``; a failure says
-    what it was last (a count that never settles says where it stopped)."""
-    last: list[Any] = [None]
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one for the run; a test's pages go in a context of its own.
 
-    def equal() -> bool:
-        last[0] = read()
-        return bool(last[0] == expected)
+    Started with what the page memory soak reads (``MEASURE_ARGS``), which changes
+    nothing a page does.
+    """
+    # Imported here: `make pythons` runs the kernel-side tests without Playwright.
+    from playwright.sync_api import sync_playwright
 
-    try:
-        wait_for(equal, timeout, interval)
-    except AssertionError:
-        raise AssertionError(f"{last[0]!r} != {expected!r} after {timeout} s: {read}") from None
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *MEASURE_ARGS]
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def notebook(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Notebook]:
+    """A fresh notebook open in JupyterLab."""
+    with open_notebook(lab, browser, request, lab.notebook_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def notebook7(
+    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Notebook]:
+    """A fresh notebook open in Notebook 7, served by the same Jupyter server."""
+    with open_notebook(lab, browser, request, lab.notebook7_url) as opened:
+        yield opened
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last, those on the shared JupyterLab at the very end.
+
+    After pytest's own ordering (``trylast``), which groups the tests of one ``lab``
+    together; the sort is stable, so it keeps those groups. Chromium then runs only
+    while browser tests do, and the last JupyterLab stops with the last of them.
+    """
+
+    def needs(item: pytest.Item) -> tuple[bool, bool]:
+        names = getattr(item, "fixturenames", ())
+        return "browser" in names, "lab" in names
+
+    items.sort(key=needs)
 
 
 @pytest.hookimpl(wrapper=True)

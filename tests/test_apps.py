@@ -12,103 +12,27 @@ another cell is busy.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
 
-from .bokeh_client import ViewClient, fetch_token
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
-from .test_comm_link import CommView, wait_until_busy
+from .support.bokeh_comm import CommView
+from .support.bokeh_documents import (
+    answered,
+    comm_patches,
+    connect,
+    model_id,
+    moved,
+    websocket_patches,
+)
+from .support.kernels import KERNEL_SETUP, busy_cell, kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 APPS = Path(__file__).parent / "apps" / "bokeh"
 SLIDERS = APPS / "sliders.py"
 OHLC = APPS / "ohlc"
-
-
-# -- the page's side ------------------------------------------------------------
-
-
-def models(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every model a PULL-DOC-REPLY's document defines, as Bokeh serialises them."""
-    stack: list[Any] = [doc]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            if node.get("type") == "object" and "name" in node and "id" in node:
-                yield node
-            stack.extend(node.values())
-
-
-def model_id(doc: dict[str, Any], name: str, **attributes: Any) -> str:
-    """The id of the one ``name`` model with ``attributes`` (a Slider titled "offset")."""
-    found = [
-        m["id"]
-        for m in models(doc)
-        if m["name"] == name
-        and all(m.get("attributes", {}).get(k) == v for k, v in attributes.items())
-    ]
-    assert len(found) == 1, (name, attributes, found)
-    return str(found[0])
-
-
-def moved(slider: str, value: float) -> dict[str, Any]:
-    """The PATCH-DOC BokehJS sends when a user drags ``slider`` to ``value``."""
-    return {
-        "events": [{"kind": "ModelChanged", "model": {"id": slider}, "attr": "value", "new": value}]
-    }
-
-
-def changes(content: dict[str, Any], model: str, attr: str) -> bool:
-    """Whether a PATCH-DOC's content changes ``model``'s ``attr``."""
-    return any(
-        event.get("model", {}).get("id") == model and event.get("attr") == attr
-        for event in content.get("events", [])
-    )
-
-
-def websocket_patches(client: ViewClient, timeout: float) -> Iterator[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        msg = client.receive(left)
-        if msg is not None and msg.msgtype == "PATCH-DOC":
-            yield msg.content
-
-
-def comm_patches(view: CommView, timeout: float) -> Iterator[dict[str, Any]]:
-    return (m.content for m in view.receive(timeout) if m.msgtype == "PATCH-DOC")
-
-
-def answered(patches: Iterable[dict[str, Any]], model: str, attr: str) -> bool:
-    return any(changes(content, model, attr) for content in patches)
-
-
-def connect(nb: NotebookKernel) -> tuple[ViewClient, dict[str, Any]]:
-    """A websocket client on ``s``'s view, with the document it pulled."""
-    view = nb.value("view_of(s)")
-    client = ViewClient.connect(view["app_url"], fetch_token(view["app_url"], view["view_id"]))
-    return client, client.pull().content["doc"]
-
-
-def busy_cell(nb: NotebookKernel, flag: Path) -> str:
-    """Start a cell that sleeps until ``flag`` exists (60 s at most); its msg id.
-
-    Busy as ``time.sleep`` is: the kernel's main shell answers nothing meanwhile.
-    """
-    code = (
-        "import os, time\n_t = time.monotonic()\n"
-        f"while not os.path.exists({str(flag)!r}) and time.monotonic() - _t < 60:\n"
-        "    time.sleep(0.02)\n"
-    )
-    msg_id = nb.send_execute(code, {"cellId": "cell-busy", "deletedCells": []})
-    wait_until_busy(nb, msg_id)
-    return msg_id
 
 
 def opened(nb: NotebookKernel, app: str, cell: str = "cell-a") -> None:
@@ -307,8 +231,6 @@ def test_a_directory_apps_lifecycle_hooks_run_exactly_once_each(
 def test_a_directory_apps_views_hear_that_they_went_when_the_kernel_shuts_down(
     tmp_path: Path,
 ) -> None:
-    from .conftest import KERNEL_SETUP, kernel_with
-
     app, log = hooks_app(tmp_path)
     with kernel_with(KERNEL_SETUP) as kernel:
         opened(kernel, f"{str(app)!r}, argv=[{str(log)!r}]")

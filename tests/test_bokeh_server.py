@@ -25,9 +25,9 @@ from jupyter_sessions.bokeh.server import EmbeddedServer
 from jupyter_sessions.bokeh.teardown import ViewDocument
 from jupyter_sessions.bokeh.view_ids import signed_id
 
-from .bokeh_client import ViewClient, autoload_url, fetch_token, http_status
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.bokeh_client import ViewClient, autoload_url, fetch_token, http_status
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 

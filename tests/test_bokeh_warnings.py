@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .bokeh_client import ViewClient, fetch_token
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.bokeh_client import ViewClient, fetch_token
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 WARNING = "Failed sending message as connection was closed"
 

@@ -9,109 +9,25 @@ and, where it applies without it, with the extension disabled (HTML fallback).
 from __future__ import annotations
 
 import json
-import re
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from .conftest import KERNEL_SETUP, alive, wait_equal, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_kernel import NotebookKernel
-from .notebook_page import NotebookPage
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.notebook_kernel import NotebookKernel
+from .support.notebook_page import NotebookPage
+from .support.notebooks import OPEN, Notebook, counts, notebook_name, open_notebook, open_plot
+from .support.processes import alive
+from .support.waits import wait_equal, wait_for
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+pytestmark = needs_chromium
 
-OPEN = "s = open_session(Ticker())"
-COUNT = (
-    "[len(__import__('jupyter_sessions').sessions()), "
-    "__import__('jupyter_sessions.bokeh.shared_server').bokeh.shared_server.server_info()['view_sessions']]"
-)
 # Pages the kernel feeds its list of sessions to (their feed comms).
 FEEDS = "__import__('jupyter_sessions.core.channel').core.channel.channel().open_feeds"
-
-Notebook = tuple[NotebookPage, NotebookKernel]
-
-
-@pytest.fixture(scope="module", params=["extension", "fallback"])
-def lab(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[JupyterLab]:
-    server = JupyterLab(tmp_path_factory.mktemp("lab"), extension=request.param == "extension")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
-@contextmanager
-def open_notebook(
-    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest, url: Callable[[str], str]
-) -> Iterator[Notebook]:
-    """A fresh notebook (setup cell, session cells, a spare cell) open at ``url(name)``.
-
-    The session cells are the ``session_cell`` marker's arguments, else one ``OPEN``.
-    """
-    name = notebook_name(request)
-    marker = request.node.get_closest_marker("session_cell")
-    sessions = list(marker.args) if marker else [OPEN]
-    lab.write_notebook(name, [KERNEL_SETUP.strip(), *sessions, "x = 1"])
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    if request.node.get_closest_marker("remote_browser"):
-        # A browser on another machine: the kernel's 127.0.0.1 is not its own.
-        context.route(re.compile(r"^https?://127\.0\.0\.1:\d+/"), lambda route: route.abort())
-    if request.node.get_closest_marker("unreachable_server"):
-        # A kernel no one can reach but through its own channel (a Kernel Gateway):
-        # neither the browser nor the Jupyter server's proxy gets to its server.
-        context.route(
-            re.compile(r"^https?://127\.0\.0\.1:\d+/|/proxy/127\.0\.0\.1:"),
-            lambda route: route.abort(),
-        )
-    page = NotebookPage(context.new_page(), url(name))
-    kernel = lab.kernel_of(name)
-    try:
-        page.run_cell(0)
-        yield page, kernel
-    finally:
-        report = getattr(request.node, "report_call", None)
-        if report is not None and report.failed:
-            page.screenshot(f"failed-{name}")
-            print("The page's console:", *page.console[-50:], sep="\n  ")
-        kernel.close()
-        context.close()
-        shut_down_kernel_of(lab, name)
-
-
-def notebook_name(request: pytest.FixtureRequest) -> str:
-    """The test's notebook file: its name, without ':' or brackets (JupyterLab reads
-    "x:" in a path as a drive name)."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-") + ".ipynb"
-
-
-@pytest.fixture
-def notebook(
-    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
-) -> Iterator[Notebook]:
-    """A fresh notebook open in JupyterLab."""
-    with open_notebook(lab, browser, request, lab.notebook_url) as opened:
-        yield opened
-
-
-@pytest.fixture
-def notebook7(
-    lab: JupyterLab, browser: Browser, request: pytest.FixtureRequest
-) -> Iterator[Notebook]:
-    """A fresh notebook open in Notebook 7, served by the same Jupyter server."""
-    with open_notebook(lab, browser, request, lab.notebook7_url) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -120,33 +36,10 @@ def with_extension(lab: JupyterLab) -> None:
         pytest.skip("needs the labextension: the kernel alone cannot see this")
 
 
-def shut_down_kernel_of(lab: JupyterLab, name: str) -> None:
-    for session in lab.api("sessions"):
-        if session["path"] == name:
-            request = urllib.request.Request(
-                f"{lab.url}/api/sessions/{session['id']}",
-                method="DELETE",
-                headers={"Authorization": f"token {lab.token}"},
-            )
-            urllib.request.urlopen(request, timeout=30).close()
-
-
-def counts(kernel: NotebookKernel, subshell: str | None = None) -> list[int]:
-    if subshell is not None:
-        return list(kernel.value_now(COUNT, subshell))
-    return list(kernel.value(COUNT))
-
-
 def one_new_feed(kernel: NotebookKernel, old: list[str]) -> list[str]:
     """The kernel's open feed comms once they are one, not among ``old``; else []."""
     now: list[str] = kernel.value(FEEDS)
     return now if len(now) == 1 and now[0] not in old else []
-
-
-def open_plot(page: NotebookPage, kernel: NotebookKernel) -> None:
-    page.run_cell(1)
-    page.wait_for_plot(1)
-    wait_equal(lambda: counts(kernel), [1, 1], timeout=30)
 
 
 def test_a_live_plot_renders_and_updates(lab: JupyterLab, notebook: Notebook) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .capture_cells import CASES, Case, setup
-from .conftest import kernel_with, wait_equal, wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.capture_cells import CASES, Case, setup
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_equal, wait_for
 
 
 def available(case: Case) -> pytest.param:  # type: ignore[valid-type]

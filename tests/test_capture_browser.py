@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import alive, wait_for
-from .test_browser import Notebook, browser, lab, notebook, with_extension
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.notebooks import Notebook
+from .support.processes import alive
+from .support.waits import wait_for
+
+pytestmark = needs_chromium
 
 CAPTURED = """%load_ext jupyter_sessions
 import http.server, subprocess, threading
@@ -20,6 +25,12 @@ threading.Thread(target=server.serve_forever, daemon=True).start()
 child = subprocess.Popen(["sleep", "600"])
 """
 WHAT = "[r['what'] for r in __import__('jupyter_sessions').sessions()]"
+
+
+@pytest.fixture
+def with_extension(lab: JupyterLab) -> None:
+    if not lab.extension:
+        pytest.skip("needs the labextension: only the page sees an output cleared")
 
 
 @pytest.mark.usefixtures("with_extension")

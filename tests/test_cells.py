@@ -8,8 +8,8 @@ import psutil
 
 from jupyter_sessions import MIME_TYPE
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import websocket
 
-from .bokeh_client import ViewClient, fetch_token
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
-from .test_apps import busy_cell
+from .support.bokeh_client import ViewClient, fetch_token
+from .support.kernels import busy_cell
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 TARGET = "jupyter_sessions.v1"
 FEED = "jupyter_sessions.sessions.v1"
@@ -88,19 +88,38 @@ def test_cleared_and_deleted_cells_close_their_sessions(nb: NotebookKernel) -> N
     wait_for(lambda: nb.value("live()") == [])
 
 
-def test_bad_messages_are_ignored(nb: NotebookKernel) -> None:
+def test_bad_messages_close_nothing_and_a_good_one_after_them_still_closes(
+    nb: NotebookKernel,
+) -> None:
+    """Each bad message names an open session or its cell where a good one would, so a
+    handler that took messages at their word would close a session on several of them
+    (a string iterates to its letters, an object to its keys). None may; and the
+    channel still hears the good messages after them (a handler that refused
+    everything fails too)."""
     sid = opened(nb, "cell-a")
+    short = opened(nb, "b")  # a one-letter cell id: the string "b" iterates to ["b"]
     comm_id = connect(nb)
     for data in (
-        {"type": "cells_cleared", "cells": "cell-a"},
-        {"type": "nonsense"},
-        {},
+        {"type": "cells_cleared", "cells": "b"},  # a string, not a list
+        {"type": "cells_cleared", "cells": {"cell-a": True}},  # an object, not a list
+        {"type": "cells_deleted", "cells": ["cell-a", 7]},  # not cell ids only
+        {"type": "cells_deleted", "cells": [["cell-a"]]},
+        {"type": "view_disposed", "session_id": [sid]},  # not a string
+        {"type": "close", "session_id": {sid: sid}},
+        {"type": "close", "cells": ["cell-a"]},  # another message's field
+        {"type": "cells_cleared", "session_id": sid},
+        {"type": "CLOSE", "session_id": sid},  # no such type
+        {"session_id": sid, "cells": ["cell-a", "b"]},  # no type at all
         {"type": "view_disposed"},
-        {"type": "cells_deleted", "cells": [1, None]},
+        {},
     ):
         nb.send_comm_msg(comm_id, data)
     # The main shell handles messages in order: the probe runs after all of them.
-    assert nb.value("live()") == [sid]
+    assert nb.value("live()") == [sid, short]
+    nb.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["b"]})
+    wait_for(lambda: nb.value("live()") == [sid])
+    nb.send_comm_msg(comm_id, {"type": "close", "session_id": sid})
+    wait_for(lambda: nb.value("live()") == [])
 
 
 def test_clearing_closes_while_another_cell_computes(nb: NotebookKernel, tmp_path: Path) -> None:

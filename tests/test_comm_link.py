@@ -6,109 +6,16 @@ over comm messages exactly as the page's BokehJS does over the extension's comm.
 
 from __future__ import annotations
 
-import base64
-import json
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from .support.bokeh_comm import CommView, bokehjs_over_comm
+from .support.kernels import wait_until_busy
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
-
-VIEW = "jupyter_sessions.bokeh.view.v1"
-BOKEHJS = "jupyter_sessions.bokehjs.v1"
 OPEN = "s = open_session(Ticker())\nprint(s.id)"
 TOKEN = "running_server().token(s.view_id)"
 CONNECTIONS = (
     "sum(v.connection_count for v in running_server().call(running_server().view_sessions))"
 )
-
-
-@dataclass
-class Received:
-    """One Bokeh message as the page gets it, with its binary buffers."""
-
-    header: dict[str, Any]
-    content: dict[str, Any]
-    buffers: list[bytes]
-
-    @property
-    def msgtype(self) -> str:
-        return str(self.header["msgtype"])
-
-
-@dataclass
-class CommView:
-    """A page's view over a comm: sends Bokeh messages, reads what the kernel sends.
-
-    With ``subshell_id``, it speaks on that subshell, as JupyterLab >= 4.4 does.
-    """
-
-    nb: NotebookKernel
-    subshell_id: str | None = None
-    comm_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    closed: dict[str, Any] | None = None
-    _n: int = 0
-
-    def open(self, token: str) -> CommView:
-        self.nb.open_comm(self.comm_id, VIEW, {"token": token}, self.subshell_id)
-        return self
-
-    def send(self, msgtype: str, content: dict[str, Any]) -> None:
-        self._n += 1
-        header = {"msgid": f"page-{self._n}", "msgtype": msgtype}
-        self.send_fragments([json.dumps(header), "{}", json.dumps(content)])
-
-    def send_fragments(self, fragments: list[Any]) -> None:
-        self.nb.send_comm_msg(self.comm_id, {"fragments": fragments}, self.subshell_id)
-
-    def close(self) -> None:
-        self.nb.close_comm(self.comm_id)
-
-    def receive(self, timeout: float) -> Iterator[Received]:
-        """Bokeh messages for this view within ``timeout`` s; stops when the kernel closes it."""
-        for msg in self.nb.iopub(timeout):
-            content = msg["content"]
-            if content.get("comm_id") != self.comm_id:
-                continue
-            if msg["msg_type"] == "comm_close":
-                self.closed = content.get("data") or {}
-                return
-            if msg["msg_type"] == "comm_msg":
-                yield decode(content["data"])
-
-    def first(self, msgtype: str, timeout: float = 20.0) -> Received:
-        for message in self.receive(timeout):
-            if message.msgtype == msgtype:
-                return message
-        raise AssertionError(f"no {msgtype} within {timeout} s (closed: {self.closed})")
-
-    def closed_within(self, timeout: float) -> bool:
-        for _ in self.receive(timeout):
-            pass
-        return self.closed is not None
-
-
-def decode(data: dict[str, Any]) -> Received:
-    """A comm message's fragments as one Bokeh message (the wire format of comm_link.py)."""
-    fragments = data["fragments"]
-    header, _metadata, content = (json.loads(f) for f in fragments[:3])
-    payloads = [base64.b64decode(f["b64"]) for f in fragments[3:] if isinstance(f, dict)]
-    assert len(payloads) == header.get("num_buffers", 0), (header, fragments)
-    return Received(header, content, payloads)
-
-
-def wait_until_busy(nb: NotebookKernel, msg_id: str, timeout: float = 20.0) -> None:
-    """Until the kernel says it runs execution ``msg_id`` (its ``busy`` status)."""
-    for msg in nb.iopub(timeout):
-        if (
-            msg["msg_type"] == "status"
-            and msg["content"]["execution_state"] == "busy"
-            and msg["parent_header"].get("msg_id") == msg_id
-        ):
-            return
-    raise AssertionError(f"the execution did not start within {timeout} s")
 
 
 def opened_view(nb: NotebookKernel, cell: str = "cell-a") -> CommView:
@@ -182,21 +89,6 @@ def test_a_malformed_message_ends_that_view_only(nb: NotebookKernel) -> None:
     good.first("PULL-DOC-REPLY")
     assert any(m.msgtype == "PATCH-DOC" for m in good.receive(2.0))
     assert nb.value("s.state.value") == "RUNNING"
-
-
-def bokehjs_over_comm(nb: NotebookKernel, have: list[str]) -> dict[str, list[str]]:
-    """What the kernel's BokehJS target sends a page that ran the files ``have``."""
-    comm_id = uuid.uuid4().hex
-    nb.open_comm(comm_id, BOKEHJS, {"have": have})
-    sent: dict[str, list[str]] = {}
-    for msg in nb.iopub(20.0):
-        if msg["content"].get("comm_id") != comm_id:
-            continue
-        if msg["msg_type"] == "comm_msg":
-            sent = msg["content"]["data"]
-        if msg["msg_type"] == "comm_close":
-            return sent
-    raise AssertionError("the BokehJS comm was not closed within 20 s")
 
 
 def test_bokehjs_reaches_the_page_over_the_kernel_channel(nb: NotebookKernel) -> None:

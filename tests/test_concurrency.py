@@ -43,7 +43,7 @@ from jupyter_sessions.core.registry import Event, registry
 from jupyter_sessions.core.session import Session, SessionState
 from jupyter_sessions.core.widget import WIDGET_MIME
 
-from .inprocess_kernel import Frontend, Kernel, inprocess_kernel
+from .support.inprocess_kernel import Frontend, Kernel, inprocess_kernel
 
 ACTORS = 4  # the kernel's main thread (the test's own) and three others
 CELLS = ("cell-a", "cell-b", "cell-c")

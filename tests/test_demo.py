@@ -6,8 +6,9 @@ from pathlib import Path
 
 import nbformat
 
-from .conftest import alive, wait_for
-from .notebook_kernel import NotebookKernel
+from .support.notebook_kernel import NotebookKernel
+from .support.processes import alive
+from .support.waits import wait_for
 
 DEMO = Path(__file__).parent.parent / "notebooks" / "demo.ipynb"
 

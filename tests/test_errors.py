@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 MIME = "application/vnd.jupyter-sessions.session.v1+json"
 

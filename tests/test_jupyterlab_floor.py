@@ -24,11 +24,13 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_page import NotebookPage
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_page import NotebookPage
+from .support.waits import wait_for
 
 ROOT = Path(__file__).parent.parent
 FLOOR_PYTHON = ROOT / ".venv-floor" / "bin" / "python"
@@ -93,34 +95,35 @@ def floor_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
 @pytest.mark.skipif(
     not FLOOR_PYTHON.exists(), reason="make test creates .venv-floor (the oldest JupyterLab)"
 )
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
-def test_a_live_plot_renders_and_clearing_closes_it(floor_lab: JupyterLab) -> None:
+@needs_chromium
+def test_a_live_plot_renders_and_clearing_closes_it(
+    floor_lab: JupyterLab, browser: Browser
+) -> None:
     name = "floor.ipynb"
     floor_lab.write_notebook(name, [KERNEL_SETUP.strip(), "s = open_session(Ticker())"])
     warnings: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.on("console", lambda message: warnings.append(message.text))
-        notebook = NotebookPage(page, floor_lab.notebook_url(name))
-        kernel = floor_lab.kernel_of(name)
-        try:
-            assert page.evaluate("() => window.jupyterapp.version") == claimed_floor()
-            notebook.run_cell(0)
-            notebook.run_cell(1)
-            notebook.wait_for_plot(1)
-            # The extension's renderer shows it (not the HTML fallback), live on a canvas.
-            assert notebook.output(1).locator(".jp-jupyter-sessions-output canvas").count()
-            wait_for(lambda: kernel.value(COUNT) == [1, 1], timeout=30)
-            notebook.select_cell(1)
-            notebook.command("notebook:clear-cell-output")
-            wait_for(lambda: kernel.value(COUNT) == [0, 0], timeout=30)
-        except Exception:
-            notebook.screenshot("failed-floor")
-            raise
-        finally:
-            kernel.close()
-            browser.close()
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.on("console", lambda message: warnings.append(message.text))
+    notebook = NotebookPage(page, floor_lab.notebook_url(name))
+    kernel = floor_lab.kernel_of(name)
+    try:
+        assert page.evaluate("() => window.jupyterapp.version") == claimed_floor()
+        notebook.run_cell(0)
+        notebook.run_cell(1)
+        notebook.wait_for_plot(1)
+        # The extension's renderer shows it (not the HTML fallback), live on a canvas.
+        assert notebook.output(1).locator(".jp-jupyter-sessions-output canvas").count()
+        wait_for(lambda: kernel.value(COUNT) == [1, 1], timeout=30)
+        notebook.select_cell(1)
+        notebook.command("notebook:clear-cell-output")
+        wait_for(lambda: kernel.value(COUNT) == [0, 0], timeout=30)
+    except Exception:
+        notebook.screenshot("failed-floor")
+        raise
+    finally:
+        kernel.close()
+        context.close()
     # Module federation found every version we ask for (other extensions may not).
     unsatisfied = [
         w

@@ -16,8 +16,9 @@ import pytest
 
 from jupyter_sessions import MIME_TYPE
 
-from .conftest import kernel_with, wait_for
-from .notebook_kernel import NotebookKernel, Reply, ok
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, Reply, ok
+from .support.waits import wait_for
 
 KIND = '''
 import threading, time

@@ -16,8 +16,10 @@ import pytest
 
 from jupyter_sessions import MIME_TYPE
 
-from .conftest import alive, kernel_with, wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.processes import alive
+from .support.waits import wait_for
 
 SETUP = """
 import asyncio, socket, subprocess, sys, threading, time

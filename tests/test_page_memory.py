@@ -2,10 +2,10 @@
 
 Re-run and clear cycles of a live session in a real JupyterLab, with the extension and
 through the session widget (the extension disabled, as in a frontend without it), in
-Debian's Chromium started with ``--expose-gc``: the page's JS heap after a forced
-collection, and the kernel's threads, sockets, comms and Bokeh server sessions, are
-measured after a warm-up and at the end. The bound is per cycle, the one the full
-soak must hold (1000 cycles, +< 20 MB of heap).
+Debian's Chromium (the tests' one ``browser``, started with ``--expose-gc``): the page's
+JS heap after a forced collection, and the kernel's threads, sockets, comms and Bokeh
+server sessions, are measured after a warm-up and at the end. The bound is per cycle,
+the one the full soak must hold (1000 cycles, +< 20 MB of heap).
 
 The heap's reading moves by a few hundred KB from one quiet moment to the next (more on
 a loaded machine: one run of 100 cycles read +27 KB per cycle where others read +12 and
@@ -20,17 +20,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_kernel import NotebookKernel
-from .notebook_page import NotebookPage
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_kernel import NotebookKernel
+from .support.notebook_page import NotebookPage
+from .support.notebooks import shut_down_kernels
+from .support.waits import wait_for
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+pytestmark = needs_chromium
 
 CYCLES = int(os.environ.get("JUPYTER_SESSIONS_SOAK_CYCLES", "40"))
 MAX_ROUNDS = 4
@@ -56,11 +58,9 @@ KERNEL_FACTS = """[
 ]"""
 
 
-@pytest.fixture(scope="module", params=["extension", "widget"])
-def notebook(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
-    lab = JupyterLab(tmp_path_factory.mktemp("soak"), extension=request.param == "extension")
+@pytest.fixture(scope="module")
+def soak(lab: JupyterLab, browser: Browser) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
+    """The soak's notebook, open in ``lab`` (with the extension, then through the widget)."""
     name = "soak.ipynb"
     # A removed widget view's session closes after a grace (a re-render may show it
     # again); the soak measures what a cycle leaves, not the grace: 0.1 s of it.
@@ -68,23 +68,20 @@ def notebook(
         KERNEL_SETUP.strip() + "\nimport jupyter_sessions.core.widget\n"
         "jupyter_sessions.core.widget.REMOVED_GRACE_S = 0.1"
     )
+    running = {session["id"] for session in lab.api("sessions")}
     lab.write_notebook(name, [setup, "s = open_session(Ticker())", "x = 1"])
+    context = browser.new_context()
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[*CHROMIUM_ARGS, "--js-flags=--expose-gc", "--enable-precise-memory-info"],
-            )
-            page = NotebookPage(browser.new_page(), lab.notebook_url(name))
-            kernel = lab.kernel_of(name)
-            try:
-                page.run_cell(0)
-                yield page, kernel
-            finally:
-                kernel.close()
-                browser.close()
+        page = NotebookPage(context.new_page(), lab.notebook_url(name))
+        kernel = lab.kernel_of(name)
+        try:
+            page.run_cell(0)
+            yield page, kernel
+        finally:
+            kernel.close()
     finally:
-        lab.stop()
+        context.close()
+        shut_down_kernels(lab, keep=running)
 
 
 def heap_mb(page: NotebookPage) -> float:
@@ -123,9 +120,9 @@ def heap_growth_per_cycle(page: NotebookPage, kernel: NotebookKernel, before: fl
 # A cycle takes about 1 s, up to 3 s on a loaded machine; twice that is the limit.
 @pytest.mark.timeout((MAX_ROUNDS + 1) * SETTLE_S + 6 * (WARM_UP + MAX_ROUNDS * CYCLES))
 def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
-    notebook: tuple[NotebookPage, NotebookKernel],
+    soak: tuple[NotebookPage, NotebookKernel],
 ) -> None:
-    page, kernel = notebook
+    page, kernel = soak
     for _ in range(WARM_UP):
         cycle(page, kernel)
     time.sleep(SETTLE_S)
@@ -146,9 +143,9 @@ def test_rerun_and_clear_cycles_leave_nothing_in_the_page_or_the_kernel(
     wait_for(lambda: kernel.value("[len(sessions()), view_sessions()]") == [1, 1], timeout=30)
 
 
-def test_the_heap_measure_sees_a_leak(notebook: tuple[NotebookPage, NotebookKernel]) -> None:
+def test_the_heap_measure_sees_a_leak(soak: tuple[NotebookPage, NotebookKernel]) -> None:
     """The probe can fail: 2 MB kept on purpose by the page show up in it."""
-    page, _ = notebook
+    page, _ = soak
     before = heap_mb(page)
     page.page.evaluate("() => { window.__kept = new Array(2 ** 18).fill(0).map((_, i) => ({i})); }")
     assert heap_mb(page) - before > 2

@@ -15,11 +15,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
-from .test_apps import (
+from .support.bokeh_comm import CommView, bokehjs_over_comm
+from .support.bokeh_documents import (
     answered,
-    busy_cell,
     comm_patches,
     connect,
     model_id,
@@ -27,7 +25,9 @@ from .test_apps import (
     moved,
     websocket_patches,
 )
-from .test_comm_link import CommView, bokehjs_over_comm
+from .support.kernels import busy_cell
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 pytest.importorskip("panel")
 

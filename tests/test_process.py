@@ -28,7 +28,8 @@ from jupyter_sessions import (
 from jupyter_sessions.core.registry import Event, registry
 from jupyter_sessions.interpreters import pool
 
-from .conftest import alive, wait_for
+from .support.processes import alive
+from .support.waits import wait_for
 
 
 @pytest.fixture

@@ -14,8 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .conftest import alive, kernel_with, wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.processes import alive
+from .support.waits import wait_for
 
 SETUP = "from jupyter_sessions import PersistentProcess, open_session, sessions"
 OPEN = "p = open_session(PersistentProcess())\nprint(p.pid)"

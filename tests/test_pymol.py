@@ -7,14 +7,13 @@ behaviour is tested through a real kernel in ``test_pymol_kernel.py``.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,28 +26,15 @@ from jupyter_sessions import (
     PyMOLSession,
     SessionError,
     SessionState,
-    close_all,
     open_session,
 )
 from jupyter_sessions.pymol.worker import WORKER_TITLE
 
-from .conftest import interrupted_after, wait_for
+from .support.interrupts import interrupted_after
+from .support.pymol_sessions import MODES, PEPT, pymol
+from .support.waits import wait_for
 
-_spec = importlib.util.find_spec("pymol")
-assert _spec is not None and _spec.origin is not None
-DATA = Path(_spec.origin).parent / "pymol_path" / "data"
-PEPT = str(DATA / "demo" / "pept.pdb")  # one chain E, residues 1-13, 107 atoms
-MODES = [pytest.param(True, id="isolated"), pytest.param(False, id="in-process")]
-
-
-@pytest.fixture(autouse=True)
-def _close_sessions() -> Iterator[None]:
-    yield
-    close_all()
-
-
-def pymol(isolated: bool = True, **options: Any) -> PyMOLSession:
-    return open_session(PyMOLSession(isolated=isolated, **options))
+pytestmark = pytest.mark.usefixtures("close_all_after")
 
 
 def workers() -> list[psutil.Process]:

@@ -22,9 +22,11 @@ import pytest
 from jupyter_sessions import MIME_TYPE
 from jupyter_sessions.pymol.worker import WORKER_TITLE
 
-from .conftest import alive, kernel_with, wait_for
-from .notebook_kernel import NotebookKernel, ok
-from .test_pymol import PEPT
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.processes import alive
+from .support.pymol_sessions import PEPT
+from .support.waits import wait_for
 
 SETUP = f"""
 from jupyter_sessions import PyMOLSession, open_session, sessions

@@ -9,9 +9,9 @@ import pytest
 
 from jupyter_sessions import PyMOLBusy, PyMOLError, SessionError, shared_pymol
 
-from .test_pymol import PEPT, _close_sessions, pymol
+from .support.pymol_sessions import PEPT, pymol
 
-__all__ = ["_close_sessions"]  # the autouse fixture, shared with test_pymol
+pytestmark = pytest.mark.usefixtures("close_all_after")
 
 
 def test_holders_take_turns_first_come_first_served() -> None:

@@ -12,10 +12,10 @@ import pytest
 
 from jupyter_sessions import PyMOLSession, SessionState
 
-from .conftest import interrupted_after
-from .test_pymol import MODES, PEPT, _close_sessions, pymol
+from .support.interrupts import interrupted_after
+from .support.pymol_sessions import MODES, PEPT, pymol
 
-__all__ = ["_close_sessions"]  # the autouse fixture, shared with test_pymol
+pytestmark = pytest.mark.usefixtures("close_all_after")
 
 THREADS, OPERATIONS = 8, 100
 

@@ -15,19 +15,21 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
-from .notebook_page import NotebookPage
-from .remote_kernel import (
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_page import NotebookPage
+from .support.remote_kernel import (
     NamespaceUnavailable,
     execute,
     kernel_gateway,
     namespace_pids,
     network_namespace,
 )
+from .support.waits import wait_for
 
 COUNT = (
     "import json, jupyter_sessions.bokeh.shared_server as _s; "
@@ -109,12 +111,6 @@ def remote_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]
         yield lab
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 def counts(lab: JupyterLab, kernel_id: str) -> list[int]:
     """[open sessions, live Bokeh view sessions] in the remote kernel."""
     reply = execute(lab.url, lab.token, kernel_id, COUNT)
@@ -142,7 +138,7 @@ def open_notebook(context: BrowserContext, url: str) -> NotebookPage:
     return NotebookPage(context.new_page(), url, timeout=120)
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+@needs_chromium
 @pytest.mark.parametrize("frontend", ["extension", "widget"])
 def test_a_remote_kernels_live_plot_renders_updates_reruns_and_clears(
     remote_lab: JupyterLab, browser: Browser, frontend: str

@@ -22,13 +22,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from .conftest import wait_equal, wait_for
-from .jupyterlab import CHROMIUM, JupyterLab
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.notebooks import Notebook, counts, notebook_name, open_plot
+from .support.waits import wait_equal, wait_for
 
-# The same JupyterLab (with the extension and without), browser and notebook fixtures.
-from .test_browser import Notebook, browser, counts, lab, notebook, notebook_name, open_plot
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+pytestmark = needs_chromium
 
 # Bokeh's default line colour (#1f77b4), which the Ticker's plot draws its line in.
 LINE = (31, 119, 180)

@@ -27,7 +27,8 @@ from jupyter_sessions import (
 )
 from jupyter_sessions.core.registry import Event, registry
 
-from .conftest import alive, wait_for
+from .support.processes import alive
+from .support.waits import wait_for
 
 PY = sys.executable
 

@@ -18,8 +18,10 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from .conftest import alive, kernel_with, wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.kernels import kernel_with
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.processes import alive
+from .support.waits import wait_for
 
 SETUP = """
 import sys, threading, time

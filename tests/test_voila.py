@@ -21,12 +21,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from .conftest import KERNEL_SETUP, wait_for
-from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, free_port, terminate
+from .support.chromium import needs_chromium
+from .support.kernels import KERNEL_SETUP
+from .support.notebook_page import ARTIFACTS
+from .support.processes import free_port, terminate
+from .support.waits import wait_for
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="make test installs chromium")
+pytestmark = needs_chromium
 PLOT = ".bk-Figure, .bk-Plot"
 EXTENSION = Path(__file__).parent.parent / "jupyter_sessions" / "labextension"
 
@@ -90,12 +93,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        yield playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-
-
 @pytest.mark.parametrize("reach", ["direct", "unreachable"])
 def test_a_live_view_renders_and_updates_in_voila(voila: str, browser: Browser, reach: str) -> None:
     context = browser.new_context(viewport={"width": 1000, "height": 800})
@@ -112,7 +109,8 @@ def test_a_live_view_renders_and_updates_in_voila(voila: str, browser: Browser, 
         figure.wait_for(state="attached", timeout=120_000)
         first = figure.screenshot(timeout=10_000)
         wait_for(lambda: figure.screenshot(timeout=10_000) != first, timeout=30)
-        page.screenshot(path=str(Path(__file__).parent / "artifacts" / f"voila-{reach}.png"))
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"voila-{reach}.png"))
         time.sleep(0.5)  # let late plugin activations report
         ours = [e for e in errors if "jupyter-sessions" in e or "jupyter_sessions" in e]
         assert ours == [], ours

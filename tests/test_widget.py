@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 MIME = "application/vnd.jupyter-sessions.session.v1+json"
 WIDGET = "application/vnd.jupyter.widget-view+json"

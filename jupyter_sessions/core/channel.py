@@ -38,7 +38,10 @@ Threads: with ipykernel 7 and JupyterLab >= 4.4 the page's messages arrive on a
 subshell thread while a cell runs; handlers only read the registry and close
 sessions, both thread safe, so clearing an output closes its session even while
 another cell computes. Messages are idempotent: a late or repeated one finds its
-session already closed and does nothing.
+session already closed and does nothing. A malformed one (a ``session_id`` that is not
+a string, ``cells`` that are not a list of cell ids) is refused whole and logged,
+never coerced: a string or an object given as ``cells`` would otherwise iterate to
+names that may be real cells' ids, and close their sessions.
 """
 
 from __future__ import annotations
@@ -195,16 +198,19 @@ class Channel:
                 ),
             )
         elif kind == "view_shown":
-            session = reg.get(str(data.get("session_id")))
+            session_id = _session_id(data)
+            session = None if session_id is None else reg.get(session_id)
             if session is not None and session._lifecycle is not None:
                 session._lifecycle.shown = True
         elif kind in ("view_disposed", "close"):
-            session = reg.get(str(data.get("session_id")))
+            session_id = _session_id(data)
+            session = None if session_id is None else reg.get(session_id)
             if session is not None:
                 session.close()
         elif kind in ("cells_cleared", "cells_deleted"):
-            cells = [c for c in data.get("cells") or () if isinstance(c, str)]
-            reg.close(reg.owned_by(cells))
+            cells = _cells(data)
+            if cells is not None:
+                reg.close(reg.owned_by(cells))
         elif kind is not None:
             log.debug("Ignoring frontend message of unknown type %r", kind)
 
@@ -239,6 +245,31 @@ class Channel:
                     comm.send(message)
                 except Exception:
                     log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
+
+
+def _session_id(data: dict[str, Any]) -> str | None:
+    """A message's ``session_id``; None, logged, unless it is a string.
+
+    Refused, not coerced: ``str()`` of a list or an object names no session a page meant.
+    """
+    session_id = data.get("session_id")
+    if isinstance(session_id, str):
+        return session_id
+    log.warning("Refused a frontend %r message: session_id %r", data.get("type"), session_id)
+    return None
+
+
+def _cells(data: dict[str, Any]) -> list[str] | None:
+    """A message's ``cells``; None, logged, unless it is a list of cell ids (strings).
+
+    Refused whole, never in part: a string would iterate to its letters and an object
+    to its keys, each of which may be a real cell's id.
+    """
+    cells = data.get("cells")
+    if isinstance(cells, list) and all(isinstance(cell, str) for cell in cells):
+        return cells
+    log.warning("Refused a frontend %r message: cells %r", data.get("type"), cells)
+    return None
 
 
 def _page_of(open_msg: dict[str, Any]) -> str:

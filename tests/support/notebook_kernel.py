@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 
 @dataclass
@@ -106,7 +107,7 @@ class NotebookKernel:
     def pid(self) -> int:
         assert self.manager is not None, "an attached kernel's process is not ours"
         provisioner = self.manager.provisioner
-        assert provisioner is not None and provisioner.process is not None
+        assert isinstance(provisioner, LocalProvisioner) and provisioner.process is not None
         return int(provisioner.process.pid)
 
     def run(
@@ -274,7 +275,7 @@ class NotebookKernel:
                 msg["msg_type"] == "update_display_data"
                 and content["transient"]["display_id"] == display_id
             ):
-                return content
+                return dict(content)
         raise AssertionError(f"display {display_id} was not updated within {timeout} s")
 
     def comm_closed(self, comm_id: str, reply: Reply | None = None, timeout: float = 10.0) -> bool:

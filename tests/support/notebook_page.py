@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
-from playwright.sync_api import Page
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+if TYPE_CHECKING:  # conftest loads this where Playwright is not installed (make pythons)
+    from playwright.sync_api import Page
+
+# Screenshots, for a failed test and for people to look at (gitignored).
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 
 # The y column of every ColumnDataSource BokehJS holds in the page.
 READ_SOURCES = """() => (window.Bokeh ? window.Bokeh.documents : []).flatMap(doc =>

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from typing import Any
 
 import websocket
 
@@ -47,8 +48,8 @@ def fetch_token(app_url: str, view_id: str | None, timeout: float = 10.0) -> str
 class Message:
     """One Bokeh protocol message: header, metadata, content (buffers skipped)."""
 
-    header: dict
-    content: dict
+    header: dict[str, Any]
+    content: dict[str, Any]
 
     @property
     def msgtype(self) -> str:
@@ -80,7 +81,7 @@ class ViewClient:
             raise
         return client
 
-    def send(self, msgtype: str, content: dict) -> None:
+    def send(self, msgtype: str, content: dict[str, Any]) -> None:
         self._n += 1
         header = {"msgid": f"test-{self._n}", "msgtype": msgtype}
         for part in (header, {}, content):
@@ -156,7 +157,7 @@ class ViewClient:
     def close(self) -> None:
         """Close the websocket, and its socket even if the server closed first."""
         self.ws.close()
-        self.ws.shutdown()
+        self.ws.shutdown()  # type: ignore[no-untyped-call]  # websocket-client is untyped
 
 
 def http_status(url: str, timeout: float = 10.0) -> int:

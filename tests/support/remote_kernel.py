@@ -38,8 +38,8 @@ import psutil
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from .jupyterlab import terminate
 from .notebook_kernel import Reply
+from .processes import terminate
 
 GATEWAY_PORT = 8888
 # Variables the gateway lets its kernels inherit from its own environment: the

@@ -7,9 +7,10 @@ virtualenv's config, which the temporary config dir below does not hide.
 JupyterLab runs from the test virtualenv with the package installed from the working
 tree, in a temporary root with its own settings, workspaces and runtime dirs (so no
 news pop-up, no stale workspace, and kernel connection files we can attach to).
-Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright; never a
-downloaded browser. ``expose_app_in_browser`` gives ``window.jupyterapp``, whose
-commands drive the notebook without flaky clicks.
+``expose_app_in_browser`` gives ``window.jupyterapp``, whose commands drive the
+notebook without flaky clicks (``notebook_page``). No build check either: a source
+extension some other package put in the virtualenv (Dash's) would otherwise raise
+JupyterLab's modal "Build Recommended" dialog over every page.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -28,33 +28,9 @@ from typing import Any
 import nbformat
 
 from .notebook_kernel import NotebookKernel
+from .processes import free_port, terminate
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 NO_NEWS = {"fetchNews": "false", "checkForUpdates": False}
-
-
-def terminate(process: subprocess.Popen[Any], timeout: float = 20.0) -> None:
-    """SIGTERM ``process``, SIGKILL it if it is still there after ``timeout`` s; reap it."""
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class JupyterLab:
@@ -93,7 +69,7 @@ class JupyterLab:
         (config / "labconfig").mkdir(parents=True)
         disabled = {} if extension else {"jupyter-sessions": True}
         (config / "labconfig" / "page_config.json").write_text(
-            json.dumps({"disabledExtensions": disabled})
+            json.dumps({"disabledExtensions": disabled, "buildCheck": False})
         )
         env = {
             **os.environ,
