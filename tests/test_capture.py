@@ -219,3 +219,43 @@ def test_the_capture_demo_notebook_runs_and_a_rerun_leaves_one_of_each() -> None
         assert kernel.value(f"psutil.pid_exists({tree})") is False
         assert [r["what"] for r in kernel.value("sessions()")] == ["server", "process", "task"]
         ok(kernel.run("long_lived.kill(); long_lived.wait()"))
+
+
+def test_what_a_cells_thread_starts_later_belongs_to_that_cell(kernel: NotebookKernel) -> None:
+    cell = """
+go = threading.Event()
+def later():
+    global late
+    go.wait(60)
+    late = subprocess.Popen(["sleep", "300"])
+worker = threading.Thread(target=later, name="later")
+worker.start()
+"""
+    ok(kernel.run(cell, cell_id="cell-a"))
+    ok(kernel.run("go.set(); worker.join(30)", cell_id="cell-b"))  # started during cell-b
+    assert kernel.value("rows()") == [["cell-a", "process", "RUNNING"]]  # the thread ended
+    ok(kernel.run("pass", cell_id="cell-b"))  # re-running cell-b leaves it alone
+    assert kernel.value("late.poll()") is None
+    ok(kernel.run("pass", cell_id="cell-c", deleted=["cell-a"]))
+    wait_for(lambda: kernel.value("late.poll()") is not None, timeout=30)
+
+
+def test_a_release_that_fails_is_shown_with_why_while_the_thing_runs(
+    kernel: NotebookKernel,
+) -> None:
+    cell = """
+from tornado.ioloop import PeriodicCallback
+class Stuck(PeriodicCallback):
+    def stop(self):
+        raise RuntimeError("stuck on purpose")
+stuck = Stuck(lambda: None, 60_000)
+stuck.start()
+"""
+    ok(kernel.run(cell, cell_id="cell-a"))
+    assert kernel.value("rows()") == [["cell-a", "callback", "RUNNING"]]
+    ok(kernel.run("pass", cell_id="cell-b", deleted=["cell-a"]))
+    [row] = kernel.value("sessions()")
+    assert row["state"] == "TERMINATING"
+    assert "its release failed (RuntimeError: stuck on purpose)" in row["error"]
+    ok(kernel.run("PeriodicCallback.stop(stuck)", cell_id="cell-b"))
+    assert kernel.value("rows()") == []

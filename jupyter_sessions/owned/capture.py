@@ -118,9 +118,14 @@ def _pre_run(info: Any) -> None:
 
 
 def _post_run(result: Any) -> None:
-    """After a cell: own what it started that still runs, in the order it started."""
+    """After a cell: own what it started that still runs, in the order it started.
+
+    And let go of what cells own that has ended by itself since (a thread that
+    returned, a process that exited): nothing is left to release, or to list.
+    """
     global _current
     run, _current = _current, None
+    Owned.close_ended()
     if run is None:
         return
     for obj in whose.finish(run):

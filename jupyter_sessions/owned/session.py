@@ -60,6 +60,16 @@ class Owned(Session):
             return StillRunning(why, lambda: things.running(obj))
 
     @classmethod
+    def close_ended(cls) -> int:
+        """Close the captured objects that ended by themselves; returns how many."""
+        ended = [
+            s
+            for s in registry().all()
+            if isinstance(s, cls) and s.captured and not things.running(s.obj)
+        ]
+        return registry().close(ended)
+
+    @classmethod
     def let_go_of(cls, obj: object) -> bool:
         """The cell lets ``obj`` go unreleased (``keep(obj)``); True if some cell held it."""
         holder = _holder(obj)

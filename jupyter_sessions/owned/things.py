@@ -52,11 +52,16 @@ def what(obj: object) -> str:
         return "executor"
     if isinstance(obj, socketserver.BaseServer):
         return "server"
-    module = type(obj).__module__
-    for prefix, word in _WHAT_BY_MODULE:
-        if module.startswith(prefix):
-            return word
+    for module in _modules(obj):
+        for prefix, word in _WHAT_BY_MODULE:
+            if module.startswith(prefix):
+                return word
     return "object"
+
+
+def _modules(obj: object) -> list[str]:
+    """Where ``obj``'s class and its bases come from (a cell's subclass of a library's)."""
+    return [cls.__module__ for cls in type(obj).__mro__]
 
 
 def running(obj: object) -> bool:
@@ -81,10 +86,11 @@ def _running(obj: Any) -> bool:
     if isinstance(obj, socketserver.BaseServer):
         sock = getattr(obj, "socket", None)
         return sock is None or bool(sock.fileno() != -1)
-    if type(obj).__module__ == "matplotlib.figure":
+    modules = _modules(obj)
+    if "matplotlib.figure" in modules:
         pyplot = sys.modules.get("matplotlib.pyplot")
         return pyplot is None or bool(pyplot.fignum_exists(obj.number))
-    if type(obj).__module__ == "tornado.ioloop":
+    if "tornado.ioloop" in modules:
         return bool(obj.is_running())
     return True
 
