@@ -113,8 +113,11 @@ def _pre_run(info: Any) -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # a subshell's code: not a cell of the notebook
     cell = getattr(info, "cell_id", None)
-    _watch_loop()
     _current = whose.CellRun(cell, _current_task()) if isinstance(cell, str) else None
+    try:
+        _watch_loop()
+    except Exception:  # IPython would print it into the cell
+        log.warning("Capture: watching the kernel's loop failed", exc_info=True)
 
 
 def _post_run(result: Any) -> None:
@@ -124,8 +127,13 @@ def _post_run(result: Any) -> None:
     returned, a process that exited): nothing is left to release, or to list.
     """
     global _current
+    if threading.current_thread() is not threading.main_thread():
+        return
     run, _current = _current, None
-    Owned.close_ended()
+    try:
+        Owned.close_ended()
+    except Exception:  # IPython would print it into the cell
+        log.warning("Capture: letting go of what ended failed", exc_info=True)
     if run is None:
         return
     for obj in whose.finish(run):
