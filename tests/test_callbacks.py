@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 import uuid
 
-from .conftest import wait_for
-from .notebook_kernel import NotebookKernel, ok
+from .support.notebook_kernel import NotebookKernel, ok
+from .support.waits import wait_for
 
 SETUP = """
 import logging
