@@ -20,7 +20,7 @@ from jupyter_sessions import keep, sessions
 _me = psutil.Process()
 
 def listening():
-    connections = getattr(_me, "net_connections", _me.connections)("tcp")
+    connections = _me.net_connections("tcp")
     return sorted({c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN})
 
 def processes():  # but multiprocessing's resource tracker, which serves every cell
