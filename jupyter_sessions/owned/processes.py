@@ -39,11 +39,7 @@ def end_tree(pid: int, waited: Waited) -> StillRunning | None:
     """
     tree = _tree(pid)
     group = _leads_group(pid)
-    for process in tree:
-        _signal(process, signal.SIGTERM)
-    if group:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGTERM)
+    _signal_all(pid, tree, group, signal.SIGTERM)
     waited(PATIENCE)
     left = _alive(tree[1:], PATIENCE)
     if not left and waited(0):
@@ -99,11 +95,7 @@ def _running(process: psutil.Process) -> bool:
 def _kill(pid: int, tree: list[psutil.Process], group: bool, waited: Waited) -> None:
     if waited(0) and not _alive(tree[1:], 0):
         return
-    for process in tree:
-        _signal(process, signal.SIGKILL)
-    if group:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    _signal_all(pid, tree, group, signal.SIGKILL)
     waited(GRACE)
 
 
@@ -114,10 +106,15 @@ def _leads_group(pid: int) -> bool:
         return False
 
 
-def _signal(process: psutil.Process, sig: signal.Signals) -> None:
-    # psutil checks the pid was not reused by another process since the tree was read.
-    with contextlib.suppress(psutil.Error):
-        process.send_signal(sig)
+def _signal_all(pid: int, tree: list[psutil.Process], group: bool, sig: signal.Signals) -> None:
+    """``sig`` to every process of ``tree``, and to ``pid``'s group when it leads one."""
+    for process in tree:
+        # psutil checks the pid was not reused by another process since the tree was read.
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(sig)
+    if group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, sig)
 
 
 def poll_waited(running: Callable[[], bool]) -> Waited:
