@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from ..core import channel, diagnostics, runtime
-from ..core.channel import Hello
+from ..core.messages import Hello
 from . import comm_link
 from .server import EmbeddedServer
 

@@ -49,40 +49,30 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any
 
 from comm import create_comm, get_comm_manager
 
 from .callbacks import call_each
 from .diagnostics import sessions
 from .lifecycle import SessionState
+from .messages import (
+    CALL_TARGET,
+    FEED_TARGET,
+    TARGET,
+    Hello,
+    SessionsMessage,
+    cells_of,
+    hello_of,
+    page_of,
+    session_id_of,
+)
 from .registry import Event, registry
 
 log = logging.getLogger(__name__)
 
-TARGET = "jupyter_sessions.v1"
-FEED_TARGET = "jupyter_sessions.sessions.v1"
-CALL_TARGET = "jupyter_sessions.call.v1"
-
 # The states of a close, which the session's removal says (see Channel._on_event).
 _SAID_BY_REMOVAL = frozenset({SessionState.TERMINATING, SessionState.TERMINATED})
-
-
-class Hello(TypedDict):
-    """First message of a page: where it is, for views behind a proxy."""
-
-    type: Literal["hello"]
-    origin: str
-    base_url: str
-    page: str  # this page load's id ("" from an older extension)
-    replaces: str  # the id of the page this tab showed before, or ""
-
-
-class SessionsMessage(TypedDict):
-    """Kernel to frontend: every open session, as ``sessions()`` gives them."""
-
-    type: Literal["sessions"]
-    sessions: list[dict[str, Any]]
 
 
 PageListener = Callable[[Hello], None]
@@ -126,7 +116,7 @@ class Channel:
     def open_commands(self, comm: Any, open_msg: dict[str, Any]) -> None:
         """Comm target callback: a page will tell us what goes away. Never send on it."""
         with self._lock:
-            self._comms[comm.comm_id] = (comm, _page_of(open_msg))
+            self._comms[comm.comm_id] = (comm, page_of(open_msg))
         comm.on_msg(self._on_msg)
         comm.on_close(self._on_close)
         self._on_msg(open_msg)
@@ -146,7 +136,7 @@ class Channel:
         """Comm target callback: a page wants the list of sessions as it changes."""
         with self._lock:
             self._feeds[comm.comm_id] = comm
-            self._comms[comm.comm_id] = (comm, _page_of(open_msg))
+            self._comms[comm.comm_id] = (comm, page_of(open_msg))
         comm.on_close(self._on_close)
         self._send_sessions([comm])
 
@@ -187,28 +177,19 @@ class Channel:
         kind = data.get("type")
         reg = registry()
         if kind == "hello":
-            self._hello(
-                comm_id,
-                Hello(
-                    type="hello",
-                    origin=str(data.get("origin", "")),
-                    base_url=str(data.get("base_url", "/")),
-                    page=str(data.get("page", "")),
-                    replaces=str(data.get("replaces", "")),
-                ),
-            )
+            self._hello(comm_id, hello_of(data))
         elif kind == "view_shown":
-            session_id = _session_id(data)
+            session_id = session_id_of(data)
             session = None if session_id is None else reg.get(session_id)
             if session is not None and session._lifecycle is not None:
                 session._lifecycle.shown = True
         elif kind in ("view_disposed", "close"):
-            session_id = _session_id(data)
+            session_id = session_id_of(data)
             session = None if session_id is None else reg.get(session_id)
             if session is not None:
                 session.close()
         elif kind in ("cells_cleared", "cells_deleted"):
-            cells = _cells(data)
+            cells = cells_of(data)
             if cells is not None:
                 reg.close(reg.owned_by(cells))
         elif kind is not None:
@@ -245,38 +226,6 @@ class Channel:
                     comm.send(message)
                 except Exception:
                     log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
-
-
-def _session_id(data: dict[str, Any]) -> str | None:
-    """A message's ``session_id``; None, logged, unless it is a string.
-
-    Refused, not coerced: ``str()`` of a list or an object names no session a page meant.
-    """
-    session_id = data.get("session_id")
-    if isinstance(session_id, str):
-        return session_id
-    log.warning("Refused a frontend %r message: session_id %r", data.get("type"), session_id)
-    return None
-
-
-def _cells(data: dict[str, Any]) -> list[str] | None:
-    """A message's ``cells``; None, logged, unless it is a list of cell ids (strings).
-
-    Refused whole, never in part: a string would iterate to its letters and an object
-    to its keys, each of which may be a real cell's id.
-    """
-    cells = data.get("cells")
-    if isinstance(cells, list) and all(isinstance(cell, str) for cell in cells):
-        return cells
-    log.warning("Refused a frontend %r message: cells %r", data.get("type"), cells)
-    return None
-
-
-def _page_of(open_msg: dict[str, Any]) -> str:
-    """The id of the page that opened a comm, from its comm_open's data (or "")."""
-    data = open_msg["content"].get("data") or {}
-    page = data.get("page", "") if isinstance(data, dict) else ""
-    return page if isinstance(page, str) else ""
 
 
 _channel = Channel()

@@ -1,7 +1,7 @@
 /**
  * The project's output type and the comm messages between page and kernel.
  *
- * Mirrors `jupyter_sessions/output.py` and `jupyter_sessions/channel.py`; the
+ * Mirrors `jupyter_sessions/core/output.py` and `jupyter_sessions/core/messages.py`; the
  * names are versioned so either side can change without confusing the other.
  */
 

@@ -28,7 +28,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from jupyter_sessions.core import cells, runtime
-from jupyter_sessions.core.channel import FEED_TARGET, TARGET
+from jupyter_sessions.core.messages import FEED_TARGET, TARGET
 from jupyter_sessions.core.output import MIME_TYPE
 
 # How often a running thread hands over the GIL, in s (Python's default is 0.005):
