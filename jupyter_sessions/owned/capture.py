@@ -22,7 +22,7 @@ import contextlib
 import logging
 import threading
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from ..core import runtime
 from . import catchers, things, whose
@@ -30,6 +30,8 @@ from .releases import captured_releaser
 from .session import Owned
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _shell: Any = None
@@ -142,6 +144,12 @@ def _post_run(result: Any) -> None:
         except Exception:
             whose.forget(obj)
             log.warning("Capture: owning %s failed", type(obj).__name__, exc_info=True)
+
+
+@overload
+def keep() -> None: ...
+@overload
+def keep(obj: T) -> T: ...
 
 
 def keep(obj: object = None) -> object:
