@@ -169,21 +169,6 @@ def test_pn_state_callbacks_are_the_sessions_and_stop_when_its_cell_is_rerun(
     wait_for(lambda: nb.value("view_sessions()") == 0)
 
 
-def test_a_function_that_returns_nothing_panel_shows_fails_with_what_to_do(
-    nb: NotebookKernel,
-) -> None:
-    reply = ok(
-        nb.run(
-            "import panel as pn\ndef nothing():\n    return None\ns = open_session(nothing)",
-            cell_id="cell-a",
-        )
-    )
-    (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
-    note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
-    assert "nothing() returned NoneType" in note and "return a Panel object" in note
-    assert nb.value("s.state.value") == "FAILED"
-
-
 # With Panel imported, what Panel would show only as text or JSON, and functions of
 # neither shape, are errors too: before, Panel's guess opened them (a dict as JSON, a
 # function of two arguments as an interact, print as a Bokeh app).
@@ -224,17 +209,28 @@ def test_what_panel_shows_only_as_text_or_json_and_wrong_arities_are_type_errors
         assert nb.value("[type(s).__name__, s.state.value]") == [kind, "RUNNING"], app
 
 
-def test_a_function_that_returns_data_fails_with_what_to_do(nb: NotebookKernel) -> None:
-    reply = ok(
-        nb.run(
-            "import panel as pn\ndef table():\n    return {'a': 1}\ns = open_session(table)",
-            cell_id="cell-a",
-        )
-    )
+@pytest.mark.parametrize(
+    ("returns", "says"),
+    [
+        ("None", ["nothing() returned NoneType", "return a Panel object"]),
+        (
+            "{'a': 1}",
+            [
+                "nothing() returned dict, which is not a Panel object",
+                "wrap what it returns in pn.panel(...)",
+            ],
+        ),
+    ],
+    ids=["nothing", "data"],
+)
+def test_a_function_that_returns_what_panel_cannot_serve_fails_with_what_to_do(
+    nb: NotebookKernel, returns: str, says: list[str]
+) -> None:
+    cell = f"import panel as pn\ndef nothing():\n    return {returns}\ns = open_session(nothing)"
+    reply = ok(nb.run(cell, cell_id="cell-a"))
     (display_id,) = [d["transient"]["display_id"] for d in reply.displays]
     note = json.dumps(nb.display_update(display_id, timeout=20)["data"])
-    assert "table() returned dict, which is not a Panel object" in note
-    assert "wrap what it returns in pn.panel(...)" in note
+    assert all(words in note for words in says), note
     assert nb.value("s.state.value") == "FAILED"
 
 
