@@ -62,10 +62,8 @@ from .messages import (
     TARGET,
     Hello,
     SessionsMessage,
-    cells_of,
-    hello_of,
     page_of,
-    session_id_of,
+    parse_channel,
 )
 from .registry import Event, registry
 
@@ -174,26 +172,22 @@ class Channel:
             log.warning("Bad message from the frontend: %r", content, exc_info=True)
 
     def _handle(self, comm_id: str, data: dict[str, Any]) -> None:
-        kind = data.get("type")
+        message = parse_channel(data)
+        if message is None:
+            return
         reg = registry()
-        if kind == "hello":
-            self._hello(comm_id, hello_of(data))
-        elif kind == "view_shown":
-            session_id = session_id_of(data)
-            session = None if session_id is None else reg.get(session_id)
-            if session is not None and session._lifecycle is not None:
-                session._lifecycle.shown = True
-        elif kind in ("view_disposed", "close"):
-            session_id = session_id_of(data)
-            session = None if session_id is None else reg.get(session_id)
-            if session is not None:
+        if message["type"] == "hello":
+            self._hello(comm_id, message)
+        elif message["type"] == "cells_cleared" or message["type"] == "cells_deleted":
+            reg.close(reg.owned_by(message["cells"]))
+        else:  # view_shown, view_disposed, close: one session
+            session = reg.get(message["session_id"])
+            if session is None:
+                return  # closed already: a late or repeated message
+            if message["type"] == "view_shown":
+                session._opened().shown = True
+            else:
                 session.close()
-        elif kind in ("cells_cleared", "cells_deleted"):
-            cells = cells_of(data)
-            if cells is not None:
-                reg.close(reg.owned_by(cells))
-        elif kind is not None:
-            log.debug("Ignoring frontend message of unknown type %r", kind)
 
     def _hello(self, comm_id: str, hello: Hello) -> None:
         if hello["replaces"] and hello["replaces"] != hello["page"]:
