@@ -42,6 +42,7 @@ def bundle(session: Session) -> dict[str, Any]:
         "session_id": session.id,
         "kind": session.kind,
         "state": session.state.value,
+        "cell": session.cell,  # the page's clear of it says the session went (departures.ts)
         "label": session._label(),
         "view": view,
     }

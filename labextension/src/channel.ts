@@ -33,9 +33,10 @@ import {
   CALL_TARGET,
   COMM_TARGET,
   FEED_TARGET,
-  IPageMessage,
+  IChannelMessage,
   ISessionInfo,
-  ISessionsMessage
+  isSessionsMessage,
+  refused
 } from './messages';
 
 /** This page load, and the one this tab showed before it (see the header). */
@@ -90,7 +91,7 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._pending = false;
-    const hello: IPageMessage = {
+    const hello: IChannelMessage = {
       type: 'hello',
       origin: window.location.origin,
       base_url: this.context.session?.serverSettings.baseUrl ?? '/',
@@ -109,7 +110,7 @@ export class SessionChannel implements IDisposable {
    *
    * `onMainShell` for a last word before the comms close (see `sendOnMainShell`).
    */
-  send(message: IPageMessage, onMainShell = false): void {
+  send(message: IChannelMessage, onMainShell = false): void {
     const comm = this._commands;
     const kernel = this._kernel;
     if (!comm || comm.isDisposed || !kernel) {
@@ -199,8 +200,9 @@ export class SessionChannel implements IDisposable {
   };
 
   private onFeed(msg: KernelMessage.ICommMsgMsg): void {
-    const data = msg.content.data as unknown as ISessionsMessage;
-    if (data?.type !== 'sessions' || !Array.isArray(data.sessions)) {
+    const data = msg.content.data;
+    if (!isSessionsMessage(data)) {
+      refused('list of sessions', data);
       return;
     }
     this._sessions = data.sessions;

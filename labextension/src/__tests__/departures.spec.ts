@@ -1,0 +1,43 @@
+import { Departures } from '../departures';
+
+/** A view of session `s1`, owned by cell `c1`, showing live view `v1`. */
+const VIEW = { sessionId: 's1', cell: 'c1', viewId: 'v1' };
+const nothingHeld = (): boolean => false;
+
+describe('Departures', () => {
+  it('says a view went once no output holds its session, and lets go of it', () => {
+    const departures = new Departures();
+    departures.left(VIEW);
+    expect(departures.settle(nothingHeld)).toEqual({ disposed: ['s1'], released: ['v1'] });
+    expect(departures.settle(nothingHeld)).toEqual({ disposed: [], released: [] });
+  });
+
+  it('makes a clear one message: the cleared cell says its views went', () => {
+    const departures = new Departures();
+    departures.left(VIEW); // the output's view is disposed, then the clear is said
+    departures.said(['c1']);
+    expect(departures.settle(nothingHeld)).toEqual({ disposed: [], released: ['v1'] });
+  });
+
+  it('keeps a moved or cut cell: the notebook or the clipboard still holds it', () => {
+    const departures = new Departures();
+    departures.left(VIEW);
+    expect(departures.settle(id => id === 's1')).toEqual({ disposed: [], released: [] });
+  });
+
+  it('says a session shown in another cell went, its own cell not cleared', () => {
+    const departures = new Departures();
+    departures.left({ sessionId: 's2', cell: 'c2', viewId: null });
+    departures.left({ sessionId: 's2', cell: 'c2', viewId: null });
+    departures.said(['c1']);
+    expect(departures.settle(nothingHeld)).toEqual({ disposed: ['s2'], released: [] });
+  });
+
+  it('forgets what was said at each settle', () => {
+    const departures = new Departures();
+    departures.said(['c1']);
+    departures.settle(nothingHeld);
+    departures.left(VIEW); // a later re-run's old output, say
+    expect(departures.settle(nothingHeld).disposed).toEqual(['s1']);
+  });
+});
