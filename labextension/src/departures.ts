@@ -9,10 +9,10 @@
  * `widget.ts`, with what its page can see.)
  *
  * What left in one task is decided together once the task is done, with the
- * notebook's model settled: a clear is one message. Clearing a cell's output
- * says `cells_cleared` (which closes every session the cell owns, shown or not),
- * and the views that left with it need no word of their own; a deleted cell's
- * the same, with `cells_deleted`.
+ * notebook's model settled: a clear is one message. Clearing outputs says
+ * `cells_cleared` once for every cell cleared in the task (which closes every
+ * session those cells own, shown or not), and the views that left with them need
+ * no word of their own; deleted cells the same, with `cells_deleted`.
  */
 
 /** A view of a session output that left the page. */
@@ -26,6 +26,8 @@ export interface IDeparture {
 
 /** What the page found went, once a task's departures settled. */
 export interface IGone {
+  /** Cells whose outputs were cleared (`cells_cleared`). */
+  cleared: string[];
   /** Sessions to tell the kernel about (`view_disposed`). */
   disposed: string[];
   /** Live views to let go of. */
@@ -39,7 +41,12 @@ export class Departures {
     this.departures.push(departure);
   }
 
-  /** The page told the kernel these cells' outputs went (cleared, deleted). */
+  /** The outputs of these cells were cleared: said with the settle. */
+  cleared(cells: readonly string[]): void {
+    cells.forEach(cell => this.clearedCells.add(cell));
+  }
+
+  /** The page told the kernel these cells went (deleted). */
   said(cells: readonly string[]): void {
     cells.forEach(cell => this.saidCells.add(cell));
   }
@@ -47,10 +54,11 @@ export class Departures {
   /**
    * What went, of what left since the last settle: every view not `held` (the
    * notebook or the clipboard still holds an output of its session) is let go of,
-   * and its session told about, unless its cell's going was said already.
+   * and its session told about, unless its cell's going is said (cleared, deleted).
    */
   settle(held: (sessionId: string) => boolean): IGone {
-    const gone: IGone = { disposed: [], released: [] };
+    const gone: IGone = { cleared: [...this.clearedCells], disposed: [], released: [] };
+    this.said(gone.cleared);
     for (const { sessionId, cell, viewId } of this.departures) {
       if (held(sessionId)) {
         continue;
@@ -65,9 +73,11 @@ export class Departures {
     }
     this.departures = [];
     this.saidCells.clear();
+    this.clearedCells.clear();
     return gone;
   }
 
   private departures: IDeparture[] = [];
+  private readonly clearedCells = new Set<string>();
   private readonly saidCells = new Set<string>();
 }

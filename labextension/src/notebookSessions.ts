@@ -93,11 +93,15 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.settleLater();
   }
 
-  /** Tell the kernel what the cell watcher found went (cells cleared or deleted). */
+  /** What the cell watcher found went: cleared cells are said with the settle. */
   private say(message: IChannelMessage): void {
-    if (message.type === 'cells_cleared' || message.type === 'cells_deleted') {
-      this.departures.said(message.cells);
+    if (message.type === 'cells_cleared') {
+      this.departures.cleared(message.cells);
       this.settleLater();
+      return;
+    }
+    if (message.type === 'cells_deleted') {
+      this.departures.said(message.cells);
     }
     this.channel.send(message);
   }
@@ -110,12 +114,15 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
 
   /** Decide what went in the task that just ended (`departures.ts`), and say it. */
   private settle(): void {
-    this.settling = 0;
     if (this._disposed) {
       return;
     }
     this.watcher.settle(); // deleted cells first: their views need no word
+    this.settling = 0;
     const gone = this.departures.settle(id => this.holds(id));
+    if (gone.cleared.length > 0) {
+      this.channel.send({ type: 'cells_cleared', cells: gone.cleared });
+    }
     for (const sessionId of gone.disposed) {
       this.channel.send({ type: 'view_disposed', session_id: sessionId });
     }
@@ -135,7 +142,11 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     for (const sessionId of sessionIds(this.cells())) {
       this.channel.send({ type: 'view_disposed', session_id: sessionId }, true);
     }
-    this.departures.settle(() => false).released.forEach(releaseDeparted);
+    const gone = this.departures.settle(() => false);
+    if (gone.cleared.length > 0) {
+      this.channel.send({ type: 'cells_cleared', cells: gone.cleared }, true);
+    }
+    gone.released.forEach(releaseDeparted);
     this.channel.dispose();
   }
 
