@@ -255,14 +255,11 @@ def test_after_page_reloads_the_output_is_live_and_linked_again_and_nothing_is_l
     wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
 
 
-def test_closing_the_notebook_closes_its_sessions_and_its_feed(
-    lab: JupyterLab, notebook: Notebook
-) -> None:
-    """Without the extension, the session widget's view says so as its notebook goes:
-    later, its kernel connection would be gone with it."""
+@pytest.mark.usefixtures("with_extension")
+def test_closing_the_notebook_closes_its_sessions_and_its_feed(notebook: Notebook) -> None:
     page, kernel = notebook
     open_plot(page, kernel)
-    assert len(kernel.value(FEEDS)) == (1 if lab.extension else 0)
+    assert len(kernel.value(FEEDS)) == 1
     page.save()
     page.page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
     # The kernel keeps running (JupyterLab leaves it to the user); its sessions go.

@@ -14,8 +14,7 @@
  * cleared, cell deleted) went unless a view of the same widget is shown again
  * in this page within the grace the kernel sets (a moved cell's output is
  * removed and rendered anew); then `view_disposed` tells the kernel, which
- * closes the session at once. A view removed with its whole notebook (closed)
- * went at once: its kernel connection goes with the notebook.
+ * closes the session at once.
  */
 import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
 import { releaseHandlersOfKernel } from './commRelease';
@@ -33,10 +32,11 @@ interface ISessionModel extends IWidgetModel {
 }
 
 /**
- * How many views of each widget this page shows now. Page-wide, and must be: a
- * moved cell's view is another view of the same model, rendered by another call.
+ * How many views of each session this page shows now, by session id. Page-wide,
+ * and must be: a moved cell's view is another view, rendered by another call
+ * (with a model object of its own: anywidget gives each view one).
  */
-const shown = new WeakMap<ISessionModel, number>();
+const shown = new Map<string, number>();
 
 function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () => void {
   const sessionId = model.get('session_id');
@@ -55,7 +55,7 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
   label.textContent = model.get('label');
   bar.append(button, label);
   el.replaceChildren(view, bar);
-  shown.set(model, (shown.get(model) ?? 0) + 1);
+  shown.set(sessionId, (shown.get(sessionId) ?? 0) + 1);
   say(model, { type: 'view_shown', session_id: sessionId });
   // Else the page keeps every closed widget's model through its comm (commRelease.ts).
   releaseHandlersOfKernel(model.widget_manager?.kernel);
@@ -91,23 +91,26 @@ function render({ model, el }: { model: ISessionModel; el: HTMLElement }): () =>
       releaseBokehView(live.view_id, view);
     }
     pipes.dispose();
-    shown.set(model, (shown.get(model) ?? 1) - 1);
+    const left = (shown.get(sessionId) ?? 1) - 1;
+    if (left > 0) {
+      shown.set(sessionId, left);
+    } else {
+      shown.delete(sessionId);
+    }
     // Where the extension runs, it says when an output goes; a widget view there is
     // a second one (an output opened in a panel of its own), and closing it is not
     // closing the output.
     if (window[EXTENSION_MARK as keyof Window]) {
       return;
     }
-    const gone = (): void => {
-      if (!shown.get(model)) {
-        say(model, { type: 'view_disposed', session_id: sessionId });
-      }
-    };
-    if (!el.isConnected && el.closest('.jp-Notebook')) {
-      gone(); // the notebook closed: now, while its kernel connection lives
-    } else {
-      window.setTimeout(gone, model.get('removed_grace_ms') ?? 1000);
-    }
+    window.setTimeout(
+      () => {
+        if (!shown.has(sessionId)) {
+          say(model, { type: 'view_disposed', session_id: sessionId });
+        }
+      },
+      model.get('removed_grace_ms') ?? 1000
+    );
   };
 }
 
