@@ -12,9 +12,10 @@ from typing import Any, Literal, TypedDict
 
 log = logging.getLogger(__name__)
 
-#: Page to kernel: hello, view shown or disposed, cells cleared or deleted, close.
+#: Page to kernel: hello, alive, view shown or disposed, cells cleared or deleted, close.
 TARGET = "jupyter_sessions.v1"
-#: Kernel to page: the list of open sessions, on connect and once per change.
+#: Kernel to page: how often to say alive, then the list of open sessions on connect
+#: and once per change.
 FEED_TARGET = "jupyter_sessions.sessions.v1"
 #: Kernel to page: connect now, a session no output shows is open (capture).
 CALL_TARGET = "jupyter_sessions.call.v1"
@@ -35,6 +36,13 @@ class SessionsMessage(TypedDict):
 
     type: Literal["sessions"]
     sessions: list[dict[str, Any]]
+
+
+class HeartbeatMessage(TypedDict):
+    """Kernel to frontend, first on a feed: say ``alive`` every this many seconds."""
+
+    type: Literal["heartbeat"]
+    seconds: float
 
 
 def hello_of(data: dict[str, Any]) -> Hello:
