@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.kernels import KERNEL_SETUP, kernel_with
+from .support.kernels import kernel_with
 from .support.notebook_kernel import NotebookKernel, ok
 from .support.waits import wait_for
 

@@ -47,9 +47,16 @@ export interface ISessionInfo {
 /** Page to kernel. */
 export type IPageMessage =
   | { type: 'hello'; origin: string; base_url: string; page: string; replaces: string }
+  | { type: 'alive' }
   | { type: 'view_shown' | 'view_disposed'; session_id: string }
   | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }
   | { type: 'close'; session_id: string };
+
+/** Kernel to page, first on the feed: say `alive` every this many seconds. */
+export interface IHeartbeatMessage {
+  type: 'heartbeat';
+  seconds: number;
+}
 
 /** Kernel to page. */
 export interface ISessionsMessage {

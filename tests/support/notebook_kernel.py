@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ast
 import json
-import queue
 import os
+import queue
 import tempfile
 import time
 from collections.abc import Callable, Iterator
