@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .support.kernels import kernel_with
+from .support.kernels import KERNEL_SETUP, kernel_with
 from .support.notebook_kernel import NotebookKernel, ok
+from .support.processes import free_port
 from .support.waits import wait_for
 
 TARGET = "jupyter_sessions.v1"
@@ -147,3 +148,13 @@ def test_a_silent_page_is_let_go_and_a_speaking_one_is_kept(nb: NotebookKernel) 
     assert {m["content"]["comm_id"] for m in closes} == {commands, feed}
     assert all(m["content"]["data"] == {"reason": "silent"} for m in closes)
     assert nb.value("_kernel_channel().open_feeds") == []
+
+
+def test_the_embedded_server_listens_where_the_settings_say() -> None:
+    port = free_port()
+    env = {"JUPYTER_SESSIONS_ALLOW_ORIGIN": "*", "JUPYTER_SESSIONS_PORT": str(port)}
+    with kernel_with(LOGGED + KERNEL_SETUP, env=env) as nb:
+        ok(nb.run("s = open_session(Ticker())", cell_id="cell-a"))
+        assert nb.value("running_server().url") == f"http://127.0.0.1:{port}"
+        logged = nb.value("_records")
+        assert any("JUPYTER_SESSIONS_ALLOW_ORIGIN" in r and "'*'" in r for r in logged), logged
