@@ -15,6 +15,7 @@ from typing import Any
 
 from IPython.display import display
 
+from . import cost
 from .callbacks import call_each
 from .output import in_ipython
 from .registry import registry
@@ -79,6 +80,9 @@ def _row(session: Session, now: float) -> dict[str, Any]:
         "error": (lifecycle.still_running() if lifecycle.closed else None) or lifecycle.error,
     }
     row.update(session._info())
+    pid = row.get("pid")
+    if isinstance(pid, int):
+        row.update(cost.of_tree(pid))  # a kind's process: what it and its children use
     return row
 
 
