@@ -34,9 +34,10 @@ from .pictures import is_picture
 
 log = logging.getLogger(__name__)
 
-#: Page to kernel: hello, view shown or disposed, cells cleared or deleted, close.
+#: Page to kernel: hello, alive, view shown or disposed, cells cleared or deleted, close.
 TARGET = "jupyter_sessions.v1"
-#: Kernel to page: the list of open sessions, on connect and once per change.
+#: Kernel to page: how often to say alive, then the list of open sessions on connect
+#: and once per change.
 FEED_TARGET = "jupyter_sessions.sessions.v1"
 #: Kernel to page: connect now, a session no output shows is open (capture).
 CALL_TARGET = "jupyter_sessions.call.v1"
@@ -53,6 +54,12 @@ class Hello(TypedDict):
     base_url: str
     page: str  # this page load's id ("" from an older extension)
     replaces: str  # the id of the page this tab showed before, or ""
+
+
+class Alive(TypedDict):
+    """The page is still there (channel), as often as the feed's heartbeat asks."""
+
+    type: Literal["alive"]
 
 
 class ViewShown(TypedDict):
@@ -117,7 +124,7 @@ class PipeClose(TypedDict):
 
 
 #: What the channel carries, page to kernel.
-ChannelMessage = Hello | ViewShown | ViewDisposed | CellsGone | Close
+ChannelMessage = Hello | Alive | ViewShown | ViewDisposed | CellsGone | Close
 #: What the session widget's comm carries, page to kernel.
 WidgetMessage = ViewShown | ViewDisposed | Close | Picture | PipeOpen | PipeMessage | PipeClose
 
@@ -130,6 +137,13 @@ class SessionsMessage(TypedDict):
 
     type: Literal["sessions"]
     sessions: list[dict[str, Any]]
+
+
+class HeartbeatMessage(TypedDict):
+    """Kernel to page, first on a feed: say ``alive`` every this many seconds."""
+
+    type: Literal["heartbeat"]
+    seconds: float
 
 
 class PipeClosed(TypedDict):
@@ -167,6 +181,7 @@ _CELLS: Fields = {"cells": _is_cells}
 #: Each type's fields and their checks.
 _FIELDS: dict[str, Fields] = {
     "hello": {"origin": _is_str, "base_url": _is_str, "page": _is_str, "replaces": _is_str},
+    "alive": {},
     "view_shown": _SESSION,
     "view_disposed": _SESSION,
     "cells_cleared": _CELLS,
@@ -191,7 +206,7 @@ _EXTRAS: dict[str, frozenset[str]] = {"close": frozenset({"picture"})}
 
 #: The types each route carries.
 CHANNEL = frozenset(
-    {"hello", "view_shown", "view_disposed", "cells_cleared", "cells_deleted", "close"}
+    {"hello", "alive", "view_shown", "view_disposed", "cells_cleared", "cells_deleted", "close"}
 )
 WIDGET = frozenset(
     {"view_shown", "view_disposed", "close", "picture", "pipe_open", "pipe_msg", "pipe_close"}

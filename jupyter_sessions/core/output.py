@@ -64,6 +64,8 @@ def note_bundle(session: Session) -> dict[str, Any]:
     if words:
         text += f": {words}"
     lifecycle = session._lifecycle
+    if lifecycle is not None and lifecycle.why_closed:
+        text += f": {lifecycle.why_closed}"
     if session._pictured and lifecycle is not None and not lifecycle.shown:
         text += "; no page showed it, so no picture of it was kept"
     error = session.error if state in _FAILURES else None

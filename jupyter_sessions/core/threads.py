@@ -25,8 +25,10 @@
   frontend's shutdown or restart request, which closes every session first
   (``runtime.shutdown``), while the kernel still runs.
 - **Timer thread** (``jupyter-sessions-timer``, from the first :func:`call_later`
-  on): runs delayed calls, such as a Bokeh session's first view when no page is
-  connected to ask for it. One thread for all: ipykernel gives every thread that
+  on): runs delayed calls: a Bokeh session's first view when no page is connected
+  to ask for it, closing a session no page watched for its time to live
+  (``time_to_live.py``), and the check that lets silent pages go (``heartbeat.py``,
+  only while a page is connected). One thread for all: ipykernel gives every thread that
   sends a message its own socket, and a thread per call kept about 15 KB of the
   kernel's memory each, for good (measured).
 - **Embedded Bokeh server thread** (``jupyter-sessions-bokeh``): every Bokeh

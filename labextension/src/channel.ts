@@ -20,6 +20,12 @@
  * this tab showed before (`replaces`, from `sessionStorage`), and the kernel
  * closes what that page left open. A duplicated tab copies `sessionStorage`: the
  * original, still live, hears its comms closed as "replaced" and opens new ones.
+ *
+ * A page that dies without a word (a crashed browser, a lost network) is noticed by
+ * its silence: while connected, the page says `alive` as often as the kernel asks
+ * on its feed (`heartbeat`), and the kernel lets go of a page silent for three
+ * times that long. A page that was only slow hears its comms closed as "silent"
+ * and connects again. No timer runs while the page is not connected.
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
@@ -35,6 +41,7 @@ import {
   FEED_TARGET,
   IChannelMessage,
   ISessionInfo,
+  isHeartbeat,
   isSessionsMessage,
   refused
 } from './messages';
@@ -153,7 +160,14 @@ export class SessionChannel implements IDisposable {
         }
       }
     }
+    this.forget();
+  }
+
+  /** This page's comms are gone (closed by either end, or with the kernel). */
+  private forget(): void {
     this._commands = this._feed = this._kernel = null;
+    window.clearInterval(this._heartbeat);
+    this._heartbeat = undefined;
   }
 
   private readonly stopWatchingPage: () => void;
@@ -172,9 +186,11 @@ export class SessionChannel implements IDisposable {
       if (this._commands !== comm && this._feed !== comm) {
         return;
       }
-      this._commands = this._feed = null;
-      // A tab duplicated from this one took this page's place: still here, say so.
-      if ((msg.content.data as { reason?: unknown })?.reason === 'replaced') {
+      this.forget();
+      // A tab duplicated from this one took this page's place, or the kernel took our
+      // silence for death (a slow machine): still here, say so.
+      const reason = (msg.content.data as { reason?: unknown })?.reason;
+      if (reason === 'replaced' || reason === 'silent') {
         this.connect();
       }
     };
@@ -201,6 +217,11 @@ export class SessionChannel implements IDisposable {
 
   private onFeed(msg: KernelMessage.ICommMsgMsg): void {
     const data = msg.content.data;
+    if (isHeartbeat(data)) {
+      window.clearInterval(this._heartbeat);
+      this._heartbeat = window.setInterval(() => this.send({ type: 'alive' }), data.seconds * 1000);
+      return;
+    }
     if (!isSessionsMessage(data)) {
       refused('list of sessions', data);
       return;
@@ -227,7 +248,7 @@ export class SessionChannel implements IDisposable {
   private drop(): void {
     // Until a session output renders for the new kernel.
     this._wanted = this._pending = false;
-    this._commands = this._feed = this._kernel = null;
+    this.forget();
     this._sessions = [];
     this._sessionsChanged.emit(this._sessions);
   }
@@ -237,6 +258,8 @@ export class SessionChannel implements IDisposable {
   private _commands: Kernel.IComm | null = null;
   private _feed: Kernel.IComm | null = null;
   private _disposed = false;
+  /** Says `alive` to the kernel while connected (see the header). */
+  private _heartbeat: number | undefined = undefined;
   /** A session output rendered since the kernel (re)started: the page wants comms. */
   private _wanted = false;
   /** A session output rendered while the page had no kernel yet. */

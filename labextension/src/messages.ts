@@ -58,6 +58,7 @@ export interface ISessionInfo {
 /** Page to kernel, on the channel. */
 export type IChannelMessage =
   | { type: 'hello'; origin: string; base_url: string; page: string; replaces: string }
+  | { type: 'alive' }
   | { type: 'view_shown' | 'view_disposed'; session_id: string }
   | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }
   | { type: 'close'; session_id: string };
@@ -81,6 +82,20 @@ export interface IPipeMessage {
 /** Kernel to page, on the session widget's comm: a pipe's message, or its close. */
 export type IPipeReply =
   IPipeMessage | { type: 'pipe_closed'; pipe: string; data: Record<string, unknown> };
+
+/** Kernel to page, first on the feed: say `alive` every this many seconds. */
+export interface IHeartbeatMessage {
+  type: 'heartbeat';
+  seconds: number;
+}
+
+/** Is `data` the kernel's heartbeat, a period of more than nothing? */
+export function isHeartbeat(data: unknown): data is IHeartbeatMessage {
+  const message = data as Partial<IHeartbeatMessage> | null;
+  return (
+    message?.type === 'heartbeat' && typeof message.seconds === 'number' && message.seconds > 0
+  );
+}
 
 /** Kernel to page, on the feed. */
 export interface ISessionsMessage {

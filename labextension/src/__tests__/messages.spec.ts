@@ -1,4 +1,4 @@
-import { isPipeReply, isSessionsMessage } from '../messages';
+import { isHeartbeat, isPipeReply, isSessionsMessage } from '../messages';
 
 describe('what the kernel sends, checked on arrival', () => {
   it('takes a list of sessions, and nothing shaped otherwise', () => {
@@ -31,6 +31,18 @@ describe('what the kernel sends, checked on arrival', () => {
       { type: 'sessions', pipe: 'p1', data: {} }
     ]) {
       expect(isPipeReply(bad)).toBe(false);
+    }
+  });
+
+  it('takes a heartbeat of a period, and nothing shaped otherwise', () => {
+    expect(isHeartbeat({ type: 'heartbeat', seconds: 15 })).toBe(true);
+    for (const bad of [
+      { type: 'heartbeat' },
+      { type: 'heartbeat', seconds: '15' },
+      { type: 'heartbeat', seconds: 0 },
+      { type: 'sessions', seconds: 15 }
+    ]) {
+      expect(isHeartbeat(bad)).toBe(false);
     }
   });
 });
