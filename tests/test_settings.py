@@ -16,7 +16,7 @@ import pytest
 from .support.kernels import KERNEL_SETUP, kernel_with
 from .support.notebook_kernel import NotebookKernel, ok
 from .support.processes import free_port
-from .support.waits import wait_for
+from .support.waits import wait_equal, wait_for
 
 TARGET = "jupyter_sessions.v1"
 FEED = "jupyter_sessions.sessions.v1"
@@ -158,3 +158,17 @@ def test_the_embedded_server_listens_where_the_settings_say() -> None:
         assert nb.value("running_server().url") == f"http://127.0.0.1:{port}"
         logged = nb.value("_records")
         assert any("JUPYTER_SESSIONS_ALLOW_ORIGIN" in r and "'*'" in r for r in logged), logged
+
+
+def test_a_view_shown_by_the_session_widget_is_watched_until_it_closes(nb: NotebookKernel) -> None:
+    """Voilà's route (no channel): its page never says it went, so no clock runs."""
+    reply = ok(
+        nb.run("s = open_session(Ticker(), time_to_live_minutes=0.02)\nprint(s.id)", cell_id="c")
+    )
+    sid, (widget,) = reply.stdout.strip(), reply.session_widgets
+    assert nb.value("sessions()[0]['closes_in_s']") is not None  # no page yet: counting
+    nb.send_comm_msg(
+        widget, {"method": "custom", "content": {"type": "view_shown", "session_id": sid}}
+    )
+    wait_equal(lambda: nb.value("sessions()[0]['closes_in_s']"), None)
+    assert nb.value("live()") == [sid]

@@ -43,6 +43,7 @@ from comm import get_comm_manager
 
 from .messages import PipeClosed, PipeMessage, parse_widget
 from .session import Session
+from .time_to_live import watching
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,8 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
             log.warning("Refused a session widget message about another session: %r", content)
         elif message["type"] == "view_shown":
             self._session._opened().shown = True
+            # This route never says its page went: watched until it closes.
+            watching().shown(f"widget:{self.model_id}", self.session_id)
         elif message["type"] == "view_disposed":
             self._session.close()
         elif message["type"] == "picture":
