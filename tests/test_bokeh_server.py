@@ -266,7 +266,7 @@ def test_each_view_has_its_own_models_and_all_close_together(
 ) -> None:
     """Each view's callbacks run on a face of the session of their own; a close is one
     call to the server, and leaves nothing in its table of views."""
-    second = {"app_url": view["app_url"], "view_id": nb.value("s._new_view_id()")}
+    second = {"app_url": view["app_url"], "view_id": nb.value("s._add_view().id")}
     first_client, second_client = connect(view), connect(second)
     try:
         assert nb.value("s.views") == 2
@@ -360,10 +360,10 @@ def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, view
     gc.disable()
     try:
         shown, unopened = server.mint(Owner()), server.mint(Owner())
-        server.open_view(shown.id).result(10)
+        server.open_view(shown).result(10)
         assert live() == 1 and len(server.views) == 2
         server.close_views([shown, unopened], lambda: heard.append("finished"))
-        assert len(server.views) == 1  # the one with no document leaves at once
+        assert server.views.get(unopened.id) is None  # with no document, it left at once
         wait_for(lambda: live() == 0, timeout=1.0, interval=0.01)
         wait_for(lambda: "finished" in heard, timeout=1.0, interval=0.01)
         assert heard == ["created", "destroyed", "finished"]

@@ -158,17 +158,17 @@ class BokehSession(Session):
         self._server = embedded_server()
         self._views = []
         self._defer(self._close_views)
-        opening = functools.partial(self._server.open_view, self._new_view_id())
+        opening = functools.partial(self._server.open_view, self._add_view())
         # Made once the cell has replied (or when update() or a page needs it first).
         # If setup_model raises, the session fails and its output shows the traceback.
         self._first_view = FirstView(self, opening, self._builder())
         after_this_cell(self._first_view.soon)
 
-    def _new_view_id(self) -> str:
-        """Mint one more view of this session (the first, a second page's); its signed id."""
+    def _add_view(self) -> View:
+        """Mint one more view of this session (the first, a second page's)."""
         view = self._server.mint(self)
         self._views.append(view)
-        return view.id
+        return view
 
     def _close_views(self) -> None:
         """The session's one call to the server as it closes (``close_views`` says the rest)."""

@@ -194,13 +194,13 @@ class EmbeddedServer(ServerThread):
             expiration=self.config.token_expiration_s,
         )
 
-    def open_view(self, view_id: str) -> concurrent.futures.Future[ServerSession]:
-        """Start creating the server session for ``view_id`` now, as a browser would.
+    def open_view(self, view: View) -> concurrent.futures.Future[ServerSession]:
+        """Start creating the server session of ``view`` now, as a browser would.
 
         Returns at once; the future is done on the server thread once Bokeh made the
         session (its owner filled the document), outside Bokeh's own session creation.
         """
-        return asyncio.run_coroutine_threadsafe(self._open(view_id), self._aloop())
+        return asyncio.run_coroutine_threadsafe(self._open(view), self._aloop())
 
     def view_sessions(self) -> list[ServerSession]:
         """Live Bokeh server sessions (one per open view). Server thread only."""
@@ -208,9 +208,8 @@ class EmbeddedServer(ServerThread):
 
     # -- server thread ---------------------------------------------------------
 
-    async def _open(self, view_id: str) -> ServerSession:
+    async def _open(self, view: View) -> ServerSession:
         app = self._tornado().applications[APP_PATH]
-        view = self.views.get(view_id)
         # An empty request where a browser's would be: apps read its arguments,
         # cookies and headers (Panel does, for every document), and a page that
         # attaches later does not bring its own to a session made already.
@@ -218,10 +217,8 @@ class EmbeddedServer(ServerThread):
             start_line=RequestStartLine("GET", APP_PATH, "HTTP/1.1"),
             headers=HTTPHeaders({"Host": urllib.parse.urlsplit(self.url).netloc}),
         )
-        token = view.token if view is not None else self.token(view_id)
-        session = await app.create_session_if_needed(ID(view_id), request, token)
-        if view is not None and view.closed:  # closed while it was made: nobody will see it
-            _stop_callbacks([view])
+        session = await app.create_session_if_needed(ID(view.id), request, view.token)
+        if view.closed:  # closed while it was made: nobody will see it
             self._destroy([view])
         return session
 
