@@ -31,7 +31,7 @@ from bokeh.server.contexts import ApplicationContext
 from ..core.hosting import arity
 from .building import AppFailed
 from .server import View
-from .server.teardown import awaited
+from .server.routing import awaited
 from .session import BokehSession
 
 

@@ -205,17 +205,18 @@ class BokehSession(Session):
     def _face(self, view: View) -> BokehSession:
         """This session as ``view``'s document sees it: an instance of its class of its own.
 
-        It starts with the session's attributes but its bookkeeping (as a shallow
-        copy would: what ``__init__`` set is shared, what the face sets is its own),
-        so the user's methods, properties and ``super()`` work on it as on the
-        session, and ``self.doc`` is the view's. The session stays whole: nothing of
-        a view is ever set on it.
+        User callbacks need ``self`` an instance of their class (methods, properties,
+        ``super()``) with the session's attributes, overridden class attributes
+        included, and writes kept per view. Python finds a class attribute before any
+        fallback, so a face starts with the session's attributes but its bookkeeping
+        (``_SESSION_ONLY``): nothing of a view is ever set on the session.
         """
+        state = vars(self).copy()  # at once: a cell may set attributes meanwhile
+        for name in self._SESSION_ONLY:
+            state.pop(name, None)
         cls = type(self)
         face = cls.__new__(cls)
-        only = self._SESSION_ONLY
-        face.__dict__.update((k, v) for k, v in vars(self).items() if k not in only)
-        face._face_of = view
+        face.__dict__.update(state, _face_of=view)
         return face
 
     def _fill_view(self, view: View, doc: Document) -> None:

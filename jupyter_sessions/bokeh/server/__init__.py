@@ -4,8 +4,9 @@ What the kind uses is exported here: :class:`EmbeddedServer` (mint views, open
 and close them, run code on its thread), :class:`View` and ``APP_PATH``. The rest,
 a module each:
 
-- ``embedded``: the server; it routes each document Bokeh makes to its view;
+- ``embedded``: the server: it listens, mints views and closes them;
 - ``views``: :class:`View` and the one table of them;
+- ``routing``: each document Bokeh makes, routed to its view (made, filled, discarded);
 - ``thread``: its own thread and loop, and the one hand-over to it;
 - ``config``: how it listens (address, port, origins, lifetimes);
 - ``view_ids``: signed view ids;

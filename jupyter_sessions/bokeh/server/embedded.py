@@ -13,9 +13,8 @@ explicit list (loopback pages by default, never ``*``), plus VS Code's
 notebook webviews (``vscode-webview://``, see ``websocket.py``).
 
 Each view id the kernel mints is a :class:`View` in the server's one table
-(``views.py``), whose owner fills its documents. A browser presenting a validly
-signed id whose view has closed (the session closed, the page was reloaded later)
-gets a short "closed" document instead of a plot.
+(``views.py``); each document Bokeh makes is routed to its view, whose owner fills
+it (``routing.py``).
 """
 
 from __future__ import annotations
@@ -26,16 +25,10 @@ import logging
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from bokeh.application import Application
-from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
-from bokeh.application.handlers.function import FunctionHandler
 from bokeh.core.has_props import HasProps
 from bokeh.core.types import ID
-from bokeh.document import Document
 from bokeh.embed.bundle import bundle_for_objs_and_resources
-from bokeh.models.widgets.markups import Div
 from bokeh.server.server import BaseServer
 from bokeh.server.session import ServerSession
 from bokeh.server.tornado import BokehTornado
@@ -45,13 +38,13 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 
-from ...core.callbacks import call_logged
 from ...core.session import SessionError
 from ...core.threads import after_this_cell
 from .config import ServerConfig
 from .discards import Discards, ViewsTornado
 from .quiet_logs import QuietDepartedBrowsers
-from .teardown import ViewDocument, ViewLifecycle, awaited, end_connections
+from .routing import Router
+from .teardown import end_connections
 from .thread import ServerThread
 from .view_ids import signed_id
 from .views import View, ViewOwner, ViewTable
@@ -60,7 +53,6 @@ from .websocket import refuse_forged_tokens
 log = logging.getLogger(__name__)
 
 APP_PATH = "/session"
-CLOSED_HTML = "<i>This session is closed. Run its cell again to open a new one.</i>"
 
 
 class EmbeddedServer(ServerThread):
@@ -235,15 +227,8 @@ class EmbeddedServer(ServerThread):
     async def _serve(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
-        # The document's own on_session_destroyed callbacks (Bokeh's handler, which
-        # BokehTornado would append last) run before the view's owner hears it went.
-        app = Application(
-            FunctionHandler(self._fill_document),
-            DocumentLifecycleHandler(),
-            ViewLifecycle(self._created, self._destroyed),
-        )
         tornado_app = ViewsTornado(
-            {APP_PATH: app},
+            {APP_PATH: Router(self.views, self._discards).application()},
             discards=self._discards,
             absolute_url=self.url,
             extra_websocket_origins=[*cfg.origins, *self._page_origins],
@@ -288,40 +273,6 @@ class EmbeddedServer(ServerThread):
         if self._tornado_app is None:
             raise SessionError("the Bokeh server is not running")
         return self._tornado_app
-
-    def _fill_document(self, doc: Document) -> None:
-        """Bokeh's app handler: have the view's owner fill the document, else "closed"."""
-        # A dropped connection to this loopback server means the session closed or the
-        # kernel went: a BokehJS reconnect (from an output the user re-ran or cleared)
-        # would only open a new server session for a dead view, and nag in the page.
-        doc.config.reconnect_session = False
-        doc.config.notify_connection_status = False
-        # Only our own documents: other Bokeh servers in the kernel keep Bokeh's destroy.
-        doc.__class__ = ViewDocument
-        context = doc.session_context
-        view = self.views.of(context) if context is not None else None
-        if view is None or view.closed:
-            doc.add_root(Div(text=CLOSED_HTML))
-            return
-        view.doc = doc
-        view.owner._fill_view(view, doc)
-
-    async def _created(self, context: Any) -> None:
-        self._discards.departed()  # no page may ever connect to it
-        view = self.views.created(context)
-        if view is not None:
-            await awaited(view.owner._view_created(view, context))
-
-    async def _destroyed(self, context: Any) -> None:
-        self._discards.discarded()
-        view = self.views.of(context)
-        if view is None:  # a "closed" document
-            return
-        view.lost(context)
-        await awaited(view.owner._view_destroyed(view, context))
-        finished = self.views.gone(view, context)
-        if finished is not None:
-            call_logged(finished)
 
 
 def _stop_callbacks(views: list[View]) -> None:

@@ -9,9 +9,7 @@ view, which stalls every thread of the kernel. Here:
   (:func:`end_connections`), and Bokeh's own cleanup runs as soon as tornado
   reports it closed, a few ms (``discards.py``);
 - our documents are :class:`ViewDocument`, whose ``destroy`` is Bokeh's without
-  the collection; ``discards.py`` collects once for many views instead;
-- Bokeh tells the server of each view it makes and discards through
-  :class:`ViewLifecycle`.
+  the collection; ``discards.py`` collects once for many views instead.
 
 Measured in the browser (``benchmarks/bench_browser.py``): clear output -> server
 session destroyed went from 290 to 26 ms p95. Everything here runs on the
@@ -21,15 +19,10 @@ where it does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bokeh.application.handlers.handler import Handler
 from bokeh.document import Document
 from bokeh.server.session import ServerSession
-
-# A view's hook, run with its Bokeh session context (server thread); may be async.
-ViewHook = Callable[[Any], Awaitable[None] | None]
 
 
 def end_connections(sessions: list[ServerSession]) -> None:
@@ -87,33 +80,3 @@ class ViewDocument(Document):
         # Emptied, the document holds no model and the collection gets them all.
         self.models._new_models.clear()
         self.modules.destroy()
-
-
-class ViewLifecycle(Handler):
-    """Tells a view's owner that Bokeh made or discarded the view (server thread).
-
-    An application handler rather than ``doc.on_session_destroyed``: a document
-    with such callbacks makes Bokeh run a second full ``gc.collect()`` per view.
-    Both hooks are awaited where Bokeh awaits an application's: before the view's
-    document is filled, and after it was destroyed.
-    """
-
-    def __init__(self, created: ViewHook, destroyed: ViewHook) -> None:
-        super().__init__()
-        self._on_created = created
-        self._on_destroyed = destroyed
-
-    def modify_document(self, doc: Document) -> None:
-        """Nothing to add: the FunctionHandler fills the document."""
-
-    async def on_session_created(self, session_context: Any) -> None:
-        await awaited(self._on_created(session_context))
-
-    async def on_session_destroyed(self, session_context: Any) -> None:
-        await awaited(self._on_destroyed(session_context))
-
-
-async def awaited(result: Awaitable[None] | None) -> None:
-    """Await what a hook returned, if it was a coroutine (hooks may be either)."""
-    if result is not None:
-        await result
