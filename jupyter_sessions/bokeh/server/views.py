@@ -63,8 +63,7 @@ class View:
         return self.face is not None
 
     def repeat(self, fn: Callable[[], None], period: float | None) -> None:
-        """Call ``fn`` every ``period`` seconds on the document, instead of before;
-        None: no longer (server thread)."""
+        """(Re)start the owner's periodic callback: ``fn`` every ``period`` s (server thread)."""
         doc = self.doc
         if doc is None:
             return
