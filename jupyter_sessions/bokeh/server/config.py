@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core import settings
+from ...core import settings
 
 # Loopback pages only, any port: the notebook server's port is unknown to the kernel.
 DEFAULT_ORIGINS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
