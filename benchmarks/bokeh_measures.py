@@ -56,7 +56,7 @@ def settle(side: Side, server_sessions: int, timeout: float = 5.0) -> None:
     """Wait until at most ``server_sessions`` Bokeh server sessions are alive in the kernel.
 
     jupyter-sessions discards closed views asynchronously, a few ms after the close
-    (``jupyter_sessions/bokeh/teardown.py``); Bokeh's destroy_server is synchronous,
+    (``jupyter_sessions/bokeh/server/teardown.py``); Bokeh's destroy_server is synchronous,
     so there this returns at once.
     """
     first_truthy(

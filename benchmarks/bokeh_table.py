@@ -297,7 +297,7 @@ def notes(plan: Plan, dispose_code: str) -> list[str]:
         "jupyter-sessions' registry 'removed' event, or destroy_server returning. Destroyed = "
         "a kernel watcher thread saw every old Bokeh server session destroyed "
         "(jupyter-sessions hands them to its server thread once the re-run's cell has "
-        "replied, and discards them a few ms later: bokeh/teardown.py).",
+        "replied, and discards them a few ms later: bokeh/server/teardown.py).",
         f"Row 3: {plan.reruns} re-runs of one cell; a browser connects to every "
         f"{BROWSE_EVERY}th output (every one would not fit the time budget: each connection "
         "builds and later destroys a Bokeh document, and Bokeh's Document.destroy runs a "

@@ -20,10 +20,10 @@ from bokeh.util.token import (
     generate_session_id,
 )
 
-from jupyter_sessions.bokeh.config import ServerConfig
-from jupyter_sessions.bokeh.server import EmbeddedServer
-from jupyter_sessions.bokeh.teardown import ViewDocument
-from jupyter_sessions.bokeh.view_ids import signed_id
+from jupyter_sessions.bokeh.server import EmbeddedServer, View
+from jupyter_sessions.bokeh.server.config import ServerConfig
+from jupyter_sessions.bokeh.server.teardown import ViewDocument
+from jupyter_sessions.bokeh.server.view_ids import signed_id
 
 from .support.bokeh_client import ViewClient, autoload_url, fetch_token, http_status
 from .support.notebook_kernel import NotebookKernel, ok
@@ -239,7 +239,7 @@ def test_a_session_rerun_before_anyone_could_see_it_never_builds_a_view(nb: Note
     # A wait longer than any round trip of a loaded machine (it is 0.25 s).
     ok(
         nb.run(
-            "__import__('jupyter_sessions.bokeh.session').bokeh.session"
+            "__import__('jupyter_sessions.bokeh.first_view').bokeh.first_view"
             ".UNWATCHED_FIRST_VIEW_S = 2.0"
         )
     )
@@ -250,20 +250,40 @@ def test_a_session_rerun_before_anyone_could_see_it_never_builds_a_view(nb: Note
     assert nb.value("FIRST") != nb.value("s.id")
 
 
+# Counts the calls a close makes to the server.
+COUNT_CLOSES = """
+CLOSES = []
+_close_views = running_server().close_views
+def _counted(*args):
+    CLOSES.append(len(args[0]))
+    return _close_views(*args)
+running_server().close_views = _counted
+"""
+
+
 def test_each_view_has_its_own_models_and_all_close_together(
     nb: NotebookKernel, view: dict[str, str]
 ) -> None:
-    second = {"app_url": view["app_url"], "view_id": nb.value("s._new_view_id()")}
+    """Each view's callbacks run on a face of the session of their own; a close is one
+    call to the server, and leaves nothing in its table of views."""
+    second = {"app_url": view["app_url"], "view_id": nb.value("s._add_view().id")}
     first_client, second_client = connect(view), connect(second)
     try:
         assert nb.value("s.views") == 2
         assert nb.value("len(set(s.update(lambda v: id(v.source))))") == 2
+        faces = "s.update(lambda v: [type(v) is Ticker, v.id == s.id, v.doc is not s.doc])"
+        assert nb.value(faces) == [[True, True, True]] * 2
+        assert nb.value("'source' in vars(s)") is False  # the session holds no view's models
         assert first_client.patches_arrive(2)
         assert second_client.patches_arrive(2)
+        ok(nb.run(COUNT_CLOSES))
+        assert nb.value("len(running_server().views)") == 2
         nb.run("s.close()", cell_id="cell-b")
         assert first_client.closed_by_server(15.0)
         assert second_client.closed_by_server(15.0)
         wait_for(lambda: nb.value("view_sessions()") == 0, timeout=15)
+        wait_for(lambda: nb.value("len(running_server().views)") == 0, timeout=15)
+        assert nb.value("CLOSES") == [2]  # both views, in one call
     finally:
         first_client.close()
         second_client.close()
@@ -309,7 +329,8 @@ def test_callback_period_changes_while_live(nb: NotebookKernel, view: dict[str, 
 )
 def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, views: int) -> None:
     """Not after the unused views' linger (an hour here), and its cycles are
-    collected by the server's one deferred gc.collect (automatic gc is off)."""
+    collected by the server's one deferred gc.collect (automatic gc is off). The
+    server's table of views is empty once the close is finished."""
     server = EmbeddedServer(
         ServerConfig(view_linger_ms=3_600_000, collect_delay_s=delay, collect_after_views=views)
     )
@@ -317,12 +338,20 @@ def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, view
     # for a moment, and the one collection could run just then.
     collected = threading.Event()
     plots: list[weakref.ref[Any]] = []
+    heard: list[str] = []
 
-    def fill(doc: Document) -> None:
-        plot = figure()
-        plot.line([1, 2, 3], [3, 1, 2])
-        doc.add_root(plot)
-        plots.append(weakref.ref(plot, lambda _: collected.set()))
+    class Owner:
+        def _view_created(self, view: View, context: Any) -> None:
+            heard.append("created")
+
+        def _fill_view(self, view: View, doc: Document) -> None:
+            plot = figure()
+            plot.line([1, 2, 3], [3, 1, 2])
+            doc.add_root(plot)
+            plots.append(weakref.ref(plot, lambda _: collected.set()))
+
+        def _view_destroyed(self, view: View, context: Any) -> None:
+            heard.append("destroyed")
 
     def live() -> int:
         return server.call(lambda: len(server.view_sessions()))
@@ -330,11 +359,15 @@ def test_a_closed_view_goes_at_once_and_its_memory_soon_after(delay: float, view
     server.start()
     gc.disable()
     try:
-        view_id = server.mint(fill, lambda _: None)
-        server.open_view(view_id).result(10)
-        assert live() == 1
-        server.call(server.destroy_views, {view_id})
+        shown, unopened = server.mint(Owner()), server.mint(Owner())
+        server.open_view(shown).result(10)
+        assert live() == 1 and len(server.views) == 2
+        server.close_views([shown, unopened], lambda: heard.append("finished"))
+        assert server.views.get(unopened.id) is None  # with no document, it left at once
         wait_for(lambda: live() == 0, timeout=1.0, interval=0.01)
+        wait_for(lambda: "finished" in heard, timeout=1.0, interval=0.01)
+        assert heard == ["created", "destroyed", "finished"]
+        assert len(server.views) == 0 and shown.doc is None
         assert collected.wait(3.0), "the closed view's plot was not collected"
     finally:
         gc.enable()

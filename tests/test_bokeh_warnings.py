@@ -20,7 +20,8 @@ from .support.waits import wait_for
 WARNING = "Failed sending message as connection was closed"
 
 # Big patches (1.6 MB each, four a second): a browser that stops reading is soon
-# behind. The kernel's debug log of jupyter_sessions.bokeh.quiet_logs is kept in ROUTED.
+# behind. The kernel's debug log of jupyter_sessions.bokeh.server.quiet_logs is kept in
+# ROUTED.
 SETUP = """
 import logging
 class BigTicker(Ticker):
@@ -36,7 +37,7 @@ ROUTED = []
 class _Keep(logging.Handler):
     def emit(self, record):
         ROUTED.append(record.getMessage())
-_routed = logging.getLogger("jupyter_sessions.bokeh.quiet_logs")
+_routed = logging.getLogger("jupyter_sessions.bokeh.server.quiet_logs")
 _routed.setLevel(logging.DEBUG)
 _routed.addHandler(_Keep())
 """

@@ -119,7 +119,7 @@ def test_a_pn_serve_function_makes_each_view_its_own_widgets(nb: NotebookKernel)
         # A second view (a second page) calls createApp again: its own sliders.
         ok(
             nb.run(
-                "_second = s._new_view_id()\n_made = s._server.open_view(_second)\n_made.result(20)"
+                "_second = s._add_view()\n_made = s._server.open_view(_second)\n_made.result(20)"
             )
         )
         assert sorted(nb.value(mean)) == [

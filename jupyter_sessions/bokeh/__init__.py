@@ -1,12 +1,14 @@
 """Bokeh sessions: live Bokeh documents in cells, served by one embedded server.
 
-- ``session``: :class:`BokehSession`, the kind (views, periodic callbacks, ``update``);
+- ``session``: :class:`BokehSession`, the kind (its views, periodic callbacks, ``update``);
+- ``first_view``: when a session's first view is made (after its cell replied);
+- ``building``: how a view's document is built, and what a failing build shows;
 - ``apps``: :class:`BokehApp`, apps written for ``show(app)`` and ``bokeh serve``, as they are;
 - ``panel_apps``: :class:`PanelApp`, Panel objects and ``pn.serve``'s functions, as they are;
-- ``server``: the embedded server (its thread, signed view ids, allowed origins);
 - ``shared_server``: the kernel's one server, and how it plugs into the core;
-- ``teardown``: how a view's server session goes, fast;
-- ``quiet_logs``: Bokeh's routine warnings of departed browsers, kept out of cells.
+- ``comm_link``: a view over the kernel's own channel, for pages the server cannot reach;
+- ``server/``: the embedded server's own parts (views, thread, ids, websocket, teardown),
+  private to this kind.
 """
 
 from __future__ import annotations

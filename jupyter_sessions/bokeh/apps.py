@@ -29,8 +29,10 @@ from bokeh.document import Document
 from bokeh.server.contexts import ApplicationContext
 
 from ..core.hosting import arity
-from .session import AppFailed, BokehSession
-from .teardown import awaited
+from .building import AppFailed
+from .server import View
+from .server.routing import awaited
+from .session import BokehSession
 
 
 def host(obj: object, argv: list[str] | None = None) -> BokehApp | None:
@@ -79,8 +81,6 @@ class BokehApp(HostedApp):
 
     _what = "Bokeh app"
     _server_context: Any  # Bokeh's BokehServerContext, once opened
-    _open_views: set[str]
-    _unloaded: bool
 
     def __init__(self, app: Application, name: str) -> None:
         self.app = app
@@ -108,14 +108,13 @@ class BokehApp(HostedApp):
     def _start(self) -> None:
         super()._start()
         self._server_context = ApplicationContext(self.app, url=self.name).server_context
-        self._open_views = set()  # made and not yet destroyed (server thread)
-        self._unloaded = False
         # Before the first view (made after the cell); raising fails the open.
         self._server.call(self.app.on_server_loaded, self._server_context)
 
     def _close_views(self) -> None:
-        super()._close_views()
-        self._server.call_soon(self._unload_when_done)
+        # As ``bokeh serve`` stops: after the last view's on_session_destroyed. At
+        # kernel shutdown the server discards the views itself, and so it runs then.
+        self._server.close_views(self._views, self._unload)
 
     def _build(self, doc: Document) -> None:
         for handler in self.app.handlers:
@@ -123,25 +122,14 @@ class BokehApp(HostedApp):
             if handler.failed:  # a script's error, which Bokeh caught and kept
                 raise AppFailed(handler.error or "the app failed", handler.error_detail or "")
 
-    def _view_created(self, context: Any) -> Any:
-        self._open_views.add(context.id)
+    def _view_created(self, view: View, context: Any) -> Any:
         return self.app.on_session_created(context)
 
-    async def _view_destroyed(self, context: Any) -> None:
-        super()._view_destroyed(context)
+    async def _view_destroyed(self, view: View, context: Any) -> None:
         await awaited(self.app.on_session_destroyed(context))
-        self._open_views.discard(context.id)
-        self._unload_when_done()
 
-    def _unload_when_done(self) -> None:
-        """``on_server_unloaded`` once closed and every view heard it went (server thread).
-
-        As ``bokeh serve`` stops: after the last ``on_session_destroyed``. At kernel
-        shutdown the server destroys the views itself, and the last one lands here.
-        """
-        if not self.closed or self._open_views or self._unloaded:
-            return
-        self._unloaded = True
+    def _unload(self) -> None:
+        """The session closed and every view heard it went (server thread, once)."""
         self.app.on_server_unloaded(self._server_context)
 
 

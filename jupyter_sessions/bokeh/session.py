@@ -1,10 +1,11 @@
 """BokehSession: a live Bokeh document in a cell, served by the embedded server.
 
 A session may be viewed more than once (two tabs, a page reload): each view is
-its own Bokeh server session and document. ``setup_model()`` and
-``periodic_callback()`` run on a *view*, a shallow copy of the session made for
-that document, so attributes they set (``self.source = ...``) belong to one view
-and views never fight over models. Attributes set in ``__init__`` are shared.
+its own Bokeh server session and document, a :class:`~.server.View` that the
+embedded server keeps and the session holds. ``setup_model()`` and
+``periodic_callback()`` run on the session's *face* for one view's document
+(:meth:`BokehSession._face`), and ``update(fn)`` passes it to ``fn``: what it sets
+(``self.source = ...``) is that view's, so views never fight over models.
 
 Thread contract: ``setup_model``, ``periodic_callback`` and the functions given
 to ``update()`` run on the embedded server's thread, under the document lock.
@@ -14,30 +15,25 @@ Everything public here may be called from any thread.
 from __future__ import annotations
 
 import concurrent.futures
-import copy
-import html
+import functools
 import logging
 import math
 import numbers
-import os
-import threading
-import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
-import bokeh.application
 from bokeh.core.types import ID
 from bokeh.document import Document
 from bokeh.embed import server_session
-from bokeh.io.doc import patch_curdoc
 from bokeh.model import Model
 from bokeh.models.widgets.markups import Div
-from bokeh.server.callbacks import PeriodicCallback
 
-from ..core.channel import page_origins
 from ..core.session import Session, SessionError, SessionState
-from ..core.threads import after_this_cell, call_later
-from .server import EmbeddedServer
+from ..core.threads import after_this_cell
+from .building import error_html, with_curdoc
+from .first_view import FirstView
+from .server import EmbeddedServer, View
+from .server.views import remove_callbacks
 from .shared_server import embedded_server
 
 log = logging.getLogger(__name__)
@@ -45,11 +41,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MIN_PERIOD = 0.25  # seconds; the seed's floor, below which browsers fall behind
-#: Seconds a first view waits to be made when no page is connected (papermill, a
-#: script's kernel, a frontend without the extension): a re-run that comes sooner
-#: closes the session, and nothing is built that nobody would see. A page that
-#: connects meanwhile has it made at once.
-UNWATCHED_FIRST_VIEW_S = 0.25
 
 
 def checked_period(period: object) -> float | None:
@@ -62,12 +53,7 @@ def checked_period(period: object) -> float | None:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"callback_period must be a positive number of seconds, not {period!r}")
     if value < MIN_PERIOD:
-        log.warning(
-            "callback_period %s s is below the %s s floor; using %s s",
-            value,
-            MIN_PERIOD,
-            MIN_PERIOD,
-        )
+        log.warning("callback_period %s s is below the %s s floor; using it", value, MIN_PERIOD)
     return max(value, MIN_PERIOD)
 
 
@@ -84,19 +70,17 @@ class BokehSession(Session):
     _pictured = True
     callback_period: float | None = None
 
-    # Shared by the session and its views (set in _start, copied by reference).
-    _owner: BokehSession
+    # The session's own, set in _start. A face carries none of them: it reaches
+    # them through its view's owner (_session()).
     _server: EmbeddedServer
-    _views: dict[str, BokehSession]
-    _view_ids: list[str]
+    _views: list[View]  # minted, in order: the cell shows the first
+    _first_view: FirstView | None = None
     _callback_errors: int = 0
-    _setup_error: BaseException | None = None
-    _ready: concurrent.futures.Future[None] | None = None  # the first view is made
-    _first_view_lock: threading.Lock
-    _first_view_started: bool
-    # Per view.
-    _doc: Document | None = None
-    _callback: PeriodicCallback | None = None
+    _SESSION_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {"_server", "_views", "_first_view", "_callback_errors"}
+    )
+    # A face's own: the view it was made for (None on the session itself).
+    _face_of: View | None = None
 
     def setup_model(self) -> Model | None:
         """Build this view's Bokeh layout (bokeh 3 API) and return it; None for none.
@@ -117,23 +101,23 @@ class BokehSession(Session):
     @property
     def doc(self) -> Document | None:
         """The view's Bokeh document; None on the session object itself."""
-        return self._doc
+        return self._face_of.doc if self._face_of is not None else None
 
     @property
     def views(self) -> int:
         """How many views (Bokeh server sessions) are open now."""
-        return len(getattr(self, "_views", ()))
+        return sum(1 for view in getattr(self._session(), "_views", ()) if view.live)
 
     @property
     def view_id(self) -> str | None:
         """The signed id of the view the cell shows (a page reload re-attaches to it)."""
-        ids = getattr(self, "_view_ids", None)
-        return ids[0] if ids else None
+        views = getattr(self._session(), "_views", None)
+        return views[0].id if views else None
 
     @property
     def app_url(self) -> str | None:
         """The embedded server's URL that serves this session's views, once opened."""
-        server = getattr(self, "_server", None)
+        server = getattr(self._session(), "_server", None)
         return server.app_url if server is not None else None
 
     def update_callback_period(self, period: float | None) -> None:
@@ -153,9 +137,8 @@ class BokehSession(Session):
         exception ``fn`` raised, or SessionError after ``timeout`` seconds.
         """
         owner = self._session()
-        if owner._ready is not None:  # just opened: its first view may not be made yet
-            owner._make_first_view()
-            concurrent.futures.wait([owner._ready], timeout)
+        if owner._first_view is not None:  # just opened: its first view may not be made yet
+            owner._first_view.wait(timeout)
         owner._ensure_running()
         futures = owner._server.call(owner._schedule_update, fn, args)
         _, pending = concurrent.futures.wait(futures, timeout)
@@ -164,98 +147,48 @@ class BokehSession(Session):
         return [future.result() for future in futures]
 
     def _session(self) -> BokehSession:
-        """The opened session, whether called on it or on one of its views."""
-        return self._owner if self.id is not None else self
+        """The opened session, whether called on it or on one of its faces."""
+        view = self._face_of
+        return cast(BokehSession, view.owner) if view is not None else self
 
     # -- lifecycle -------------------------------------------------------------
 
     def _start(self) -> None:
-        self._owner = self
-        self._views = {}
-        self._view_ids = []
         self.callback_period = checked_period(self.callback_period)
         self._server = embedded_server()
+        self._views = []
         self._defer(self._close_views)
-        self._setup_error = None
-        self._ready = concurrent.futures.Future()
-        self._first_view_lock = threading.Lock()
-        self._first_view_started = False
-        self._new_view_id()
-        # Made once the cell has replied (or when update() or a page needs it first):
-        # made in the cell it cost nine tenths of an open. If setup_model raises,
-        # the session fails and its output shows the traceback (_first_view_made).
-        after_this_cell(self._make_first_view_soon)
+        opening = functools.partial(self._server.open_view, self._add_view())
+        # Made once the cell has replied (or when update() or a page needs it first).
+        # If setup_model raises, the session fails and its output shows the traceback.
+        self._first_view = FirstView(self, opening, self._builder())
+        after_this_cell(self._first_view.soon)
 
-    def _make_first_view_soon(self) -> None:
-        """Make the first view now for a connected page, else a moment later."""
-        if page_origins():
-            self._make_first_view()
-        else:
-            call_later(UNWATCHED_FIRST_VIEW_S, self._make_first_view)
-
-    def _make_first_view(self) -> None:
-        """Start making the first view, once (any thread: the IOPub's, the timer's, update()'s)."""
-        with self._first_view_lock:
-            started, self._first_view_started = self._first_view_started, True
-        assert self._ready is not None  # set in _start, before this was scheduled
-        if started:
-            return
-        if self.state.ended or self.closed:
-            self._ready.set_result(None)
-            return
-        try:
-            made = self._server.open_view(self._view_ids[0])
-        except BaseException:  # the server stopped (kernel shutdown)
-            self._ready.set_result(None)
-            raise
-        made.add_done_callback(self._first_view_made)
-
-    def _first_view_made(self, made: concurrent.futures.Future[Any]) -> None:
-        """The first view is made (server thread; the cell's, if that was quicker)."""
-        try:
-            error = self._setup_error or (None if made.cancelled() else made.exception())
-            if self.closed:  # while it was made: nobody will see it
-                self._close_views()
-            elif error is not None:
-                self._end(SessionState.FAILED, _failure(self, error))
-        finally:
-            assert self._ready is not None  # set in _start, before this was scheduled
-            self._ready.set_result(None)
-
-    def _new_view_id(self) -> str:
-        """Mint a signed id for one more view of this session."""
-        view_id = self._server.mint(self._make_view, self._view_destroyed, self._view_created)
-        self._view_ids.append(view_id)
-        return view_id
+    def _add_view(self) -> View:
+        """Mint one more view of this session (the first, a second page's)."""
+        view = self._server.mint(self)
+        self._views.append(view)
+        return view
 
     def _close_views(self) -> None:
-        for view_id in self._view_ids:
-            self._server.forget(view_id)
-        # The app's own callbacks stop now, not after the reply: a 50 ms one would tick.
-        self._server.call_soon(self._stop_callbacks)
-        # From now on no callback of this session runs (_tick); its views go on the
-        # server thread once the closing cell has replied (at once from other
-        # threads): waiting for them was most of what a re-run cost.
-        after_this_cell(self._server.call_soon, self._stop_views)
+        """The session's one call to the server as it closes (``close_views`` says the rest)."""
+        self._server.close_views(self._views)
 
     def _view(self) -> tuple[dict[str, Any], str]:
-        # The cell's output keeps the first view id: a page reload re-attaches to it.
-        view_id = self._view_ids[0]
-        script = server_session(session_id=ID(view_id), url=self._server.app_url)
+        # The cell's output keeps the first view: a page reload re-attaches to it.
+        view = self._views[0]
+        script = server_session(session_id=ID(view.id), url=self._server.app_url)
         data = {
             "url": self._server.app_url,
-            "view_id": view_id,
-            "token": self._server.token(view_id),
+            "view_id": view.id,
+            "token": view.token,
             "static": self._server.static_paths(),
         }
         return data, script
 
     def _info(self) -> dict[str, Any]:
-        return {
-            "views": self.views,
-            "callback_period": self.callback_period,
-            "callback_errors": self._callback_errors if self.id is not None else 0,
-        }
+        period, errors = self.callback_period, self._callback_errors
+        return {"views": self.views, "callback_period": period, "callback_errors": errors}
 
     # -- server thread ---------------------------------------------------------
 
@@ -264,63 +197,68 @@ class BokehSession(Session):
         return f"{type(self).__name__}.setup_model()"
 
     def _build(self, doc: Document) -> None:
-        """Fill this view's ``doc`` (server thread, with ``curdoc()`` the document)."""
+        """Fill this face's ``doc`` (server thread, with ``curdoc()`` the document)."""
         model = self.setup_model()
         if model is not None:
             doc.add_root(model)
 
-    def _make_view(self, doc: Document) -> None:
-        """Fill a new document with a new view of this session; never raises."""
-        view = copy.copy(self)
-        view._doc = doc
-        view._callback = None
+    def _face(self, view: View) -> BokehSession:
+        """This session as ``view``'s document sees it: an instance of its class of its own.
+
+        User callbacks need ``self`` an instance of their class (methods, properties,
+        ``super()``) with the session's attributes, overridden class attributes
+        included, and writes kept per view. Python finds a class attribute before any
+        fallback, so a face starts with the session's attributes but its bookkeeping
+        (``_SESSION_ONLY``): nothing of a view is ever set on the session.
+        """
+        state = vars(self).copy()  # at once: a cell may set attributes meanwhile
+        for name in self._SESSION_ONLY:
+            state.pop(name, None)
+        cls = type(self)
+        face = cls.__new__(cls)
+        face.__dict__.update(state, _face_of=view)
+        return face
+
+    def _fill_view(self, view: View, doc: Document) -> None:
+        """Fill ``view``'s new document with a new face of this session; never raises."""
+        face = self._face(view)
         try:
-            with_curdoc(doc, view._build)
+            with_curdoc(doc, face._build)
         except Exception as exc:
-            log.exception("%s failed", self._builder())
-            self._setup_error = exc
-            if self.id is not None:
-                self._note_error(f"{self._builder()}: {exc!r}")
-            _remove_callbacks(doc)  # what it scheduled before it raised
+            builder = self._builder()
+            log.exception("%s failed", builder)
+            if self._first_view is not None:  # it fails the session, if still being made
+                self._first_view.error = exc
+            self._note_error(f"{builder}: {exc!r}")
+            remove_callbacks(doc)  # what it scheduled before it raised
             doc.clear()
-            doc.add_root(Div(text=_error_html(self._builder(), exc)))
+            doc.add_root(Div(text=error_html(builder, exc)))
             return
-        context = doc.session_context
-        assert context is not None  # server documents always have one
-        self._views[context.id] = view
-        view._reschedule(self.callback_period)
+        view.face = face
+        view.repeat(functools.partial(self._tick, face), self.callback_period)
 
-    def _view_created(self, context: Any) -> Awaitable[None] | None:
-        """Bokeh is about to make a view (server thread): a kind's hook, before ``_build``."""
+    def _view_created(self, view: View, context: Any) -> Awaitable[None] | None:
+        """Bokeh is about to make a document for ``view``: a kind's hook, before ``_build``."""
         return None
 
-    def _view_destroyed(self, context: Any) -> Awaitable[None] | None:
-        """Bokeh discarded a view (its browser left, or the session closed)."""
-        self._views.pop(context.id, None)
+    def _view_destroyed(self, view: View, context: Any) -> Awaitable[None] | None:
+        """Bokeh discarded a document of ``view`` (its page left, or the session closed)."""
         return None
-
-    def _reschedule(self, period: float | None) -> None:
-        """(Re)start this view's periodic callback at ``period`` seconds."""
-        assert self._doc is not None
-        self.callback_period = period
-        if self._callback is not None:
-            self._doc.remove_periodic_callback(self._callback)
-            self._callback = None
-        if period is not None:
-            self._callback = self._doc.add_periodic_callback(self._tick, round(period * 1000))
 
     def _reschedule_all(self, period: float | None) -> None:
-        for view in list(self._views.values()):
-            view._reschedule(period)
+        for view in list(self._views):
+            face = view.face
+            if face is not None:
+                face.callback_period = period
+                view.repeat(functools.partial(self._tick, face), period)
 
-    def _tick(self) -> None:
-        owner = self._owner
-        if owner.closed or owner.state.ended:  # its views are being taken down
+    def _tick(self, face: BokehSession) -> None:
+        if self.closed or self.state.ended:  # its views are being taken down
             return
         try:
-            self.periodic_callback()
+            face.periodic_callback()
         except Exception as exc:
-            self._owner._report_callback_error(exc)
+            self._report_callback_error(exc)
 
     def _report_callback_error(self, exc: Exception) -> None:
         self._callback_errors += 1
@@ -330,34 +268,20 @@ class BokehSession(Session):
         if repeated:
             log.debug("%s: %s (again, %d errors)", self.id, message, self._callback_errors)
         else:
-            log.error(
-                "%s.periodic_callback() failed in session %s",
-                type(self).__name__,
-                self.id,
-                exc_info=exc,
-            )
-
-    def _stop_callbacks(self) -> None:
-        """Stop every callback of every view, ours and the app's own (server thread)."""
-        for view in list(self._views.values()):
-            view._callback = None
-            if view._doc is not None:
-                _remove_callbacks(view._doc)
-
-    def _stop_views(self) -> None:
-        self._stop_callbacks()  # a view made since _close_views asked
-        self._server.destroy_views(set(self._view_ids))
-        self._views.clear()
+            name = type(self).__name__
+            log.error("%s.periodic_callback() failed in session %s", name, self.id, exc_info=exc)
 
     def _schedule_update(
         self, fn: Callable[..., T], args: tuple[Any, ...]
     ) -> list[concurrent.futures.Future[T]]:
         futures = []
-        for view in list(self._views.values()):
+        for view in list(self._views):
+            face, doc = view.face, view.doc
+            if face is None or doc is None:
+                continue
             future: concurrent.futures.Future[T] = concurrent.futures.Future()
             futures.append(future)
-            assert view._doc is not None
-            view._doc.add_next_tick_callback(_completing(future, fn, view, *args))
+            doc.add_next_tick_callback(_completing(future, fn, face, *args))
         return futures
 
 
@@ -371,52 +295,3 @@ def _completing(
             future.set_exception(exc)
 
     return run
-
-
-class AppFailed(Exception):
-    """An app's code raised where Bokeh caught it (a script's handler keeps the trace)."""
-
-    def __init__(self, error: str, detail: str) -> None:
-        super().__init__(error)
-        self.detail = detail
-
-
-def with_curdoc(doc: Document, fn: Callable[[Document], object]) -> None:
-    """Run ``fn(doc)`` with ``bokeh.io.curdoc()`` returning ``doc``, as Bokeh's server does.
-
-    Bokeh's patch is process-wide (a cell calling ``curdoc()`` meanwhile sees
-    ``doc`` too) and not undone when the body raises, hence the catch inside it.
-    """
-    error: Exception | None = None
-    with patch_curdoc(doc):
-        try:
-            fn(doc)
-        except Exception as exc:
-            error = exc
-    if error is not None:
-        raise error
-
-
-def _remove_callbacks(doc: Document) -> None:
-    for callback in list(doc.session_callbacks):
-        doc.callbacks.remove_session_callback(callback)
-
-
-_CALLERS = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(bokeh.application.__file__))
-
-
-def _failure(session: BokehSession, exc: BaseException) -> str:
-    head = f"{session._builder()} raised; fix it and run the cell again."
-    if isinstance(exc, AppFailed):
-        return f"{head}\n{exc.detail.rstrip()}"
-    # From the user's code on: the frames that called it are ours, or Bokeh's handlers'.
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_CALLERS):
-        tb = tb.tb_next
-    trace = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
-    return f"{head}\n{trace}"
-
-
-def _error_html(builder: str, exc: BaseException) -> str:
-    text = "".join(traceback.format_exception_only(type(exc), exc))
-    return f"<pre style='color:#b00'>{html.escape(builder)} failed:\n{html.escape(text)}</pre>"

@@ -34,7 +34,9 @@
 - **Embedded Bokeh server thread** (``jupyter-sessions-bokeh``): every Bokeh
   document, ``setup_model``, ``periodic_callback``, functions given to
   ``BokehSession.update``. Other threads reach it only through
-  ``EmbeddedServer.call``.
+  ``EmbeddedServer.call`` (which waits) or ``call_soon`` (which does not); a
+  closing session's views through its one ``close_views`` call, which stops their
+  callbacks there at once and, after the closing cell's reply, their documents.
 - **PyMOL reaper thread** (``jupyter-sessions-pymol-reaper``, only while isolated
   PyMOL workers live): notices a worker's death at once and ends its session
   CRASHED from that thread. PyMOL commands run on the caller's thread, one at a

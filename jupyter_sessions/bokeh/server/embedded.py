@@ -3,13 +3,7 @@
 Why its own thread: Bokeh's ``show(app)`` runs the server on the kernel's own
 loop, so periodic callbacks stop dead while any cell computes. Here the server
 thread owns every Bokeh document; code on other threads reaches it through
-:meth:`EmbeddedServer.call` (``server_thread.py``), never by touching documents
-directly.
-
-The server's other parts, a module each: how it listens (``config.py``), its view
-ids (``view_ids.py``), its websocket (``websocket.py``), how closed views go
-(``teardown.py``) and departed ones (``departed.py``), views over the kernel's
-channel (``comm_link.py``).
+:meth:`EmbeddedServer.call` (``thread.py``), never by touching documents directly.
 
 Security: it listens on 127.0.0.1 only; ``generate_session_ids=False`` with
 signed ids means only the kernel (which holds the per-kernel secret) can mint a
@@ -18,9 +12,9 @@ bad signature before the upgrade (``websocket.py``); websocket origins are an
 explicit list (loopback pages by default, never ``*``), plus VS Code's
 notebook webviews (``vscode-webview://``, see ``websocket.py``).
 
-Each view id the kernel mints is routed to a view factory (a BokehSession). A
-browser presenting a validly signed id whose route is gone (the session closed,
-the page was reloaded later) gets a short "closed" document instead of a plot.
+Each view id the kernel mints is a :class:`View` in the server's one table
+(``views.py``); each document Bokeh makes is routed to its view, whose owner fills
+it (``routing.py``).
 """
 
 from __future__ import annotations
@@ -30,17 +24,11 @@ import concurrent.futures
 import logging
 import threading
 import urllib.parse
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
-from bokeh.application import Application
-from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
-from bokeh.application.handlers.function import FunctionHandler
 from bokeh.core.has_props import HasProps
 from bokeh.core.types import ID
-from bokeh.document import Document
 from bokeh.embed.bundle import bundle_for_objs_and_resources
-from bokeh.models.widgets.markups import Div
 from bokeh.server.server import BaseServer
 from bokeh.server.session import ServerSession
 from bokeh.server.tornado import BokehTornado
@@ -50,42 +38,39 @@ from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 from tornado.ioloop import IOLoop
 
-from ..core.session import SessionError
+from ...core.session import SessionError
+from ...core.threads import after_this_cell
 from .config import ServerConfig
-from .departed import DepartedViews, ViewsTornado
+from .discards import Discards, ViewsTornado
 from .quiet_logs import QuietDepartedBrowsers
-from .server_thread import ServerThread
-from .teardown import ViewDocument, ViewHook, ViewLifecycle, ViewTeardown, awaited
+from .routing import Router
+from .teardown import end_connections
+from .thread import ServerThread
 from .view_ids import signed_id
+from .views import View, ViewOwner, ViewTable
 from .websocket import refuse_forged_tokens
 
 log = logging.getLogger(__name__)
 
-ViewFactory = Callable[[Document], None]
-
 APP_PATH = "/session"
-CLOSED_HTML = "<i>This session is closed. Run its cell again to open a new one.</i>"
 
 
 class EmbeddedServer(ServerThread):
     """A Bokeh server on a daemon thread of its own, serving minted views.
 
-    Thread contract: ``start``/``stop``/``mint``/``forget``/``call`` may be called
-    from any thread; everything that touches Bokeh documents or server sessions
-    runs on the server thread (``call`` runs it there and waits, with a timeout).
+    Thread contract: ``start``/``stop``/``mint``/``close_views``/``call`` may be
+    called from any thread; everything that touches Bokeh documents or server
+    sessions runs on the server thread (``call`` runs it there and waits, with a
+    timeout).
     """
 
     label = "the Bokeh server"
 
     def __init__(self, config: ServerConfig | None = None) -> None:
         super().__init__("jupyter-sessions-bokeh")
-        self.config = config or ServerConfig()
+        self.config = cfg = config or ServerConfig()
         self._secret = generate_secret_key()
-        # Minted view id -> (fill, destroyed, created); a forgotten id fills no document.
-        self._routes: dict[str, tuple[ViewFactory, ViewHook, ViewHook | None]] = {}
-        # The destroyed hook of every view whose document was filled, until Bokeh
-        # discards it: a closed session's views still hear that they went.
-        self._live_views: dict[str, ViewHook] = {}
+        self.views = ViewTable()
         self._lock = threading.Lock()
         self._server: BaseServer | None = None
         self._tornado_app: BokehTornado | None = None
@@ -95,8 +80,9 @@ class EmbeddedServer(ServerThread):
         self._static_paths: tuple[int, list[str]] = (-1, [])
         self._port = 0
         self._quiet: QuietDepartedBrowsers | None = None
-        self._teardown = ViewTeardown(self.config.collect_delay_s, self.config.collect_after_views)
-        self._departed = DepartedViews(self.config.view_linger_ms)
+        self._discards = Discards(
+            self._spawn, cfg.view_linger_ms, cfg.collect_delay_s, cfg.collect_after_views
+        )
 
     @property
     def url(self) -> str:
@@ -123,9 +109,7 @@ class EmbeddedServer(ServerThread):
     def stop(self, timeout: float = 5.0) -> None:
         """Close every view, stop listening and end the thread; safe to call again."""
         super().stop(timeout)
-        with self._lock:
-            self._routes.clear()
-        self._live_views.clear()
+        self.views.clear()
 
     def static_paths(self) -> list[str]:
         """BokehJS's files and its extensions' (Panel's), relative to the server root.
@@ -160,22 +144,33 @@ class EmbeddedServer(ServerThread):
         if self.running:
             self.call(self._tornado().websocket_origins.add, host)
 
-    def mint(self, fill: ViewFactory, destroyed: ViewHook, created: ViewHook | None = None) -> str:
-        """A new signed view id whose documents ``fill`` fills (server thread).
-
-        ``created`` runs before each of its documents is filled and ``destroyed``
-        once each is discarded, with Bokeh's session context (server thread; they
-        may be coroutines). ``destroyed`` runs even after :meth:`forget`.
-        """
+    def mint(self, owner: ViewOwner) -> View:
+        """A new view with a signed id, whose documents ``owner`` fills (any thread)."""
         view_id = signed_id(self.secret)
-        with self._lock:
-            self._routes[view_id] = (fill, destroyed, created)
-        return view_id
+        view = View(view_id, self.token(view_id), owner)
+        self.views.add(view)
+        return view
 
-    def forget(self, view_id: str) -> None:
-        """Route no new documents to ``view_id``'s factory."""
-        with self._lock:
-            self._routes.pop(view_id, None)
+    def close_views(
+        self, views: Iterable[View], finished: Callable[[], object] | None = None
+    ) -> None:
+        """Close ``views`` (any thread): the one call a closing session makes.
+
+        No page opens them again; their callbacks (the owner's and the app's own)
+        stop at once; their documents go on the server thread once the closing
+        cell has replied (at once from other threads: ``after_this_cell``), their
+        pages' connections ended. ``finished`` runs on the server thread once
+        Bokeh let go of the last of them and their owner heard it.
+        """
+        waiting = self.views.close(views, finished)
+        if not waiting:
+            if finished is not None:
+                self.call_soon(finished)
+            return
+        # Now, not after the reply: an app's 50 ms callback would tick meanwhile.
+        self.call_soon(_stop_callbacks, waiting)
+        # Waiting for the documents to go was most of what a re-run cost.
+        after_this_cell(self.call_soon, self._destroy, waiting)
 
     @property
     def tornado_app(self) -> BokehTornado:
@@ -191,12 +186,21 @@ class EmbeddedServer(ServerThread):
             expiration=self.config.token_expiration_s,
         )
 
-    def open_view(self, view_id: str) -> concurrent.futures.Future[ServerSession]:
-        """Start creating the server session for ``view_id`` now, as a browser would.
+    def open_view(self, view: View) -> concurrent.futures.Future[ServerSession]:
+        """Start creating the server session of ``view`` now, as a browser would.
 
         Returns at once; the future is done on the server thread once Bokeh made the
-        session (``setup_model`` ran), outside Bokeh's own session creation.
+        session (its owner filled the document), outside Bokeh's own session creation.
         """
+        return asyncio.run_coroutine_threadsafe(self._open(view), self._aloop())
+
+    def view_sessions(self) -> list[ServerSession]:
+        """Live Bokeh server sessions (one per open view). Server thread only."""
+        return self._tornado().get_sessions(APP_PATH)
+
+    # -- server thread ---------------------------------------------------------
+
+    async def _open(self, view: View) -> ServerSession:
         app = self._tornado().applications[APP_PATH]
         # An empty request where a browser's would be: apps read its arguments,
         # cookies and headers (Panel does, for every document), and a page that
@@ -205,40 +209,27 @@ class EmbeddedServer(ServerThread):
             start_line=RequestStartLine("GET", APP_PATH, "HTTP/1.1"),
             headers=HTTPHeaders({"Host": urllib.parse.urlsplit(self.url).netloc}),
         )
-        return asyncio.run_coroutine_threadsafe(
-            app.create_session_if_needed(ID(view_id), request, self.token(view_id)),
-            self._aloop(),
-        )
+        session = await app.create_session_if_needed(ID(view.id), request, view.token)
+        if view.closed:  # closed while it was made: nobody will see it
+            self._destroy([view])
+        return session
 
-    def view_sessions(self) -> list[ServerSession]:
-        """Live Bokeh server sessions (one per open view). Server thread only."""
-        return self._tornado().get_sessions(APP_PATH)
-
-    def destroy_views(self, view_ids: set[str]) -> None:
-        """Disconnect the browsers of ``view_ids`` and discard their sessions. Server thread.
-
-        At once, not at Bokeh's next cleanup tick; see ``bokeh_teardown``. Returns
-        before the documents are destroyed (a few ms later).
-        """
-        doomed = [s for s in self.view_sessions() if s.id in view_ids]
+    def _destroy(self, views: list[View]) -> None:
+        """End the pages' connections of ``views`` and discard their documents, a few ms
+        from now (a cleanup once tornado saw the connections close)."""
+        _stop_callbacks(views)  # a document filled since close_views stopped them
+        ids = {view.id for view in views}
+        doomed = [s for s in self.view_sessions() if s.id in ids]
         if doomed:
-            self._teardown.destroy(self._tornado(), doomed)
-
-    # -- server thread ---------------------------------------------------------
+            end_connections(doomed)
+            self._discards.closed(doomed)
 
     async def _serve(self) -> None:
         cfg = self.config
         sockets, self._port = bind_sockets(cfg.address, cfg.port)
-        # The document's own on_session_destroyed callbacks (Bokeh's handler, which
-        # BokehTornado would append last) run before the view's owner hears it went.
-        app = Application(
-            FunctionHandler(self._fill_document),
-            DocumentLifecycleHandler(),
-            ViewLifecycle(self._created, self._destroyed),
-        )
         tornado_app = ViewsTornado(
-            {APP_PATH: app},
-            departed=self._departed,
+            {APP_PATH: Router(self.views, self._discards).application()},
+            discards=self._discards,
             absolute_url=self.url,
             extra_websocket_origins=[*cfg.origins, *self._page_origins],
             secret_key=self.secret,
@@ -255,20 +246,22 @@ class EmbeddedServer(ServerThread):
         self._tornado_app, self._http = tornado_app, http
         self._server = BaseServer(IOLoop.current(), tornado_app, http)
         self._server.start()
-        self._departed.attach(tornado_app)
+        self._discards.attach(tornado_app)
         self._quiet = QuietDepartedBrowsers()  # Bokeh's routine warnings stay out of cells
         self._quiet.install()
 
     async def _shutdown(self) -> None:
         server, http = self._server, self._http
         if server is not None and http is not None:
-            self.destroy_views({s.id for s in self.view_sessions()})
-            await self._teardown.drain(timeout=2.0)  # views' destroyed hooks run
+            sessions = self.view_sessions()
+            if sessions:
+                end_connections(sessions)
+                self._discards.closed(sessions)
+                await self._drain(timeout=2.0)  # views' destroyed hooks run
             server.stop(wait=False)
             await http.close_all_connections()
         self._server = self._tornado_app = self._http = None
-        self._teardown.stop()  # nothing of ours outlives this loop
-        self._departed.stop()
+        self._discards.stop()  # nothing of ours outlives this loop
         asyncio.get_running_loop().stop()
 
     def _served(self) -> None:
@@ -281,33 +274,7 @@ class EmbeddedServer(ServerThread):
             raise SessionError("the Bokeh server is not running")
         return self._tornado_app
 
-    def _fill_document(self, doc: Document) -> None:
-        """Bokeh's app handler (server thread): route the document to its session."""
-        # A dropped connection to this loopback server means the session closed or the
-        # kernel went: a BokehJS reconnect (from an output the user re-ran or cleared)
-        # would only open a new server session for a dead view, and nag in the page.
-        doc.config.reconnect_session = False
-        doc.config.notify_connection_status = False
-        # Only our own documents: other Bokeh servers in the kernel keep Bokeh's destroy.
-        doc.__class__ = ViewDocument
-        context = doc.session_context
-        with self._lock:
-            route = self._routes.get(context.id) if context is not None else None
-        if route is None or context is None:
-            doc.add_root(Div(text=CLOSED_HTML))
-            return
-        self._live_views[context.id] = route[1]
-        route[0](doc)
 
-    def _created(self, context: Any) -> Awaitable[None] | None:
-        self._departed.expect()  # no page may ever connect to it
-        with self._lock:
-            route = self._routes.get(context.id)
-        created = route[2] if route is not None else None
-        return created(context) if created is not None else None
-
-    async def _destroyed(self, context: Any) -> None:
-        self._teardown.view_destroyed()
-        destroyed = self._live_views.pop(context.id, None)
-        if destroyed is not None:
-            await awaited(destroyed(context))
+def _stop_callbacks(views: list[View]) -> None:
+    for view in views:
+        view.stop_callbacks()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core import settings
+from ...core import settings
 
 # Loopback pages only, any port: the notebook server's port is unknown to the kernel.
 DEFAULT_ORIGINS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
@@ -31,11 +31,11 @@ class ServerConfig:
     port: int = field(default_factory=lambda: int(settings.get("port")))
     origins: tuple[str, ...] = field(default_factory=_origins)
     # Views whose browser went away are dropped after this long without a connection
-    # (checked only then: departed.py). Closed sessions' views do not wait for it:
-    # they are discarded as soon as their websockets are closed (destroy_views).
+    # (checked only then: discards.py). Closed sessions' views do not wait for it:
+    # they are discarded as soon as their websockets are closed (close_views).
     view_linger_ms: int = 2000
     # One full gc.collect() for many discarded views, instead of Bokeh's one per
-    # document inside the discard (see teardown.py): this long after the first of
+    # document inside the discard (see discards.py): this long after the first of
     # them (it holds the GIL ~0.1 s; seconds later it rarely lands on the next close),
     # or at once after this many (so a burst of re-runs leaves little garbage).
     collect_delay_s: float = 5.0

@@ -1,11 +1,13 @@
 """A daemon thread running an asyncio loop, and the one way other threads reach it.
 
-The embedded Bokeh server lives on such a thread (``server.py`` says why). This is
-the hand-over alone: start and stop the thread, run a function there and wait for
-its result (:meth:`ServerThread.call`) or not (``call_soon``, ``spawn``). What the
-loop serves is the subclass's: ``_serve`` runs before the thread counts as started
-(an error there fails :meth:`ServerThread.start`), ``_shutdown`` ends the loop, and
-``_served`` runs on the thread once it has.
+The embedded Bokeh server lives on such a thread (``embedded.py`` says why). This
+is the hand-over alone: start and stop the thread, run a function there and wait
+for its result (:meth:`ServerThread.call`) or not (``call_soon``, ``spawn``). The
+tasks it runs are held here, the one set of them: ``_drain`` waits for them, and
+what is left when the loop ends is cancelled. What the loop serves is the
+subclass's: ``_serve`` runs before the thread counts as started (an error there
+fails :meth:`ServerThread.start`), ``_shutdown`` ends the loop, and ``_served``
+runs on the thread once it has.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ..core.callbacks import call_logged
-from ..core.session import SessionError
+from ...core.callbacks import call_logged
+from ...core.session import SessionError
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +124,15 @@ class ServerThread:
             coroutine.close()
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` as one of the thread's tasks (on the thread)."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) for the tasks under way (on the thread)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
     def _aloop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -157,6 +165,8 @@ class ServerThread:
         try:
             loop.run_forever()
         finally:
+            for task in list(self._tasks):  # nothing of ours outlives the loop
+                task.cancel()
             self._served()
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
