@@ -415,3 +415,19 @@ def test_view_ids_are_signed_as_bokeh_checks_them() -> None:
     assert check_session_id_signature(
         generate_session_id(secret_key=secret, signed=True), secret_key=secret, signed=True
     )
+
+
+BUSY = """
+class Busy(Ticker):
+    def periodic_callback(self):
+        sum(range(300_000))
+        super().periodic_callback()
+s = open_session(Busy())
+"""
+
+
+def test_a_bokeh_session_s_row_shows_the_cpu_its_callbacks_took(nb: NotebookKernel) -> None:
+    """What the panel shows as its cost: CPU time in its callbacks, all views."""
+    ok(nb.run(BUSY, cell_id="cell-a"))
+    wait_for(lambda: nb.value("ticks(s.id)") >= 3, timeout=30)
+    assert nb.value("sessions()[0]['cpu_s']") > 0

@@ -17,8 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
-import math
-import numbers
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar, cast
 
@@ -32,6 +31,7 @@ from ..core.session import Session, SessionError, SessionState
 from ..core.threads import after_this_cell
 from .building import error_html, with_curdoc
 from .first_view import FirstView
+from .period import checked_period
 from .server import EmbeddedServer, View
 from .server.views import remove_callbacks
 from .shared_server import embedded_server
@@ -39,22 +39,6 @@ from .shared_server import embedded_server
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-MIN_PERIOD = 0.25  # seconds; the seed's floor, below which browsers fall behind
-
-
-def checked_period(period: object) -> float | None:
-    """``period`` in seconds, floored at 0.25 s; ValueError if it is not a positive number."""
-    if period is None:
-        return None
-    if isinstance(period, bool) or not isinstance(period, numbers.Real):
-        raise ValueError(f"callback_period must be a number of seconds or None, not {period!r}")
-    value = float(period)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"callback_period must be a positive number of seconds, not {period!r}")
-    if value < MIN_PERIOD:
-        log.warning("callback_period %s s is below the %s s floor; using it", value, MIN_PERIOD)
-    return max(value, MIN_PERIOD)
 
 
 class BokehSession(Session):
@@ -76,8 +60,9 @@ class BokehSession(Session):
     _views: list[View]  # minted, in order: the cell shows the first
     _first_view: FirstView | None = None
     _callback_errors: int = 0
+    _callback_s: float = 0.0  # CPU time its periodic callbacks took, all views
     _SESSION_ONLY: ClassVar[frozenset[str]] = frozenset(
-        {"_server", "_views", "_first_view", "_callback_errors"}
+        {"_server", "_views", "_first_view", "_callback_errors", "_callback_s"}
     )
     # A face's own: the view it was made for (None on the session itself).
     _face_of: View | None = None
@@ -187,8 +172,13 @@ class BokehSession(Session):
         return data, script
 
     def _info(self) -> dict[str, Any]:
-        period, errors = self.callback_period, self._callback_errors
-        return {"views": self.views, "callback_period": period, "callback_errors": errors}
+        info = {"views": self.views, "callback_period": self.callback_period}
+        # What it costs: CPU time in its callbacks (its documents live in the kernel).
+        return {
+            **info,
+            "callback_errors": self._callback_errors,
+            "cpu_s": round(self._callback_s, 3),
+        }
 
     # -- server thread ---------------------------------------------------------
 
@@ -255,10 +245,12 @@ class BokehSession(Session):
     def _tick(self, face: BokehSession) -> None:
         if self.closed or self.state.ended:  # its views are being taken down
             return
+        started = time.thread_time()
         try:
             face.periodic_callback()
         except Exception as exc:
             self._report_callback_error(exc)
+        self._callback_s += time.thread_time() - started  # one thread: no lock needed
 
     def _report_callback_error(self, exc: Exception) -> None:
         self._callback_errors += 1
