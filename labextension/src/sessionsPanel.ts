@@ -54,6 +54,14 @@ export class SessionsPanel extends Widget {
     super.dispose();
   }
 
+  /** Activated (its tab, its command): the focus comes in, a Tab from its first row. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
+  }
+
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     if (this.behind) {

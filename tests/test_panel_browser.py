@@ -1,0 +1,177 @@
+"""The Sessions side panel and status bar item in JupyterLab, for people.
+
+The panel renders when the kernel's feed says something changed, and not at all
+while it is hidden (it counts its renders in ``data-renders``); it is used from the
+keyboard alone (Tab to a row and its Close, Enter and Space act, the focus stays
+where it was across updates); axe-core finds nothing to fault in it. The status bar
+item counts the notebook's sessions and their memory, opens the panel, and goes
+when its setting says so. The sessions are two sleeping processes a cell owns: the
+cheapest thing with a cost (CPU, memory) to show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .support.chromium import needs_chromium
+from .support.jupyterlab import JupyterLab
+from .support.notebook_kernel import ok
+from .support.notebook_page import NotebookPage
+from .support.notebooks import Notebook
+from .support.processes import alive
+from .support.waits import wait_for
+
+pytestmark = needs_chromium
+
+AXE = Path(__file__).parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+TWO_PROCESSES = """
+import subprocess
+from jupyter_sessions import own
+a = own(subprocess.Popen(["sleep", "600"]))
+b = own(subprocess.Popen(["sleep", "600"]))
+"""
+# (session id, pid) of each open session, oldest first.
+ROWS = "[(r['id'], r.get('pid')) for r in sessions()]"
+
+PANEL = "#jupyter-sessions-panel"
+RENDERS = f"() => Number(document.querySelector('{PANEL}').dataset.renders ?? 0)"
+PANEL_SHOWN = f"() => document.querySelector('{PANEL}')?.checkVisibility() ?? false"
+STATUS = ".jp-jupyter-sessions-status"
+STATUS_SHOWN = f"() => document.querySelector('{STATUS}')?.checkVisibility() ?? false"
+# Which session row holds the focus, and is it the row itself or its Close button.
+FOCUS = """() => {
+    const active = document.activeElement;
+    const row = active?.closest('tr[data-session-id]');
+    return row ? [row.dataset.sessionId, active.tagName] : null;
+}"""
+# The page's setting registry (a service no global holds: found by its token's name).
+SET_SETTING = """async ([key, value]) => {
+    const app = window.jupyterapp;
+    const token = [...app.pluginRegistry._services.keys()]
+        .find(t => t.name === '@jupyterlab/settingregistry:ISettingRegistry');
+    const registry = await app.resolveRequiredService(token);
+    await registry.set('jupyter-sessions:notebook', key, value);
+}"""
+
+
+@pytest.fixture
+def with_extension(lab: JupyterLab) -> None:
+    if not lab.extension:
+        pytest.skip("the panel and the status bar item are the labextension's")
+
+
+def open_two(notebook: Notebook) -> list[list[Any]]:
+    """Run the cell that owns two processes; their (id, pid) once the page lists them."""
+    page, kernel = notebook
+    page.run_cell(1)
+    rows: list[list[Any]] = wait_for(lambda: kernel.value(ROWS) or None, timeout=30)
+    assert len(rows) == 2, rows
+    wait_for(lambda: status_text(page).startswith("2 sessions"), timeout=30)
+    return rows
+
+
+def status_text(page: NotebookPage) -> str:
+    return str(page.page.evaluate(f"() => document.querySelector('{STATUS}')?.textContent ?? ''"))
+
+
+def renders(page: NotebookPage) -> int:
+    return int(page.page.evaluate(RENDERS))
+
+
+def focus(page: NotebookPage) -> list[str] | None:
+    value = page.page.evaluate(FOCUS)
+    return None if value is None else list(value)
+
+
+@pytest.mark.usefixtures("with_extension")
+@pytest.mark.session_cell(TWO_PROCESSES)
+def test_the_panel_renders_on_change_only_and_works_from_the_keyboard(notebook: Notebook) -> None:
+    page, kernel = notebook
+    (a, a_pid), (b, _) = open_two(notebook)
+    # Never shown yet: the panel has not rendered, though the list changed.
+    assert renders(page) == 0
+    page.open_panel("jupyter-sessions-panel")  # as its tab or its command does
+    page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
+    rows = page.page.locator(f"{PANEL} tr[data-session-id]")
+    wait_for(lambda: rows.count() == 2, timeout=30)
+    assert renders(page) == 1
+    assert "MB" in rows.nth(0).inner_text()  # the process tree's cost
+
+    page.page.add_script_tag(path=str(AXE))
+    violations = page.page.evaluate(
+        f"async () => (await axe.run(document.querySelector('{PANEL}'))).violations"
+        ".map(v => [v.id, v.help, v.nodes.map(n => n.html)])"
+    )
+    assert violations == []
+
+    # Keyboard alone: the panel took the focus; Tab walks row, Close, row, Close.
+    walk = []
+    for _ in range(4):
+        page.page.keyboard.press("Tab")
+        walk.append(focus(page))
+    assert walk == [[a, "TR"], [a, "BUTTON"], [b, "TR"], [b, "BUTTON"]]
+    # Space on a row shows its cell.
+    page.page.keyboard.press("Shift+Tab")
+    page.select_cell(2)
+    page.page.keyboard.press("Space")
+    assert page.active_cell() == 1
+    page.page.keyboard.press("Tab")
+    assert focus(page) == [b, "BUTTON"]
+
+    # An update (the row above goes) leaves the focus where it was.
+    before = renders(page)
+    kernel.value(f"_registry().get({a!r}).close()")
+    wait_for(lambda: rows.count() == 1, timeout=30)
+    assert renders(page) == before + 1
+    assert focus(page) == [b, "BUTTON"]
+    wait_for(lambda: not alive(a_pid), timeout=30)
+
+    # Hidden, it renders nothing; shown, it catches up, once.
+    page.command("application:toggle-right-area")
+    page.page.wait_for_function(f"() => !({PANEL_SHOWN})()", timeout=30000)
+    before = renders(page)
+    ok(kernel.run("c = own(subprocess.Popen(['sleep', '600']))"))  # no cell's
+    wait_for(lambda: status_text(page).startswith("2 sessions"), timeout=30)
+    kernel.value("close_all()")
+    wait_for(lambda: status_text(page) == "0 sessions", timeout=30)  # the page heard it all
+    assert renders(page) == before
+    page.open_panel("jupyter-sessions-panel")
+    page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=30000)
+    assert renders(page) == before + 1
+
+    # Enter on a Close button closes its session (a fresh one: the cell again).
+    page.run_cell(1)
+    wait_for(lambda: rows.count() == 2, timeout=30)
+    (_, first_pid), _ = kernel.value(ROWS)
+    rows.nth(0).get_by_role("button").focus()
+    page.page.keyboard.press("Enter")
+    wait_for(lambda: len(kernel.value(ROWS)) == 1, timeout=30)
+    wait_for(lambda: not alive(first_pid), timeout=30)
+    wait_for(lambda: rows.count() == 1, timeout=30)
+
+
+@pytest.mark.usefixtures("with_extension")
+@pytest.mark.session_cell(TWO_PROCESSES)
+def test_the_status_bar_counts_opens_the_panel_and_follows_its_setting(
+    notebook: Notebook,
+) -> None:
+    page, kernel = notebook
+    open_two(notebook)
+    memory = sum(kernel.value("[r['memory_mb'] for r in sessions()]"))
+    text = status_text(page)
+    assert text.startswith("2 sessions · ") and text.endswith("MB"), (text, memory)
+    assert not page.page.evaluate(PANEL_SHOWN)
+    page.page.locator(STATUS).click()
+    page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
+
+    page.page.evaluate(SET_SETTING, ["statusBar", False])
+    page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)
+    page.page.evaluate(SET_SETTING, ["statusBar", True])
+    page.page.wait_for_function(STATUS_SHOWN, timeout=30000)
+
+    kernel.value("close_all()")
+    page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)
