@@ -48,11 +48,12 @@ FOCUS = """() => {
     const row = active?.closest('tr[data-session-id]');
     return row ? [row.dataset.sessionId, active.tagName] : null;
 }"""
+IN_CELL = "() => !!document.activeElement?.closest('.jp-Cell')"
 # The page's setting registry (a service no global holds: found by its token's name).
 SET_SETTING = """async ([key, value]) => {
     const app = window.jupyterapp;
     const token = [...app.pluginRegistry._services.keys()]
-        .find(t => t.name === '@jupyterlab/settingregistry:ISettingRegistry');
+        .find(t => t.name === '@jupyterlab/coreutils:ISettingRegistry');
     const registry = await app.resolveRequiredService(token);
     await registry.set('jupyter-sessions:notebook', key, value);
 }"""
@@ -114,12 +115,16 @@ def test_the_panel_renders_on_change_only_and_works_from_the_keyboard(notebook: 
         page.page.keyboard.press("Tab")
         walk.append(focus(page))
     assert walk == [[a, "TR"], [a, "BUTTON"], [b, "TR"], [b, "BUTTON"]]
-    # Space on a row shows its cell.
+    # Space on a row goes to its cell, as a click does.
     page.page.keyboard.press("Shift+Tab")
     page.select_cell(2)
     page.page.keyboard.press("Space")
     assert page.active_cell() == 1
-    page.page.keyboard.press("Tab")
+    assert page.page.evaluate(IN_CELL)
+    # Back in the panel (its command, or its tab): the focus comes in, Tab walks on.
+    page.open_panel("jupyter-sessions-panel")
+    for _ in range(4):
+        page.page.keyboard.press("Tab")
     assert focus(page) == [b, "BUTTON"]
 
     # An update (the row above goes) leaves the focus where it was.
@@ -167,6 +172,8 @@ def test_the_status_bar_counts_opens_the_panel_and_follows_its_setting(
     assert not page.page.evaluate(PANEL_SHOWN)
     page.page.locator(STATUS).click()
     page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
+    page.page.locator(f"{PANEL} tr[data-session-id]").nth(1).wait_for(timeout=30000)
+    page.screenshot("panel-and-status-bar")
 
     page.page.evaluate(SET_SETTING, ["statusBar", False])
     page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)

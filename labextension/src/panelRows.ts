@@ -14,8 +14,12 @@ export type Translate = Pick<TranslationBundle, '__' | '_n'>;
 export interface ISessionRow {
   /** The session's id: the row's key across updates. */
   key: string;
-  /** The texts of its columns: kind, cell, state, what, cost, opened. */
+  /** The texts of its columns: the session (its kind and type), its cost. */
   columns: string[];
+  /** Under the session's name: its state, what it is (a port, a pid), when it opened. */
+  detail: string;
+  /** Its state (RUNNING, CRASHED...): the row's `data-state`, for its colour. */
+  state: string;
   /** What a screen reader says for the row and for its Close button. */
   label: string;
   closeLabel: string;
@@ -35,14 +39,7 @@ export interface ICellGroup {
 
 /** The column headings, in the order of `ISessionRow.columns` (then Close). */
 export function headings(trans: Translate): string[] {
-  return [
-    trans.__('kind'),
-    trans.__('cell'),
-    trans.__('state'),
-    trans.__('what'),
-    trans.__('cost'),
-    trans.__('opened')
-  ];
+  return [trans.__('session'), trans.__('cost')];
 }
 
 /**
@@ -94,14 +91,16 @@ function sessionRow(
   now: number
 ): ISessionRow {
   const kind = `${session.kind} (${session.type})`;
-  const cell = index < 0 ? (session.cell ? trans.__('gone') : trans.__('none')) : `[${index + 1}]`;
   const what = describe(session);
-  const columns = [kind, cell, session.state, what, cost(session), opened(session.age, now)];
-  const where = index < 0 ? cell : trans.__('cell %1', cell);
+  const columns = [kind, cost(session)];
+  const since = trans.__('since %1', opened(session.age, now));
+  const where = cellHeading(index, session.cell, trans);
   const name = [kind, what].filter(Boolean).join(', ');
   return {
     key: session.id,
     columns,
+    detail: [session.state, what, since].filter(Boolean).join(' · '),
+    state: session.state,
     label: trans.__('%1 in %2, %3', name, where, session.state),
     closeLabel: trans.__('Close %1 in %2', name, where),
     error: session.error ?? '',
@@ -127,7 +126,8 @@ export function describe(session: ISessionInfo): string {
 
 /**
  * What a session costs, where its row says: CPU seconds (`cpu_s`), memory
- * (`memory_mb`) and how many processes (`processes`). '' where it says none.
+ * (`memory_mb`) and how many processes (`processes`), a line each. '' where it
+ * says none.
  */
 export function cost(session: ISessionInfo): string {
   const parts: string[] = [];
@@ -143,7 +143,7 @@ export function cost(session: ISessionInfo): string {
   if (isNumber(processes) && processes > 1) {
     parts.push(`${processes} proc`);
   }
-  return parts.join(' · ');
+  return parts.join('\n'); // a line each: the column stays narrow
 }
 
 /** Seconds, as short as is still exact enough: 0.04 s, 12 s, 4 min, 2.5 h. */

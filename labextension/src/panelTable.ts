@@ -64,7 +64,7 @@ export class PanelTable {
       heading.className = 'jp-jupyter-sessions-cell';
       const cell = document.createElement('th');
       cell.scope = 'rowgroup';
-      cell.colSpan = 7;
+      cell.colSpan = headings(this.trans).length + 1;
       heading.append(cell);
       this.groups.set(group.key, body);
     }
@@ -92,7 +92,9 @@ export class PanelTable {
     const known = this.rows.get(row.key);
     const element = known?.element ?? this.newRow(row.key);
     this.rows.set(row.key, { element, row });
-    row.columns.forEach((text, i) => setText(element.cells[i], text));
+    row.columns.forEach((text, i) => setText(i ? element.cells[i] : nameOf(element), text));
+    setText(detailOf(element), row.detail);
+    element.dataset.state = row.state;
     setAttribute(element, 'aria-label', row.label);
     setAttribute(element, 'title', row.error);
     const close = element.querySelector('button');
@@ -110,6 +112,10 @@ export class PanelTable {
     for (let i = 0; i < headings(this.trans).length + 1; i++) {
       element.insertCell();
     }
+    const name = document.createElement('span');
+    const detail = document.createElement('span');
+    detail.className = 'jp-jupyter-sessions-detail';
+    element.cells[0].append(name, detail);
     const close = document.createElement('button');
     close.type = 'button';
     close.className = 'jp-jupyter-sessions-close jp-mod-styled';
@@ -175,6 +181,15 @@ function place(parent: HTMLElement, children: readonly HTMLElement[], offset: nu
       parent.insertBefore(child, at);
     }
   });
+}
+
+/** The session's name, and its detail under it, in the row's first cell. */
+function nameOf(row: HTMLTableRowElement): HTMLElement {
+  return row.cells[0].firstElementChild as HTMLElement;
+}
+
+function detailOf(row: HTMLTableRowElement): HTMLElement {
+  return row.cells[0].lastElementChild as HTMLElement;
 }
 
 function headerCell(text: string): HTMLTableCellElement {

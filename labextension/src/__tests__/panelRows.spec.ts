@@ -56,7 +56,8 @@ describe('groupsOf', () => {
   it('names each row and its Close button for a screen reader', () => {
     const row = groupsOf([session('a', 'c1', { what: 'process', pid: 42 })], cellIndex, trans, 0)[0]
       .rows[0];
-    expect(row.columns.slice(0, 4)).toEqual(['owned (Owned)', '[2]', 'RUNNING', 'process, pid 42']);
+    expect(row.columns).toEqual(['owned (Owned)', '']);
+    expect(row.detail).toMatch(/^RUNNING · process, pid 42 · since \d\d:\d\d:\d\d$/);
     expect(row.label).toBe('owned (Owned), process, pid 42 in cell [2], RUNNING');
     expect(row.closeLabel).toBe('Close owned (Owned), process, pid 42 in cell [2]');
     expect(row.cellIndex).toBe(1);
@@ -69,7 +70,7 @@ describe('groupsOf', () => {
       trans,
       0
     )[0].rows;
-    expect(rows.map(r => r.columns[4])).toEqual(['3.1 s CPU · 120 MB · 3 proc', '']);
+    expect(rows.map(r => r.columns[1])).toEqual(['3.1 s CPU\n120 MB\n3 proc', '']);
   });
 });
 
