@@ -33,7 +33,10 @@ autodoc_member_order = "bysource"
 # Where the settings are defined; the {settings-table} directive (_ext/settings_table.py)
 # makes one table of them all, in this order. Paths are from the repository's root.
 settings_sources = [
-    {"where": "JupyterLab: Settings Editor, Sessions", "schema": "labextension/schema/notebook.json"},
+    {
+        "where": "JupyterLab: Settings Editor, Sessions",
+        "schema": "labextension/schema/notebook.json",
+    },
 ]
 
 # The default theme, with nothing fetched from elsewhere when a page is read.
