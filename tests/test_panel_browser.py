@@ -5,8 +5,8 @@ while it is hidden (it counts its renders in ``data-renders``); it is used from 
 keyboard alone (Tab to a row and its Close, Enter and Space act, the focus stays
 where it was across updates); axe-core finds nothing to fault in it. The status bar
 item counts the notebook's sessions and their memory, opens the panel, and goes
-when its setting says so. The sessions are two sleeping processes a cell owns: the
-cheapest thing with a cost (CPU, memory) to show.
+when its setting, changed in JupyterLab's Settings Editor, says so. The sessions are
+two sleeping processes a cell owns: the cheapest things with a cost (CPU, memory).
 """
 
 from __future__ import annotations
@@ -49,14 +49,6 @@ FOCUS = """() => {
     return row ? [row.dataset.sessionId, active.tagName] : null;
 }"""
 IN_CELL = "() => !!document.activeElement?.closest('.jp-Cell')"
-# The page's setting registry (a service no global holds: found by its token's name).
-SET_SETTING = """async ([key, value]) => {
-    const app = window.jupyterapp;
-    const token = [...app.pluginRegistry._services.keys()]
-        .find(t => t.name === '@jupyterlab/coreutils:ISettingRegistry');
-    const registry = await app.resolveRequiredService(token);
-    await registry.set('jupyter-sessions:notebook', key, value);
-}"""
 
 
 @pytest.fixture
@@ -175,9 +167,12 @@ def test_the_status_bar_counts_opens_the_panel_and_follows_its_setting(
     page.page.locator(f"{PANEL} tr[data-session-id]").nth(1).wait_for(timeout=30000)
     page.screenshot("panel-and-status-bar")
 
-    page.page.evaluate(SET_SETTING, ["statusBar", False])
+    # The Settings Editor's form: off hides the item at once, on shows it again.
+    page.command("settingeditor:open", {"query": "Sessions"})
+    setting = page.page.get_by_label("Status bar item")
+    setting.uncheck(timeout=30000)
     page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)
-    page.page.evaluate(SET_SETTING, ["statusBar", True])
+    setting.check()
     page.page.wait_for_function(STATUS_SHOWN, timeout=30000)
 
     kernel.value("close_all()")
