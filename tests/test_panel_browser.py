@@ -82,17 +82,20 @@ def focus(page: NotebookPage) -> list[str] | None:
 
 @pytest.mark.usefixtures("with_extension")
 @pytest.mark.session_cell(TWO_PROCESSES)
-def test_the_panel_renders_on_change_only_and_works_from_the_keyboard(notebook: Notebook) -> None:
+def test_the_panel_and_its_status_bar_item_for_people(notebook: Notebook) -> None:
     page, kernel = notebook
-    (a, a_pid), (b, _) = open_two(notebook)
+    (a, _), (b, b_pid) = open_two(notebook)
+    text = status_text(page)
+    assert text.startswith("2 sessions · ") and text.endswith(" MB"), text
     # Never shown yet: the panel has not rendered, though the list changed.
     assert renders(page) == 0
-    page.open_panel("jupyter-sessions-panel")  # as its tab or its command does
+    page.page.locator(STATUS).click()  # the status bar item opens the panel
     page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
     rows = page.page.locator(f"{PANEL} tr[data-session-id]")
     wait_for(lambda: rows.count() == 2, timeout=30)
     assert renders(page) == 1
     assert "MB" in rows.nth(0).inner_text()  # the process tree's cost
+    page.screenshot("panel-and-status-bar")
 
     page.page.add_script_tag(path=str(AXE))
     violations = page.page.evaluate(
@@ -125,55 +128,30 @@ def test_the_panel_renders_on_change_only_and_works_from_the_keyboard(notebook: 
     wait_for(lambda: rows.count() == 1, timeout=30)
     assert renders(page) == before + 1
     assert focus(page) == [b, "BUTTON"]
-    wait_for(lambda: not alive(a_pid), timeout=30)
+    # Enter on it closes its session: the kernel lets go of the process.
+    page.page.keyboard.press("Enter")
+    wait_for(lambda: kernel.value(ROWS) == [], timeout=30)
+    wait_for(lambda: not alive(b_pid), timeout=30)
+    page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=30000)
 
     # Hidden, it renders nothing; shown, it catches up, once.
     page.command("application:toggle-right-area")
     page.page.wait_for_function(f"() => !({PANEL_SHOWN})()", timeout=30000)
     before = renders(page)
     ok(kernel.run("c = own(subprocess.Popen(['sleep', '600']))"))  # no cell's
-    wait_for(lambda: status_text(page).startswith("2 sessions"), timeout=30)
-    kernel.value("close_all()")
-    wait_for(lambda: status_text(page) == "0 sessions", timeout=30)  # the page heard it all
+    wait_for(lambda: status_text(page).startswith("1 session"), timeout=30)
+    page.run_cell(1)
+    wait_for(lambda: status_text(page).startswith("3 sessions"), timeout=30)  # the page heard
     assert renders(page) == before
     page.open_panel("jupyter-sessions-panel")
-    page.page.get_by_text("No sessions in this notebook.").wait_for(timeout=30000)
+    wait_for(lambda: rows.count() == 3, timeout=30)
     assert renders(page) == before + 1
 
-    # Enter on a Close button closes its session (a fresh one: the cell again).
-    page.run_cell(1)
-    wait_for(lambda: rows.count() == 2, timeout=30)
-    (_, first_pid), _ = kernel.value(ROWS)
-    rows.nth(0).get_by_role("button").focus()
-    page.page.keyboard.press("Enter")
-    wait_for(lambda: len(kernel.value(ROWS)) == 1, timeout=30)
-    wait_for(lambda: not alive(first_pid), timeout=30)
-    wait_for(lambda: rows.count() == 1, timeout=30)
-
-
-@pytest.mark.usefixtures("with_extension")
-@pytest.mark.session_cell(TWO_PROCESSES)
-def test_the_status_bar_counts_opens_the_panel_and_follows_its_setting(
-    notebook: Notebook,
-) -> None:
-    page, kernel = notebook
-    open_two(notebook)
-    memory = sum(kernel.value("[r['memory_mb'] for r in sessions()]"))
-    text = status_text(page)
-    assert text.startswith("2 sessions · ") and text.endswith("MB"), (text, memory)
-    assert not page.page.evaluate(PANEL_SHOWN)
-    page.page.locator(STATUS).click()
-    page.page.wait_for_function(PANEL_SHOWN, timeout=30000)
-    page.page.locator(f"{PANEL} tr[data-session-id]").nth(1).wait_for(timeout=30000)
-    page.screenshot("panel-and-status-bar")
-
     # The Settings Editor's form: off hides the item at once, on shows it again.
+    page.page.wait_for_function(STATUS_SHOWN, timeout=30000)
     page.command("settingeditor:open", {"query": "Sessions"})
     setting = page.page.get_by_label("Status bar item")
     setting.uncheck(timeout=30000)
     page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)
     setting.check()
     page.page.wait_for_function(STATUS_SHOWN, timeout=30000)
-
-    kernel.value("close_all()")
-    page.page.wait_for_function(f"() => !({STATUS_SHOWN})()", timeout=30000)
