@@ -12,7 +12,8 @@ collection comes 5 s after it):
 - Bokeh's own ``output_notebook(); show(app)`` of a static plot, no page;
 - this project, one open session of a static plot (no periodic callback), no page;
 - the same with a page on it: a websocket client (``tests/support/bokeh_client.py``) holds
-  the view, as BokehJS does, and nothing changes;
+  the view, as BokehJS does, and the page's channel is open (its commands and feed comms,
+  saying ``alive`` every heartbeat, as the extension does), and nothing changes;
 - the same after ``close_all()``.
 
 CPU time is the kernel process's user + system time (psutil), as a percent of one
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -74,6 +76,18 @@ SIDES = {
 SETTLE_S = 12.0
 
 
+HEARTBEAT_S = 15.0  # the default heartbeat_seconds setting
+
+
+def open_channel(kernel: NotebookKernel) -> str:
+    """Open a page's two comms, as the extension does; returns the commands comm's id."""
+    commands = uuid.uuid4().hex
+    hello = {"type": "hello", "origin": "http://localhost", "base_url": "/", "page": "p"}
+    kernel.open_comm(commands, "jupyter_sessions.v1", {**hello, "replaces": ""})
+    kernel.open_comm(uuid.uuid4().hex, "jupyter_sessions.sessions.v1", {"page": "p"})
+    return commands
+
+
 def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return float(times.user + times.system)
@@ -95,12 +109,15 @@ def main() -> None:
         view = page.value("{'app_url': s.app_url, 'view_id': s.view_id}")
         client = ViewClient.connect(view["app_url"], fetch_token(view["app_url"], view["view_id"]))
         client.pull()
+        commands = open_channel(page)
         ok(kernels["jupyter-sessions, after close_all()"].run("close_all()", cell_id="cell-b"))
         time.sleep(SETTLE_S)
         processes = {name: psutil.Process(k.pid) for name, k in kernels.items()}
         before = {name: cpu_seconds(p) for name, p in processes.items()}
         start = time.monotonic()
-        time.sleep(args.seconds)
+        while time.monotonic() - start < args.seconds:  # the page's heartbeat
+            page.send_comm_msg(commands, {"type": "alive"})
+            time.sleep(min(HEARTBEAT_S, args.seconds - (time.monotonic() - start)))
         elapsed = time.monotonic() - start
         used = {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
     finally:

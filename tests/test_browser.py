@@ -70,14 +70,33 @@ def test_the_close_button_closes_the_session(notebook: Notebook) -> None:
     assert page.output(1).locator("canvas").count() == 0
 
 
+# Records the type of every message the channel hears from the page, in SAID.
+HEAR = """exec('''
+_channel = __import__("jupyter_sessions.core.channel").core.channel.channel()
+SAID = []
+def _hearing(comm_id, page, data, _handle=_channel._handle):
+    SAID.append(data.get("type"))
+    _handle(comm_id, page, data)
+_channel._handle = _hearing
+''', globals()) or 0"""
+
+
 @pytest.mark.usefixtures("with_extension")
-@pytest.mark.parametrize("command", ["notebook:clear-cell-output", "notebook:delete-cell"])
-def test_clearing_or_deleting_closes_its_sessions(notebook: Notebook, command: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [("notebook:clear-cell-output", "cells_cleared"), ("notebook:delete-cell", "cells_deleted")],
+)
+def test_clearing_or_deleting_closes_its_sessions_in_one_message(
+    notebook: Notebook, command: str, said: str
+) -> None:
+    """The views that went with the cell need no word of their own (departures.ts)."""
     page, kernel = notebook
     open_plot(page, kernel)
+    kernel.value(HEAR)
     page.select_cell(1)
     page.command(command)
     wait_equal(lambda: counts(kernel), [0, 0], timeout=30, interval=0.02)
+    assert [kind for kind in kernel.value("SAID") if kind != "alive"] == [said]
 
 
 @pytest.mark.usefixtures("with_extension")
@@ -173,6 +192,28 @@ def test_a_moved_cell_keeps_its_session_and_its_plot(notebook: Notebook) -> None
     first = wait_for(page.sources)
     wait_for(lambda: page.sources() != first, timeout=15)  # still live
     assert counts(kernel) == [1, 1]
+
+
+def test_without_the_extension_a_moved_cells_widget_keeps_its_session(
+    lab: JupyterLab, notebook: Notebook
+) -> None:
+    """The page decides whether a removed session widget view went: a moved cell's view
+    is removed and rendered anew, which is not a clear (widget.ts)."""
+    if lab.extension:
+        pytest.skip("the extension's own outputs: test_a_moved_cell_keeps_its_session...")
+    page, kernel = notebook
+    open_plot(page, kernel)
+    page.select_cell(1)
+    page.command("notebook:move-cell-down")  # JupyterLab renders the cell anew
+    page.wait_for_plot(2, timeout=30)
+    # Longer than the page's grace (REMOVED_GRACE_S): a negative needs the time to pass.
+    kernel.value("__import__('time').sleep(1.5)")
+    assert kernel.value("len(sessions())") == 1
+    first = wait_for(page.sources)
+    wait_for(lambda: page.sources() != first, timeout=15)  # still live
+    page.select_cell(2)
+    page.command("notebook:clear-cell-output")  # and a clear still closes
+    wait_equal(lambda: counts(kernel), [0, 0], timeout=30)
 
 
 @pytest.mark.usefixtures("with_extension")

@@ -51,7 +51,8 @@ def test_the_feed_says_each_change_once_through_an_open_and_a_close(nb: Notebook
     """One message per change the page can see: opened, running, gone (the close once)."""
     feed = uuid.uuid4().hex
     nb.open_comm(feed, FEED, {})
-    said = nb.comm_messages(feed, timeout=2)  # the list as the page connects
+    heartbeat, *said = nb.comm_messages(feed, timeout=2)  # how often to speak, the list
+    assert heartbeat["type"] == "heartbeat"
     opening = ok(nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id="cell-a"))
     said += [m["data"] for m in opening.comm_msgs if m["comm_id"] == feed]
     said += nb.comm_messages(feed, timeout=2)  # the first view is made after the cell

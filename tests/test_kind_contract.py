@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_sessions import MIME_TYPE
+from jupyter_sessions import MIME_TYPE, Session
 
 from .support.kernels import kernel_with
 from .support.notebook_kernel import NotebookKernel, Reply, ok
@@ -225,3 +225,14 @@ def test_the_readme_example_kind_runs_as_written_and_its_cell_owns_it() -> None:
         assert reply.error and "lost its device (the device went away)" in reply.error["evalue"]
     finally:
         nb.close()
+
+
+def test_a_kind_that_gives_no_start_cannot_be_made_and_is_told_to_add_it() -> None:
+    class Forgetful(Session):
+        """Says what it shows, but not how it starts."""
+
+        def _info(self) -> dict[str, object]:
+            return {}
+
+    with pytest.raises(TypeError, match=r"abstract class Forgetful .*_start"):
+        Forgetful()  # type: ignore[abstract]

@@ -62,8 +62,9 @@ KERNEL_FACTS = """[
 def soak(lab: JupyterLab, browser: Browser) -> Iterator[tuple[NotebookPage, NotebookKernel]]:
     """The soak's notebook, open in ``lab`` (with the extension, then through the widget)."""
     name = "soak.ipynb"
-    # A removed widget view's session closes after a grace (a re-render may show it
-    # again); the soak measures what a cycle leaves, not the grace: 0.1 s of it.
+    # The page says a removed widget view went after a grace the kernel sets (a
+    # re-render may show it again); the soak measures what a cycle leaves, not the
+    # grace: 0.1 s of it.
     setup = (
         KERNEL_SETUP.strip() + "\nimport jupyter_sessions.core.widget\n"
         "jupyter_sessions.core.widget.REMOVED_GRACE_S = 0.1"

@@ -26,7 +26,7 @@ from jupyter_sessions import (
     open_session,
 )
 from jupyter_sessions.core.registry import Event, registry
-from jupyter_sessions.interpreters import pool
+from jupyter_sessions.interpreters import kernel, pool
 
 from .support.processes import alive
 from .support.waits import wait_for
@@ -294,7 +294,7 @@ def test_a_kernel_that_always_dies_at_start_fails_the_open_saying_so(
     handle = PersistentProcess("dies")
     with pytest.raises(SessionError, match=r"could not start: it died at start 3 times"):
         open_session(handle)
-    assert starts.read_text().count("start") == pool.START_ATTEMPTS
+    assert starts.read_text().count("start") == kernel.START_ATTEMPTS
     assert pool.live() == []
     handle.close()
 

@@ -68,3 +68,13 @@ def test_sigkill_of_the_notebook_kernel_ends_the_child_and_leaves_no_key(
     # Nobody is left to clean up: the child's connection file, with its key, must
     # already be gone.
     assert connection_file.name.endswith(".json") and not connection_file.exists()
+
+
+def test_its_row_shows_what_its_kernel_costs(kernel: NotebookKernel) -> None:
+    """CPU and memory of the child kernel and its children (core/cost.py), read on asking."""
+    pid = child(kernel, "cell-a")
+    ok(kernel.run("p.issue_command('x = bytearray(200 * 2**20)')", cell_id="cell-b"))
+    row = kernel.value("sessions()[0]")
+    assert row["pid"] == pid and row["processes"] >= 1
+    assert row["memory_mb"] >= 200  # the child's 200 MB, not the notebook kernel's
+    assert row["cpu_s"] > 0

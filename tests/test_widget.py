@@ -74,42 +74,59 @@ def test_one_output_carries_the_view_the_widget_and_html_with_one_widget_comm(
 
 def test_the_widgets_close_button_closes_the_session(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
-    custom(nb, comm_id, {"type": "close"})
+    custom(nb, comm_id, {"type": "close", "session_id": nb.value("s.id")})
     wait_for(lambda: nb.value("live()") == [], timeout=10)
     assert nb.value(f"{comm_id!r} in __import__('ipywidgets').Widget.widgets") is False
 
 
-CLOSER = "s._defer(lambda: CLOSERS.append(__import__('threading').get_ident()))"
-
-
-def test_removed_views_are_closed_by_one_long_lived_thread(nb: NotebookKernel) -> None:
-    """Not a thread per close: ipykernel gives each thread that sends a socket of its
-    own, and each such thread kept about 15 KB of the kernel's memory for good."""
-    ok(nb.run("CLOSERS = []", cell_id="cell-setup"))
-    for cell in ("cell-a", "cell-b", "cell-c"):
-        comm_id, _ = opened(nb, cell)
-        ok(nb.run(CLOSER, cell_id="cell-closer"))
-        custom(nb, comm_id, {"type": "view_removed"})
-        wait_for(lambda: nb.value("live()") == [], timeout=10)
-    closers = nb.value("CLOSERS")
-    assert len(closers) == 3 and len(set(closers)) == 1
-    assert (
-        nb.value(
-            "[t.ident for t in __import__('threading').enumerate() "
-            "if t.name == 'jupyter-sessions-timer']"
-        )
-        == closers[:1]
-    )
-
-
-def test_a_removed_view_closes_its_session_unless_it_comes_back(nb: NotebookKernel) -> None:
+def test_a_view_the_page_says_went_closes_its_session_at_once(nb: NotebookKernel) -> None:
+    """The page decides whether a removed view went (a moved cell's comes back); the
+    kernel closes at once when it says so, with no timer of its own."""
     comm_id, _ = opened(nb)
-    custom(nb, comm_id, {"type": "view_removed"})  # a moved cell: back at once
-    custom(nb, comm_id, {"type": "view_shown"})
-    ok(nb.run("time.sleep(1.5)", cell_id="cell-b"))  # longer than the grace
-    assert len(nb.value("live()")) == 1
-    custom(nb, comm_id, {"type": "view_removed"})  # cleared for good
-    wait_for(lambda: nb.value("live()") == [], timeout=10)
+    sid = nb.value("s.id")
+    custom(nb, comm_id, {"type": "view_shown", "session_id": sid})
+    assert nb.value("s._lifecycle.shown") is True
+    custom(nb, comm_id, {"type": "view_disposed", "session_id": sid})
+    # The main shell handles messages in order: this probe runs after the message.
+    assert nb.value("live()") == []
+
+
+WIDGET_OF = "__import__('ipywidgets').Widget.widgets[{!r}]"
+PNG = "iVBORw0KGgo="  # a PNG's first bytes, in base64
+
+
+def test_bad_messages_are_refused_and_a_good_one_after_them_still_counts(
+    nb: NotebookKernel,
+) -> None:
+    """Each bad message would do harm if taken at its word: keep a picture that is not
+    one (the saved note would carry it), or close a session. None may; and the widget
+    still hears the good messages after them."""
+    comm_id, _ = opened(nb)
+    sid = nb.value("s.id")
+    other = ok(nb.run("o = open_session(Ticker())\nprint(o.id)", cell_id="cell-b")).stdout.strip()
+    too_big = "A" * (
+        nb.value("__import__('jupyter_sessions.core.pictures').core.pictures.MAX_PICTURE_CHARS") + 4
+    )
+    for data in (
+        {"type": "picture", "session_id": sid, "picture": too_big},
+        {"type": "picture", "session_id": sid, "picture": [PNG]},  # not a string
+        {"type": "picture", "session_id": sid, "picture": {"png": PNG}},
+        {"type": "close", "session_id": [sid]},  # not a string
+        {"type": "close"},  # no session
+        {"type": "view_disposed", "session_id": other},  # another widget's session
+        {"type": "view_removed"},  # no such type
+        {"type": "cells_cleared", "cells": ["cell-a"]},  # the channel's, not the widget's
+        {"pipe": "p1", "open": "jupyter_sessions.bokeh.view.v1"},  # no type
+        {"type": "pipe_open", "pipe": "p1", "target": ["jupyter_sessions.bokeh.view.v1"]},
+        {},
+    ):
+        custom(nb, comm_id, data)
+    assert nb.value("live()") == [sid, other]
+    assert nb.value(f"{WIDGET_OF.format(comm_id)}.picture") is None
+    custom(nb, comm_id, {"type": "picture", "session_id": sid, "picture": PNG})
+    assert nb.value(f"{WIDGET_OF.format(comm_id)}.picture") == PNG
+    custom(nb, comm_id, {"type": "view_disposed", "session_id": sid})
+    wait_for(lambda: nb.value("live()") == [other], timeout=10)
 
 
 def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -> None:
@@ -118,21 +135,26 @@ def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -
         nb,
         comm_id,
         {
+            "type": "pipe_open",
             "pipe": "p1",
-            "open": "jupyter_sessions.bokeh.view.v1",
+            "target": "jupyter_sessions.bokeh.view.v1",
             "data": {"token": nb.value(TOKEN)},
         },
     )
     first = from_widget(nb, comm_id, 10.0, until=bool)
     assert first and json.loads(first[0]["data"]["fragments"][0])["msgtype"] == "ACK"
     header = json.dumps({"msgid": "page-1", "msgtype": "PULL-DOC-REQ"})
-    custom(nb, comm_id, {"pipe": "p1", "data": {"fragments": [header, "{}", "{}"]}})
+    custom(
+        nb,
+        comm_id,
+        {"type": "pipe_msg", "pipe": "p1", "data": {"fragments": [header, "{}", "{}"]}},
+    )
 
     def types(messages: list[dict[str, Any]]) -> set[str]:
         return {
             json.loads(m["data"]["fragments"][0])["msgtype"]
             for m in messages
-            if m.get("pipe") == "p1" and "data" in m
+            if m.get("pipe") == "p1" and m.get("type") == "pipe_msg"
         }
 
     got = from_widget(
@@ -147,9 +169,9 @@ def test_a_view_travels_through_a_pipe_in_the_widgets_comm(nb: NotebookKernel) -
 
 def test_a_pipe_to_no_target_is_refused(nb: NotebookKernel) -> None:
     comm_id, _ = opened(nb)
-    custom(nb, comm_id, {"pipe": "p2", "open": "no.such.target", "data": {}})
+    custom(nb, comm_id, {"type": "pipe_open", "pipe": "p2", "target": "no.such.target"})
     assert from_widget(nb, comm_id, 10.0, until=bool) == [
-        {"pipe": "p2", "closed": {"error": "no comm target 'no.such.target'"}}
+        {"type": "pipe_closed", "pipe": "p2", "data": {"error": "no comm target 'no.such.target'"}}
     ]
 
 

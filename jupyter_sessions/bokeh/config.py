@@ -1,37 +1,35 @@
 """How the embedded Bokeh server listens: address, port, origins, view lifetimes.
 
-Read from the environment by default: ``JUPYTER_SESSIONS_PORT`` and
-``JUPYTER_SESSIONS_ALLOW_ORIGIN`` (README, Configuration).
+The port and the extra origins are kernel settings (``core/settings.py``: a config
+file, ``%config JupyterSessions.port = 5006``, or ``JUPYTER_SESSIONS_PORT``), read when
+the server starts.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
+
+from ..core import settings
 
 # Loopback pages only, any port: the notebook server's port is unknown to the kernel.
 DEFAULT_ORIGINS = ("localhost:*", "127.0.0.1:*", "[::1]:*")
 
 
-def _env_origins() -> tuple[str, ...]:
-    raw = os.environ.get("JUPYTER_SESSIONS_ALLOW_ORIGIN", "")
-    extra = tuple(o.strip() for o in raw.split(",") if o.strip())
-    if "*" in extra:
-        raise ValueError("JUPYTER_SESSIONS_ALLOW_ORIGIN must name hosts; '*' is refused")
-    return DEFAULT_ORIGINS + extra
+def _origins() -> tuple[str, ...]:
+    return DEFAULT_ORIGINS + tuple(settings.get("allow_origin"))
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """How the embedded server listens; read from the environment by default.
+    """How the embedded server listens; the port and origins from the settings by default.
 
-    ``JUPYTER_SESSIONS_PORT`` (0: the OS picks) and ``JUPYTER_SESSIONS_ALLOW_ORIGIN``
-    (comma-separated ``host:port`` patterns added to the loopback defaults).
+    ``port`` (0: the OS picks) and ``allow_origin`` (``host:port`` patterns added to
+    the loopback defaults).
     """
 
     address: str = "127.0.0.1"
-    port: int = field(default_factory=lambda: int(os.environ.get("JUPYTER_SESSIONS_PORT", "0")))
-    origins: tuple[str, ...] = field(default_factory=_env_origins)
+    port: int = field(default_factory=lambda: int(settings.get("port")))
+    origins: tuple[str, ...] = field(default_factory=_origins)
     # Views whose browser went away are dropped after this long without a connection
     # (checked only then: departed.py). Closed sessions' views do not wait for it:
     # they are discarded as soon as their websockets are closed (destroy_views).

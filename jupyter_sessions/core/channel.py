@@ -55,19 +55,20 @@ from comm import create_comm, get_comm_manager
 
 from .callbacks import call_each
 from .diagnostics import sessions
+from .heartbeat import Heartbeat, period
 from .lifecycle import SessionState
 from .messages import (
     CALL_TARGET,
     FEED_TARGET,
     TARGET,
+    HeartbeatMessage,
     Hello,
     SessionsMessage,
-    cells_of,
-    hello_of,
     page_of,
-    session_id_of,
+    parse_channel,
 )
 from .registry import Event, registry
+from .time_to_live import watching
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ class Channel:
         # without it a list made before a close could go out after the list made after
         # it, and the page would show the closed session as open.
         self._send_lock = threading.Lock()
+        self._heartbeat = Heartbeat(lambda page: self._close_page(page, "silent"))
+        watching()  # from now on, so it hears of every session opened
         self._unsubscribe = registry().subscribe(self._on_event)
 
     @property
@@ -138,6 +141,11 @@ class Channel:
             self._feeds[comm.comm_id] = comm
             self._comms[comm.comm_id] = (comm, page_of(open_msg))
         comm.on_close(self._on_close)
+        self._heartbeat.heard(page_of(open_msg))
+        try:
+            comm.send(HeartbeatMessage(type="heartbeat", seconds=period()))
+        except Exception:
+            log.debug("Could not send to comm %s", comm.comm_id, exc_info=True)
         self._send_sessions([comm])
 
     def _on_close(self, msg: dict[str, Any]) -> None:
@@ -148,59 +156,69 @@ class Channel:
             if self._feeds.pop(comm_id, None) is not None and not self._feeds:
                 self._called = False  # the next page is called again when needed
             self._pages.pop(comm_id, None)
-            self._comms.pop(comm_id, None)
+            _, page = self._comms.pop(comm_id, (None, ""))
+            gone = page and all(of != page for _, of in self._comms.values())
+        if gone:
+            self._heartbeat.forget(page)
+            watching().page_went(page)
 
-    def _close_page(self, page: str) -> None:
-        """Close what page ``page`` left open: a page that replaced it says it went."""
+    def _close_page(self, page: str, reason: str) -> None:
+        """Close what page ``page`` left open: it was replaced by a reload, or fell silent."""
         with self._lock:
             left = [(comm_id, comm) for comm_id, (comm, of) in self._comms.items() if of == page]
         for comm_id, comm in left:
             self._forget(comm_id)
             try:
-                comm.close({"reason": "replaced"})
+                comm.close({"reason": reason})
             except Exception:
                 log.debug("Could not close comm %s", comm_id, exc_info=True)
         if left:
-            log.info(
-                "Closed %d comm(s) of page %s, which a reloaded page replaced", len(left), page
-            )
+            log.info("Closed %d comm(s) of page %s (%s)", len(left), page, reason)
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
         """Handle a page's message (comm_open or comm_msg); a bad one is logged, not raised."""
         content = msg["content"]
         try:
-            self._handle(content["comm_id"], content.get("data") or {})
+            with self._lock:
+                _, page = self._comms.get(content["comm_id"], (None, ""))
+            self._heartbeat.heard(page)
+            self._handle(content["comm_id"], page, content.get("data") or {})
         except Exception:
             log.warning("Bad message from the frontend: %r", content, exc_info=True)
 
-    def _handle(self, comm_id: str, data: dict[str, Any]) -> None:
-        kind = data.get("type")
+    def _handle(self, comm_id: str, page: str, data: dict[str, Any]) -> None:
+        message = parse_channel(data)
+        if message is None:
+            return
         reg = registry()
-        if kind == "hello":
-            self._hello(comm_id, hello_of(data))
-        elif kind == "view_shown":
-            session_id = session_id_of(data)
-            session = None if session_id is None else reg.get(session_id)
-            if session is not None and session._lifecycle is not None:
-                session._lifecycle.shown = True
-        elif kind in ("view_disposed", "close"):
-            session_id = session_id_of(data)
-            session = None if session_id is None else reg.get(session_id)
-            if session is not None:
+        if message["type"] == "hello":
+            self._hello(comm_id, message)
+        elif message["type"] == "alive":
+            return  # heard: that is all it says
+        elif message["type"] == "cells_cleared" or message["type"] == "cells_deleted":
+            reg.close(reg.owned_by(message["cells"]))
+        elif message["type"] == "view_shown":
+            self._shown(page, message["session_id"])
+        else:  # view_disposed, close
+            session = reg.get(message["session_id"])
+            if session is not None:  # else closed already: a late or repeated message
                 session.close()
-        elif kind in ("cells_cleared", "cells_deleted"):
-            cells = cells_of(data)
-            if cells is not None:
-                reg.close(reg.owned_by(cells))
-        elif kind is not None:
-            log.debug("Ignoring frontend message of unknown type %r", kind)
+
+    def _shown(self, page: str, session_id: str) -> None:
+        session = registry().get(session_id)
+        if session is None or session._lifecycle is None:
+            return
+        session._lifecycle.shown = True
+        watching().shown(page, session_id)
 
     def _hello(self, comm_id: str, hello: Hello) -> None:
         if hello["replaces"] and hello["replaces"] != hello["page"]:
-            self._close_page(hello["replaces"])
+            self._close_page(hello["replaces"], "replaced")
         with self._lock:
             self._pages[comm_id] = hello
             listeners = list(self._page_listeners)
+        if hello["page"]:
+            watching().page_came(hello["page"])
         call_each(listeners, hello, what=f"Page hello {hello}")
 
     def _on_event(self, event: Event) -> None:

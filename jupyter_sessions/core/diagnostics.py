@@ -15,10 +15,12 @@ from typing import Any
 
 from IPython.display import display
 
+from . import cost
 from .callbacks import call_each
 from .output import in_ipython
 from .registry import registry
 from .session import Session
+from .time_to_live import watching
 
 NO_OWNER = "none: lives until closed or the kernel ends"
 _COLUMNS = (
@@ -28,6 +30,7 @@ _COLUMNS = (
     "what",
     "state",
     "age",
+    "closes_in_s",
     "port",
     "pid",
     "processes",
@@ -73,10 +76,20 @@ def _row(session: Session, now: float) -> dict[str, Any]:
         "cell": lifecycle.cell,
         "state": lifecycle.state.value,
         "age": round(now - lifecycle.created, 3),
+        "closes_in_s": _closes_in(lifecycle.id),
         "error": (lifecycle.still_running() if lifecycle.closed else None) or lifecycle.error,
     }
     row.update(session._info())
+    pid = row.get("pid")
+    if isinstance(pid, int):
+        row.update(cost.of_tree(pid))  # a kind's process: what it and its children use
     return row
+
+
+def _closes_in(session_id: str) -> float | None:
+    """Seconds until an unwatched session's time to live runs out (None: not counting)."""
+    left = watching().closes_in(session_id)
+    return None if left is None else round(left, 1)
 
 
 def summaries() -> list[str]:

@@ -96,6 +96,8 @@ class Lifecycle:
         # A page showed the session's view (its output rendered live): only a page can
         # keep a picture of it for the saved notebook.
         self.shown = False
+        # Why it closed when no person asked (its time to live ran out), for its note.
+        self.why_closed: str | None = None
         self._state = SessionState.PENDING
         self._closed = False
         self._teardowns: list[Teardown] = []

@@ -22,11 +22,11 @@ from typing import Any
 from IPython import get_ipython
 from IPython.display import display, update_display
 
+from .pictures import PICTURE_MIME, kept
 from .session import Session, SessionState
 from .threads import after_this_cell
 
 MIME_TYPE = "application/vnd.jupyter-sessions.session.v1+json"
-PICTURE_MIME = "image/png"
 
 
 def in_ipython() -> bool:
@@ -42,6 +42,7 @@ def bundle(session: Session) -> dict[str, Any]:
         "session_id": session.id,
         "kind": session.kind,
         "state": session.state.value,
+        "cell": session.cell,  # the page's clear of it says the session went (departures.ts)
         "label": session._label(),
         "view": view,
     }
@@ -63,6 +64,8 @@ def note_bundle(session: Session) -> dict[str, Any]:
     if words:
         text += f": {words}"
     lifecycle = session._lifecycle
+    if lifecycle is not None and lifecycle.why_closed:
+        text += f": {lifecycle.why_closed}"
     if session._pictured and lifecycle is not None and not lifecycle.shown:
         text += "; no page showed it, so no picture of it was kept"
     error = session.error if state in _FAILURES else None
@@ -82,22 +85,6 @@ def note_bundle(session: Session) -> dict[str, Any]:
 
 
 _FAILURES = (SessionState.FAILED, SessionState.CRASHED)
-
-
-def with_picture(data: dict[str, Any], picture: str) -> dict[str, Any]:
-    """A note bundle that keeps the view's last picture (base64 PNG) under its words.
-
-    The picture goes in as ``image/png``, as a saved notebook carries it, and into the
-    note's HTML too: a frontend without the extension (JupyterLab, VS Code) and
-    nbconvert show the HTML before a picture, and the note's words belong with it.
-    That is the picture twice; the extension's renderer keeps it once, in the page
-    (``labextension/src/renderer.ts``), and renders the words itself.
-    """
-    image = (
-        f'<img src="data:{PICTURE_MIME};base64,{picture}" alt="The last picture of '
-        f'this session" style="display:block;max-width:100%">'
-    )
-    return {**data, PICTURE_MIME: picture, "text/html": data.get("text/html", "") + image}
 
 
 def show(session: Session, widget: bool = True) -> None:
@@ -132,11 +119,7 @@ def show_more(session: Session, data: dict[str, Any]) -> None:
 
     def retire() -> None:
         note = note_bundle(session)
-        update_display(
-            note if picture is None else with_picture(note, picture),
-            raw=True,
-            display_id=display_id,
-        )
+        update_display(kept(note, picture), raw=True, display_id=display_id)
 
     session._opened().when_closed(retire)
 
@@ -193,11 +176,7 @@ class SessionOutput:
             self._retired = True
             picture = getattr(self._widget, "picture", None)
             note = note_bundle(self.session)
-            update_display(
-                note if picture is None else with_picture(note, picture),
-                raw=True,
-                display_id=self.display_id,
-            )
+            update_display(kept(note, picture), raw=True, display_id=self.display_id)
             widget, self._widget = self._widget, None
             controls, self._controls = self._controls, None
         if widget is not None:

@@ -22,10 +22,11 @@ from typing import Any, TypeVar, overload
 
 from IPython import get_ipython
 
-from . import cells, channel, hosting, output
+from . import cells, channel, hosting, output, settings
 from .callbacks import call_each
 from .registry import registry
 from .session import Session
+from .time_to_live import check_minutes, watching
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,26 @@ _at_shutdown: list[Callable[[], object]] = []
 
 
 @overload
-def open_session(session: S, *, show: bool = ...) -> S: ...
+def open_session(
+    session: S, *, show: bool = ..., time_to_live_minutes: float | None = ...
+) -> S: ...
 @overload
-def open_session(session: object, *, show: bool = ..., argv: list[str] | None = ...) -> Session: ...
+def open_session(
+    session: object,
+    *,
+    show: bool = ...,
+    argv: list[str] | None = ...,
+    time_to_live_minutes: float | None = ...,
+) -> Session: ...
 
 
-def open_session(session: object, *, show: bool = True, argv: list[str] | None = None) -> Session:
+def open_session(
+    session: object,
+    *,
+    show: bool = True,
+    argv: list[str] | None = None,
+    time_to_live_minutes: float | None = None,
+) -> Session:
     """Start ``session``, make the running cell its owner and show it there.
 
     Runs on the kernel's main thread. The session closes when its cell is re-run,
@@ -52,6 +67,10 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
     closed while it started shows its "closed" note, not a live view.
     ``show=False``: nothing in the cell (the cell still owns the session; only
     clearing the output cannot close it then, having nothing to clear).
+    ``time_to_live_minutes``: close the session once no page has shown it for this
+    long (a page gone, the notebook closed), its note saying why; above 0 or a
+    ValueError. Left out, the ``time_to_live_minutes`` setting applies (off by
+    default; ``docs/settings.md``).
 
     An app written for another tool is hosted as it is, by the kind that runs it
     (``core/hosting.py``): a Bokeh ``app(doc)`` function (of one argument) or
@@ -63,6 +82,7 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
     shapes accepted; data Panel would show only as text or JSON (a str that is no
     app's path, a number, a dict, a list) is to be wrapped in ``pn.panel(...)``.
     """
+    minutes = check_minutes(time_to_live_minutes)
     options = {} if argv is None else {"argv": argv}
     if not isinstance(session, Session):
         session = hosting.hosted(session, **options)
@@ -70,6 +90,8 @@ def open_session(session: object, *, show: bool = True, argv: list[str] | None =
         raise TypeError("argv= is for an app's path: open_session('app.py', argv=[...])")
     ensure_installed()
     lifecycle = registry().add(session, cells.current_cell())
+    if minutes is not None:
+        watching().set_minutes(lifecycle.id, minutes)
     running = lifecycle.start(session._start)
     if not show or not output.in_ipython():
         return session
@@ -134,6 +156,7 @@ def install(shell: Any) -> None:
         shell.events.register("post_run_cell", cells.post_run_cell)
         _shell = shell
         cells.adopt_running_cell(shell)
+        settings.load(shell)
     atexit.unregister(shutdown)
     atexit.register(shutdown)
     _shut_down_first(getattr(shell, "kernel", None))

@@ -14,7 +14,8 @@
   JupyterLab >= 4.4): the frontend channel's messages (``core/channel.py``). They
   only read the registry and call ``Session.close``, which is thread safe, so
   clearing an output closes its session even while another cell computes. The
-  Close button is an ipywidget, whose messages come on the main shell.
+  session widget's messages (its Close button, a view gone, its pipes) come on the
+  main shell.
 - **Capture** (``owned/capture.py``, after ``%load_ext``): its pre- and post-run
   hooks on the main thread (a cell's run starts; what it started is owned at its
   end); a catcher runs on whichever thread starts a thing (a cell's own thread
@@ -24,8 +25,10 @@
   frontend's shutdown or restart request, which closes every session first
   (``runtime.shutdown``), while the kernel still runs.
 - **Timer thread** (``jupyter-sessions-timer``, from the first :func:`call_later`
-  on): runs delayed calls, such as closing a session whose widget view was removed
-  and did not come back. One thread for all: ipykernel gives every thread that
+  on): runs delayed calls: a Bokeh session's first view when no page is connected
+  to ask for it, closing a session no page watched for its time to live
+  (``time_to_live.py``), and the check that lets silent pages go (``heartbeat.py``,
+  only while a page is connected). One thread for all: ipykernel gives every thread that
   sends a message its own socket, and a thread per call kept about 15 KB of the
   kernel's memory each, for good (measured).
 - **Embedded Bokeh server thread** (``jupyter-sessions-bokeh``): every Bokeh

@@ -8,11 +8,15 @@ widget per output: one comm, where the old close bar took eight.
 The widget's JavaScript (``jupyter_sessions/static/session-widget.js``, built from
 ``labextension/src/widget.ts``) ships from the kernel through anywidget, never from
 a CDN, and is imported once per page (see ``STUB``). It shows the view and a Close
-button, and tells the kernel when its view is removed: JupyterLab and Notebook 7
-remove it when the output is cleared or the cell deleted, which closes the session
-after a short grace (a moved cell's output is removed and shown again at once). VS
-Code keeps widget views on clear (vscode-jupyter #10485): there a re-run is what
-closes.
+button, and tells the kernel when its view went for good (``view_disposed``, which
+closes the session at once): the page decides that, as the extension's does
+(``core/messages.py``). JupyterLab and Notebook 7 remove the view when the output is
+cleared or the cell deleted, and a moved cell's view is removed and shown again,
+which the page waits :data:`REMOVED_GRACE_S` to see. VS Code keeps widget views on
+clear (vscode-jupyter #10485): there a re-run is what closes.
+
+Its messages are the vocabulary of ``core/messages.py`` (the ``WIDGET`` route),
+checked on arrival: a malformed one is logged and ignored.
 
 The widget's comm also carries *pipes*: comm-like conversations the page opens to
 any comm target of the kernel (a Bokeh view, BokehJS itself) where it has no
@@ -37,8 +41,9 @@ import ipywidgets
 import traitlets
 from comm import get_comm_manager
 
+from .messages import PipeClosed, PipeMessage, parse_widget
 from .session import Session
-from .threads import call_later
+from .time_to_live import watching
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +68,8 @@ MISSING = (
     "widget was not built (npm run build)'; } };"
 )
 CODE = IMPL.read_text() if IMPL.exists() else MISSING
-# The most a page's picture of a view may weigh (the page downscales it to fit), and
-# that in base64 (four characters for three bytes).
-MAX_PICTURE_BYTES = 300_000
-MAX_PICTURE_CHARS = -(-MAX_PICTURE_BYTES // 3) * 4
-# A view removed and not shown again within this long went for good.
+#: A view the page removed and did not show again within this long went for good. The
+#: page decides (a moved cell's view is rendered anew); this says how long it waits.
 REMOVED_GRACE_S = 1.0
 
 MsgCallback = Callable[[dict[str, Any]], None]
@@ -80,6 +82,7 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
     _impl = traitlets.Unicode(CODE).tag(sync=True)
     _impl_id = traitlets.Unicode(hashlib.sha1(CODE.encode()).hexdigest()[:16]).tag(sync=True)
     session_id = traitlets.Unicode().tag(sync=True)
+    removed_grace_ms = traitlets.Int().tag(sync=True)
     label = traitlets.Unicode().tag(sync=True)
     view = traitlets.Dict(allow_none=True).tag(sync=True)
     html = traitlets.Unicode().tag(sync=True)
@@ -92,13 +95,18 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
     )
 
     def __init__(self, session: Session, view: dict[str, Any] | None, html: str) -> None:
-        super().__init__(session_id=session.id or "", label=session._label(), view=view, html=html)
+        super().__init__(
+            session_id=session.id or "",
+            removed_grace_ms=round(REMOVED_GRACE_S * 1000),
+            label=session._label(),
+            view=view,
+            html=html,
+        )
         self._session = session
         # The view's last picture (base64 PNG), which its page sends: the output's note
         # keeps it. The page holds no notebook model to keep it in (the extension's does).
         self.picture: str | None = None
         self._pipes: dict[str, Pipe] = {}
-        self._cancel_close: Callable[[], None] | None = None
         self.on_msg(self._on_msg)
 
     def mime(self) -> dict[str, Any]:
@@ -107,7 +115,6 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
 
     def close(self) -> None:
         """Close the widget and every pipe through it (their targets hear it)."""
-        self._cancel_removal()
         for pipe in list(self._pipes.values()):
             pipe.closed_by_page()
         super().close()
@@ -119,54 +126,40 @@ class SessionWidget(anywidget.AnyWidget):  # type: ignore[misc]  # anywidget is 
             log.warning("Bad message from a session widget: %r", content, exc_info=True)
 
     def _handle(self, content: dict[str, Any], buffers: list[bytes]) -> None:
-        if "pipe" in content:
-            self._pipe_message(str(content["pipe"]), content, buffers)
+        message = parse_widget(content)
+        if message is None:
             return
-        kind = content.get("type")
-        if kind in ("close", "picture"):
-            self._keep_picture(content.get("picture"))
-        if kind == "close":
-            self._session.close()
-        elif kind == "view_shown":
+        if message["type"] == "pipe_open":
+            self._open_pipe(message["pipe"], message["target"], message["data"])
+        elif message["type"] == "pipe_msg":
+            pipe = self._pipes.get(message["pipe"])
+            if pipe is not None:  # else closed already: a late message
+                pipe.message_from_page(message["data"], buffers)
+        elif message["type"] == "pipe_close":
+            pipe = self._pipes.get(message["pipe"])
+            if pipe is not None:
+                pipe.closed_by_page()
+        elif message["session_id"] != self.session_id:
+            log.warning("Refused a session widget message about another session: %r", content)
+        elif message["type"] == "view_shown":
             self._session._opened().shown = True
-            self._cancel_removal()
-        elif kind == "view_removed":
-            self._cancel_removal()
-            self._cancel_close = call_later(REMOVED_GRACE_S, self._session.close)
-
-    def _keep_picture(self, picture: object) -> None:
-        if picture is None:
-            return
-        if not isinstance(picture, str) or len(picture) > MAX_PICTURE_CHARS:
-            log.warning(
-                "Ignoring a picture of %s that is not a base64 PNG of at most %d bytes",
-                self._session,
-                MAX_PICTURE_BYTES,
-            )
-            return
-        self.picture = picture
-
-    def _cancel_removal(self) -> None:
-        cancel, self._cancel_close = self._cancel_close, None
-        if cancel is not None:
-            cancel()
-
-    def _pipe_message(self, pipe_id: str, content: dict[str, Any], buffers: list[bytes]) -> None:
-        if "open" in content:
-            self._open_pipe(pipe_id, str(content["open"]), content.get("data") or {})
-            return
-        pipe = self._pipes.get(pipe_id)
-        if pipe is None:
-            return  # closed already: a late message
-        if content.get("close"):
-            pipe.closed_by_page()
-        else:
-            pipe.message_from_page(content.get("data") or {}, buffers)
+            # This route never says its page went: watched until it closes.
+            watching().shown(f"widget:{self.model_id}", self.session_id)
+        elif message["type"] == "view_disposed":
+            self._session.close()
+        elif message["type"] == "picture":
+            self.picture = message["picture"]
+        else:  # close: the last picture goes with the word, for the note
+            self.picture = message["picture"] or self.picture
+            self._session.close()
 
     def _open_pipe(self, pipe_id: str, target: str, data: dict[str, Any]) -> None:
         callback = get_comm_manager().targets.get(target)
         if callback is None:
-            self.send({"pipe": pipe_id, "closed": {"error": f"no comm target {target!r}"}})
+            closed = PipeClosed(
+                type="pipe_closed", pipe=pipe_id, data={"error": f"no comm target {target!r}"}
+            )
+            self.send(closed)
             return
         pipe = Pipe(self, pipe_id)
         self._pipes[pipe_id] = pipe
@@ -211,7 +204,8 @@ class Pipe:
     ) -> None:
         """Send ``data`` to the page (any thread)."""
         if not self._closed:
-            self._widget.send({"pipe": self.comm_id, "data": data or {}}, buffers)
+            message = PipeMessage(type="pipe_msg", pipe=self.comm_id, data=data or {})
+            self._widget.send(message, buffers)
 
     def close(
         self, data: dict[str, Any] | None = None, metadata: Any = None, buffers: Any = None
@@ -221,7 +215,7 @@ class Pipe:
             return
         self._closed = True
         self._widget._forget(self.comm_id)
-        self._widget.send({"pipe": self.comm_id, "closed": data or {}})
+        self._widget.send(PipeClosed(type="pipe_closed", pipe=self.comm_id, data=data or {}))
 
     def message_from_page(self, data: dict[str, Any], buffers: list[bytes]) -> None:
         """A message from the page (main shell)."""

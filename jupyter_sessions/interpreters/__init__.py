@@ -2,7 +2,9 @@
 
 - ``process``: :class:`PersistentProcess`, the kind (commands, completions,
   history, interrupt, restart, kill);
-- ``pool``: kernel processes shared by key, and the one loop that runs a command.
+- ``kernel``: one kernel process the handles share (start, death, interrupt, restart);
+- ``commands``: a command run on it, and the shell requests beside it;
+- ``pool``: the kernels shared by key, and the watcher of idle ones.
 """
 
 from __future__ import annotations

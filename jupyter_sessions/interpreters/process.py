@@ -2,7 +2,8 @@
 
 ``p = open_session(PersistentProcess("python3"))`` then ``p.issue_command("x = 1")``.
 Each session is a handle; handles with the same kernel name, cwd and group share
-one kernel process (``pool.py``), which shuts down when the last handle closes.
+one kernel process (``kernel.py``, kept by ``pool.py``), which shuts down when the
+last handle closes.
 Closing comes from the one lifecycle: re-run, clear, delete, the close button,
 ``p.close()``, kernel exit.
 
@@ -36,8 +37,9 @@ from IPython.display import display
 from ..core.output import in_ipython
 from ..core.registry import registry
 from ..core.session import Session, SessionError, SessionState
-from . import pool
-from .pool import KernelDied, KernelTimeout, Message, SharedKernel
+from . import commands, pool
+from .commands import Message
+from .kernel import KernelDied, KernelTimeout, SharedKernel
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +181,7 @@ class PersistentProcess(Session):
         if not shared.lock.acquire(timeout=limit):  # another thread's command runs
             raise ProcessTimeout(f"another command kept the process busy for {limit} s")
         try:
-            status, messages = shared.execute(code, _echo if echo else _ignore, limit)
+            status, messages = commands.execute(shared, code, _echo if echo else _ignore, limit)
         except KernelDied:
             raise self._crashed() from None
         except KernelTimeout:
@@ -247,7 +249,7 @@ class PersistentProcess(Session):
     def _request(self, send: Any) -> dict[str, Any]:
         shared = self._running()
         try:
-            return shared.request(send, timeout=min(self.timeout, 30.0))
+            return commands.request(shared, send, timeout=min(self.timeout, 30.0))
         except KernelDied:
             raise self._crashed() from None
         except KernelTimeout as exc:

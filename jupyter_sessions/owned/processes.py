@@ -1,4 +1,4 @@
-"""Process trees: ending one whole, and what one costs.
+"""Process trees: ending one whole (what one costs is ``core/cost.py``).
 
 A cell's ``subprocess.Popen(["bash", "-c", "sleep 300 & sleep 301 & wait"])`` is
 three processes: ending only ``bash`` leaves both ``sleep``s running, reparented
@@ -16,10 +16,10 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import psutil
 
+from ..core.cost import tree as _tree
 from ..core.session import StillRunning
 
 #: Seconds between SIGTERM and SIGKILL.
@@ -54,28 +54,6 @@ def end_tree(pid: int, waited: Waited) -> StillRunning | None:
 
     why = f"pid {pid} (or a child) ignores SIGTERM; SIGKILL {GRACE:.0f} s after it"
     return StillRunning(why, running)
-
-
-def usage(pid: int) -> dict[str, Any]:
-    """CPU seconds and resident memory of ``pid``'s whole tree, and how many processes."""
-    tree = _tree(pid)
-    cpu = 0.0
-    rss = 0
-    for process in tree:
-        with contextlib.suppress(psutil.Error), process.oneshot():
-            times = process.cpu_times()
-            cpu += times.user + times.system
-            rss += process.memory_info().rss
-    return {"processes": len(tree), "cpu_s": round(cpu, 2), "memory_mb": round(rss / 2**20, 1)}
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    """``pid`` and its descendants, root first ([] once it is gone)."""
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
 
 
 def _alive(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:

@@ -96,7 +96,9 @@ class Owned(Session):
         }
 
 
-def own(obj: T, close: object = None, *, show: bool = True) -> T:
+def own(
+    obj: T, close: object = None, *, show: bool = True, time_to_live_minutes: float | None = None
+) -> T:
     """Make the running cell the owner of ``obj``; returns ``obj``.
 
     ``obj`` is released when the cell is re-run, its output cleared, the cell
@@ -104,6 +106,7 @@ def own(obj: T, close: object = None, *, show: bool = True) -> T:
     down: by ``close()`` if given, else as ``releases.py`` says for its type
     (cancel a task or future, SIGTERM then SIGKILL a process, ``close()``,
     ``stop()``, ... or ``__exit__``). ``show=False`` shows no line in the cell.
+    ``time_to_live_minutes``: as for ``open_session``.
     TypeError, saying what to pass, when ``obj`` cannot be released. Owning an
     object that is owned already does nothing, and says so.
     """
@@ -117,7 +120,7 @@ def own(obj: T, close: object = None, *, show: bool = True) -> T:
             stacklevel=2,
         )
         return obj
-    open_session(Owned(obj, how, release), show=show)
+    open_session(Owned(obj, how, release), show=show, time_to_live_minutes=time_to_live_minutes)
     return obj
 
 

@@ -19,8 +19,6 @@ import sys
 import threading
 from typing import Any
 
-from . import processes
-
 #: The words, by where a type comes from; the first match wins.
 _WHAT_BY_MODULE = (
     ("distributed.deploy", "cluster"),
@@ -133,5 +131,4 @@ def describe(obj: object) -> dict[str, Any]:
     process = pid(obj)
     if process is not None:
         row["pid"] = process
-        row.update(processes.usage(process))
     return row

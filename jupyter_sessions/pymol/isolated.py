@@ -27,7 +27,6 @@ a dead worker is noticed at once, never after the timeout.
 from __future__ import annotations
 
 import contextlib
-import logging
 import multiprocessing
 import os
 import signal
@@ -40,9 +39,8 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
+from ..core.callbacks import call_logged
 from . import worker as worker_script
-
-log = logging.getLogger(__name__)
 
 # Python >= 3.11: do not put the package's folder first on the worker's sys.path,
 # where its modules could shadow others before the worker takes the kernel's path.
@@ -254,11 +252,5 @@ class Reaper:
                     with self._lock:
                         on_death = self._watched.pop(worker, None)
                     if on_death is not None:
-                        try:
-                            on_death(worker)
-                        except Exception:
-                            log.warning(
-                                "Reporting the death of PyMOL worker %s failed",
-                                worker.pid,
-                                exc_info=True,
-                            )
+                        what = f"Reporting the death of PyMOL worker {worker.pid}"
+                        call_logged(on_death, worker, what=what)

@@ -1,15 +1,45 @@
-"""A task's status line, progress bar and output area in its cell (ipywidgets).
+"""A task's progress: what ``run()`` last reported, and how its cell shows it.
 
-Updated from any thread: setting a widget trait only sends a comm message.
+``Progress`` is the last report, sent to the page at most every ``EVERY_S``;
+``ProgressWidgets`` are the status line, progress bar and output area (ipywidgets).
+Both are updated from any thread: setting a widget trait only sends a comm message.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
+
+# Progress reaches the page at most this often; the last value is always shown.
+EVERY_S = 0.05
+
+
+@dataclass
+class Progress:
+    """What ``run()`` last reported: how far (None: unknown), and a message."""
+
+    fraction: float | None = None
+    message: str = ""
+    sent: float = 0.0  # when a report last went to the page (time.monotonic)
+
+    def report(self, fraction: float | None, message: str) -> bool:
+        """Keep a report; True if it should show now (none shown for ``EVERY_S``)."""
+        self.fraction, self.message = fraction, message
+        now = time.monotonic()
+        if now - self.sent < EVERY_S:
+            return False
+        self.sent = now
+        return True
+
+    def line(self) -> str:
+        """The last report in words ("40% reading"), as a closed task's note keeps it."""
+        percent = "" if self.fraction is None else f"{self.fraction:.0%}"
+        return " ".join(part for part in (percent, self.message) if part)
 
 
 class ProgressWidgets:

@@ -32,28 +32,18 @@ import concurrent.futures
 import html
 import logging
 import threading
-import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from ..core.session import Session, SessionError, SessionState, StillRunning
 from ..core.threads import on_main_thread
-from .progress import ProgressWidgets
+from . import running
+from .progress import Progress, ProgressWidgets
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound="Task")
-
-# Progress reaches the page at most this often; the last value is always shown.
-_PROGRESS_EVERY_S = 0.05
-
-
-@dataclass
-class _Progress:
-    fraction: float | None = None
-    message: str = ""
-    sent: float = 0.0
 
 
 @dataclass
@@ -62,7 +52,7 @@ class _Runtime:
 
     future: concurrent.futures.Future[Any] | None = None
     worker: threading.Thread | None = None
-    progress: _Progress = field(default_factory=_Progress)
+    progress: Progress = field(default_factory=Progress)
     widgets: ProgressWidgets | None = None
 
 
@@ -139,12 +129,7 @@ class Task(Session):
         if fraction is not None and not 0.0 <= fraction <= 1.0:
             raise ValueError(f"progress fraction must be between 0 and 1, not {fraction!r}")
         rt = self._rt
-        if rt is None:
-            return
-        rt.progress.fraction, rt.progress.message = fraction, str(message)
-        now = time.monotonic()
-        if now - rt.progress.sent >= _PROGRESS_EVERY_S:
-            rt.progress.sent = now
+        if rt is not None and rt.progress.report(fraction, str(message)):
             self._show_status()
 
     # -- for the task's owner ----------------------------------------------------
@@ -193,12 +178,7 @@ class Task(Session):
             # Known before run() starts, so that a close from anywhere, run() included,
             # finds the future to wait for.
             rt.future = concurrent.futures.Future()
-            threading.Thread(
-                target=_run_in_thread,
-                args=(self, rt.future),
-                name=f"jupyter-sessions-task-{self.id}",
-                daemon=True,
-            ).start()
+            running.run_on_thread(rt.future, _invoke, self, name=f"jupyter-sessions-task-{self.id}")
         rt.future.add_done_callback(self._run_ended)
 
     def _run_ended(self, future: concurrent.futures.Future[Any]) -> None:
@@ -240,17 +220,7 @@ class Task(Session):
         rt = self._rt
         if rt is None or rt.future is None:
             return None
-        future = rt.future
-        future.cancel()  # a task still queued in an executor never starts
-        if future.done() or threading.current_thread() is rt.worker:
-            return None
-        try:
-            future.result(self.terminate_grace)
-        except concurrent.futures.TimeoutError:
-            return StillRunning("ignores terminating()", lambda: not future.done())
-        except BaseException:  # run()'s own exception: reported by _run_ended
-            pass
-        return None
+        return running.stop(rt.future, self.terminate_grace, rt.worker)
 
     # -- the cell's view ---------------------------------------------------------------
 
@@ -279,12 +249,7 @@ class Task(Session):
 
     def _last_words(self) -> str:
         """The last progress line, which the progress bar showed until it closed."""
-        rt = self._rt
-        if rt is None:
-            return ""
-        fraction, message = rt.progress.fraction, rt.progress.message
-        percent = "" if fraction is None else f"{fraction:.0%}"
-        return " ".join(part for part in (percent, message) if part)
+        return self._rt.progress.line() if self._rt is not None else ""
 
     def _info(self) -> dict[str, Any]:
         rt = self._rt
@@ -299,12 +264,3 @@ def _invoke(task: Task) -> Any:
     if rt is not None:
         rt.worker = threading.current_thread()
     return task.run()
-
-
-def _run_in_thread(task: Task, future: concurrent.futures.Future[Any]) -> None:
-    if not future.set_running_or_notify_cancel():
-        return
-    try:
-        future.set_result(_invoke(task))
-    except BaseException as exc:  # a task's failure is data: FAILED, shown in its cell
-        future.set_exception(exc)

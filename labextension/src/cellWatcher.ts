@@ -5,18 +5,19 @@
  * commands) and a cell deleted (a diff of cell ids, see `cellDiff.ts`). A cut
  * cell that the clipboard still holds is not deleted: pasting it back keeps its
  * sessions, and if it is never pasted the kernel hears of it with `deletedCells`.
+ * Either is one message, whatever views of sessions went with the cells.
  */
 import { NotebookActions, Notebook, NotebookPanel } from '@jupyterlab/notebook';
 import { Cell } from '@jupyterlab/cells';
 import { IDisposable } from '@lumino/disposable';
 
 import { DeletionTracker } from './cellDiff';
-import { IPageMessage } from './messages';
+import { IChannelMessage } from './messages';
 
 export class CellWatcher implements IDisposable {
   constructor(
     private readonly panel: NotebookPanel,
-    private readonly send: (message: IPageMessage) => void,
+    private readonly send: (message: IChannelMessage) => void,
     private readonly spared: (cellId: string) => boolean
   ) {
     NotebookActions.outputCleared.connect(this.onOutputCleared, this);
@@ -58,7 +59,13 @@ export class CellWatcher implements IDisposable {
     this.timer = window.setTimeout(() => this.settle(), 0);
   }
 
-  private settle(): void {
+  /**
+   * Say which cells were deleted since the last settle. After the task that
+   * changed the cells (a move re-inserts the cell within it); the notebook's
+   * link calls it before it decides on the views that left (`departures.ts`).
+   */
+  settle(): void {
+    window.clearTimeout(this.timer);
     const cells = this.tracker.settle(this.spared);
     if (cells.length > 0) {
       this.send({ type: 'cells_deleted', cells });

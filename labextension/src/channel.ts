@@ -20,6 +20,12 @@
  * this tab showed before (`replaces`, from `sessionStorage`), and the kernel
  * closes what that page left open. A duplicated tab copies `sessionStorage`: the
  * original, still live, hears its comms closed as "replaced" and opens new ones.
+ *
+ * A page that dies without a word (a crashed browser, a lost network) is noticed by
+ * its silence: while connected, the page says `alive` as often as the kernel asks
+ * on its feed (`heartbeat`), and the kernel lets go of a page silent for three
+ * times that long. A page that was only slow hears its comms closed as "silent"
+ * and connects again. No timer runs while the page is not connected.
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
@@ -33,9 +39,11 @@ import {
   CALL_TARGET,
   COMM_TARGET,
   FEED_TARGET,
-  IPageMessage,
+  IChannelMessage,
   ISessionInfo,
-  ISessionsMessage
+  isHeartbeat,
+  isSessionsMessage,
+  refused
 } from './messages';
 
 /** This page load, and the one this tab showed before it (see the header). */
@@ -90,7 +98,7 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._pending = false;
-    const hello: IPageMessage = {
+    const hello: IChannelMessage = {
       type: 'hello',
       origin: window.location.origin,
       base_url: this.context.session?.serverSettings.baseUrl ?? '/',
@@ -109,7 +117,7 @@ export class SessionChannel implements IDisposable {
    *
    * `onMainShell` for a last word before the comms close (see `sendOnMainShell`).
    */
-  send(message: IPageMessage, onMainShell = false): void {
+  send(message: IChannelMessage, onMainShell = false): void {
     const comm = this._commands;
     const kernel = this._kernel;
     if (!comm || comm.isDisposed || !kernel) {
@@ -152,7 +160,14 @@ export class SessionChannel implements IDisposable {
         }
       }
     }
+    this.forget();
+  }
+
+  /** This page's comms are gone (closed by either end, or with the kernel). */
+  private forget(): void {
     this._commands = this._feed = this._kernel = null;
+    window.clearInterval(this._heartbeat);
+    this._heartbeat = undefined;
   }
 
   private readonly stopWatchingPage: () => void;
@@ -171,9 +186,11 @@ export class SessionChannel implements IDisposable {
       if (this._commands !== comm && this._feed !== comm) {
         return;
       }
-      this._commands = this._feed = null;
-      // A tab duplicated from this one took this page's place: still here, say so.
-      if ((msg.content.data as { reason?: unknown })?.reason === 'replaced') {
+      this.forget();
+      // A tab duplicated from this one took this page's place, or the kernel took our
+      // silence for death (a slow machine): still here, say so.
+      const reason = (msg.content.data as { reason?: unknown })?.reason;
+      if (reason === 'replaced' || reason === 'silent') {
         this.connect();
       }
     };
@@ -199,8 +216,14 @@ export class SessionChannel implements IDisposable {
   };
 
   private onFeed(msg: KernelMessage.ICommMsgMsg): void {
-    const data = msg.content.data as unknown as ISessionsMessage;
-    if (data?.type !== 'sessions' || !Array.isArray(data.sessions)) {
+    const data = msg.content.data;
+    if (isHeartbeat(data)) {
+      window.clearInterval(this._heartbeat);
+      this._heartbeat = window.setInterval(() => this.send({ type: 'alive' }), data.seconds * 1000);
+      return;
+    }
+    if (!isSessionsMessage(data)) {
+      refused('list of sessions', data);
       return;
     }
     this._sessions = data.sessions;
@@ -225,7 +248,7 @@ export class SessionChannel implements IDisposable {
   private drop(): void {
     // Until a session output renders for the new kernel.
     this._wanted = this._pending = false;
-    this._commands = this._feed = this._kernel = null;
+    this.forget();
     this._sessions = [];
     this._sessionsChanged.emit(this._sessions);
   }
@@ -235,6 +258,8 @@ export class SessionChannel implements IDisposable {
   private _commands: Kernel.IComm | null = null;
   private _feed: Kernel.IComm | null = null;
   private _disposed = false;
+  /** Says `alive` to the kernel while connected (see the header). */
+  private _heartbeat: number | undefined = undefined;
   /** A session output rendered since the kernel (re)started: the page wants comms. */
   private _wanted = false;
   /** A session output rendered while the page had no kernel yet. */

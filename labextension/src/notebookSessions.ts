@@ -5,8 +5,8 @@
  *
  * A disposed view means its session is gone unless the notebook still holds an
  * output of that session (a moved cell, a re-rendered output) or the clipboard
- * does (a cut cell). That is checked after the current task, once the notebook
- * model has settled.
+ * does (a cut cell). That is decided after the current task, once the notebook
+ * model has settled, with what else went in it (`departures.ts`).
  */
 import { Clipboard } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
@@ -15,9 +15,11 @@ import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { releaseDeparted } from './bokehView';
 import { CellWatcher } from './cellWatcher';
 import { SessionChannel } from './channel';
-import { sessionIdOf } from './messages';
+import { Departures, IDeparture } from './departures';
+import { IChannelMessage, sessionIdOf } from './messages';
 import { IOutputOwner, RANK, SessionRenderer, rendererFactory } from './renderer';
 
 const CELLS_MIME = 'application/vnd.jupyter.cells';
@@ -39,7 +41,7 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.channel = new SessionChannel(panel.sessionContext);
     this.watcher = new CellWatcher(
       panel,
-      m => this.channel.send(m),
+      m => this.say(m),
       id => clipboardCells().some(cell => cell.id === id)
     );
     panel.content.rendermime.addFactory(rendererFactory(this), RANK);
@@ -79,13 +81,52 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     this.channel.send({ type: 'close', session_id: sessionId });
   }
 
-  viewDisposed(sessionId: string, release: () => void): void {
-    window.setTimeout(() => {
-      if (!this.holds(sessionId)) {
-        this.channel.send({ type: 'view_disposed', session_id: sessionId });
-        release();
+  viewDisposed(departure: IDeparture): void {
+    if (this._disposed) {
+      // The notebook closed, and said its sessions went (dispose).
+      if (departure.viewId !== null) {
+        releaseDeparted(departure.viewId);
       }
-    }, 0);
+      return;
+    }
+    this.departures.left(departure);
+    this.settleLater();
+  }
+
+  /** What the cell watcher found went: cleared cells are said with the settle. */
+  private say(message: IChannelMessage): void {
+    if (message.type === 'cells_cleared') {
+      this.departures.cleared(message.cells);
+      this.settleLater();
+      return;
+    }
+    if (message.type === 'cells_deleted') {
+      this.departures.said(message.cells);
+    }
+    this.channel.send(message);
+  }
+
+  private settleLater(): void {
+    if (this.settling === 0) {
+      this.settling = window.setTimeout(() => this.settle(), 0);
+    }
+  }
+
+  /** Decide what went in the task that just ended (`departures.ts`), and say it. */
+  private settle(): void {
+    if (this._disposed) {
+      return;
+    }
+    this.watcher.settle(); // deleted cells first: their views need no word
+    this.settling = 0;
+    const gone = this.departures.settle(id => this.holds(id));
+    if (gone.cleared.length > 0) {
+      this.channel.send({ type: 'cells_cleared', cells: gone.cleared });
+    }
+    for (const sessionId of gone.disposed) {
+      this.channel.send({ type: 'view_disposed', session_id: sessionId });
+    }
+    gone.released.forEach(releaseDeparted);
   }
 
   dispose(): void {
@@ -93,6 +134,7 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
       return;
     }
     this._disposed = true;
+    window.clearTimeout(this.settling);
     this.watcher.dispose();
     // The notebook closed: its sessions went. Said now, while the kernel
     // connection lives (JupyterLab disposes it right after the panel, before
@@ -100,6 +142,11 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
     for (const sessionId of sessionIds(this.cells())) {
       this.channel.send({ type: 'view_disposed', session_id: sessionId }, true);
     }
+    const gone = this.departures.settle(() => false);
+    if (gone.cleared.length > 0) {
+      this.channel.send({ type: 'cells_cleared', cells: gone.cleared }, true);
+    }
+    gone.released.forEach(releaseDeparted);
     this.channel.dispose();
   }
 
@@ -133,6 +180,9 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   }
 
   private readonly watcher: CellWatcher;
+  private readonly departures = new Departures();
+  /** The timer of the next settle, or 0. */
+  private settling = 0;
   private _disposed = false;
 }
 

@@ -12,7 +12,7 @@
  * where the extension runs. `dispose()` is the one signal that an output
  * left the page: output cleared, cell re-run or deleted, notebook closed. Whether
  * the session really went (a moved cell's output comes straight back) is for the
- * owner to decide.
+ * owner to decide (`departures.ts`), and so is letting go of the live view.
  */
 import { renderHTML } from '@jupyterlab/rendermime';
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
@@ -20,9 +20,12 @@ import { Kernel, ServerConnection } from '@jupyterlab/services';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { IReach, isBokehView, pictureOf, releaseBokehView, renderBokehView } from './bokehView';
+import { IReach } from './bokehLoader';
+import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
+import { IDeparture } from './departures';
 import { kernelPipes } from './kernelPipes';
 import { ISessionOutput, MIME_TYPE } from './messages';
+import { PICTURE_MIME, keptPicture, pictureElement, pictureOf, withPicture } from './pictures';
 
 /** What a renderer needs from the notebook it renders in. */
 export interface IOutputOwner {
@@ -35,10 +38,10 @@ export interface IOutputOwner {
   /** The user pressed the output's Close button. */
   closeSession(sessionId: string): void;
   /**
-   * A view of `sessionId` was disposed; `release` frees what it keeps for a
-   * moved cell to take back, once the owner finds the session really went.
+   * A view was disposed: the owner decides whether its session went, and lets
+   * go of its live view (kept meanwhile for a moved cell to take back) if so.
    */
-  viewDisposed(sessionId: string, release: () => void): void;
+  viewDisposed(departure: IDeparture): void;
 }
 
 export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
@@ -56,7 +59,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
       this.model = model; // the same live view, with a picture kept: nothing to redraw
       return;
     }
-    if (data.view === null && !(PICTURE in model.data)) {
+    if (data.view === null && !(PICTURE_MIME in model.data)) {
       // The session closed: its note keeps the last picture of the view it replaces.
       const picture = this.picture();
       if (picture) {
@@ -67,6 +70,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     this.model = model;
     const render = ++this.renders;
     this.sessionId = data.session_id;
+    this.cell = data.cell ?? null;
     this.node.dataset.sessionId = data.session_id;
     this.owner.outputRendered(data.session_id);
     const host = document.createElement('div');
@@ -74,11 +78,11 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     if (data.label !== undefined) {
       this.node.append(this.closeBar(data.session_id, data.label));
     }
-    const picture = pictureOfModel(model);
+    const picture = keptPicture(model.data);
     let failure: string | null = null;
     if (model.trusted && isBokehView(data.view)) {
       if (picture) {
-        host.append(pictureElement(picture, this.trans)); // until the live view replaces it
+        host.append(pictureElement(picture, this.alt)); // until the live view replaces it
       }
       try {
         await renderBokehView(host, data.view, this.reach());
@@ -123,7 +127,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
    */
   keepPicture(): void {
     const picture = this.live ? pictureOf(this.live.viewId) : null;
-    if (picture && this.model && picture !== this.model.data[PICTURE]) {
+    if (picture && this.model && picture !== this.model.data[PICTURE_MIME]) {
       this.model.setData({ data: withPicture(this.model.data, picture) });
     }
   }
@@ -131,7 +135,7 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
   /** The live view's picture now, else the one the output kept. */
   private picture(): string | null {
     const live = this.live ? pictureOf(this.live.viewId) : null;
-    return live ?? (this.model ? pictureOfModel(this.model) : null);
+    return live ?? (this.model ? keptPicture(this.model.data) : null);
   }
 
   /** The session's label and its Close button. */
@@ -180,7 +184,8 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     const sessionId = this.sessionId;
     super.dispose();
     if (sessionId) {
-      this.owner.viewDisposed(sessionId, () => this.release());
+      const viewId = this.live?.viewId ?? null;
+      this.owner.viewDisposed({ sessionId, cell: this.cell, viewId });
     }
   }
 
@@ -196,48 +201,19 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
     return (this.options.translator ?? nullTranslator).load('jupyter_sessions');
   }
 
+  private get alt(): string {
+    return this.trans.__('The last picture of this session');
+  }
+
   private sessionId: string | null = null;
+  /** The cell that owns the session, as the output says. */
+  private cell: string | null = null;
   /** The output rendered now (the picture kept goes into its data). */
   private model: IRenderMime.IMimeModel | null = null;
   /** The live Bokeh view shown, if any, and the element it lives in. */
   private live: { viewId: string; host: HTMLElement } | null = null;
   /** Renders begun: a view that loaded for an earlier one is not shown. */
   private renders = 0;
-}
-
-/** The output's kept picture, as static viewers read it. */
-const PICTURE = 'image/png';
-/** The session widget's output, which a saved notebook cannot show. */
-const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
-
-function pictureOfModel(model: IRenderMime.IMimeModel): string | null {
-  const picture = model.data[PICTURE];
-  return typeof picture === 'string' && picture ? picture : null;
-}
-
-/**
- * `data` with `picture` kept, as the saved notebook carries it. Static viewers
- * (nbconvert, GitHub, VS Code) show an output's HTML before its picture, and a
- * session's HTML is a script loading from the kernel or the closed note's words
- * (text/plain keeps those): it goes, as does the session widget, which no saved
- * notebook shows.
- */
-function withPicture(
-  data: IRenderMime.IMimeModel['data'],
-  picture: string
-): IRenderMime.IMimeModel['data'] {
-  const kept: Record<string, unknown> = { ...data, [PICTURE]: picture };
-  delete kept['text/html'];
-  delete kept[WIDGET_MIME];
-  return kept as IRenderMime.IMimeModel['data'];
-}
-
-function pictureElement(picture: string, trans: TranslationBundle): HTMLImageElement {
-  const image = document.createElement('img');
-  image.className = 'jp-jupyter-sessions-picture';
-  image.src = `data:${PICTURE};base64,${picture}`;
-  image.alt = trans.__('The last picture of this session');
-  return image;
 }
 
 /** A closed session's note with the picture it kept, or a live one's picture alone. */
@@ -256,7 +232,7 @@ function renderKept(
     data.view === null
       ? trans.__('%1; its last picture:', words)
       : trans.__('The last picture of this view (the live view could not load: %1).', failure);
-  host.replaceChildren(note, pictureElement(picture, trans));
+  host.replaceChildren(note, pictureElement(picture, trans.__('The last picture of this session')));
   if (data.error) {
     const error = document.createElement('pre');
     error.className = 'jp-jupyter-sessions-failure';

@@ -3,17 +3,20 @@
  * extension (VS Code, Voilà, Colab) reaches the kernel's comm targets. The kernel
  * side is `jupyter_sessions/core/widget.py`.
  *
- * Page to kernel: `{pipe, open: target, data}`, `{pipe, data}`, `{pipe, close: true}`;
- * kernel to page: `{pipe, data}`, `{pipe, closed: data}`, all as the widget's
- * custom messages.
+ * Page to kernel: `pipe_open`, `pipe_msg`, `pipe_close`; kernel to page:
+ * `pipe_msg`, `pipe_closed` (`messages.ts`), all as the widget's custom messages.
  */
+import { IWidgetMessage, isPipeReply, refused } from './messages';
 import { arrayBuffer, IPipe, PipeData, PipeOpener } from './pipe';
+
+/** What the kernel sends on a session widget's comm (checked on arrival). */
+type Custom = (content: unknown, buffers?: DataView[]) => void;
 
 /** The part of an anywidget model this module uses. */
 export interface IWidgetModel {
-  send(content: PipeData, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
-  on(event: 'msg:custom', callback: (content: PipeData, buffers?: DataView[]) => void): void;
-  off(event: 'msg:custom', callback: (content: PipeData, buffers?: DataView[]) => void): void;
+  send(content: IWidgetMessage, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
+  on(event: 'msg:custom', callback: Custom): void;
+  off(event: 'msg:custom', callback: Custom): void;
 }
 
 /** Pipes over `model`'s comm; `dispose()` closes those still open. */
@@ -27,7 +30,7 @@ export class WidgetPipes {
     const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
     const pipe = new WidgetPipe(this.model, id, () => this.pipes.delete(id));
     this.pipes.set(id, pipe);
-    this.model.send({ pipe: id, open: target, data });
+    this.model.send({ type: 'pipe_open', pipe: id, target, data });
     return pipe;
   };
 
@@ -38,15 +41,19 @@ export class WidgetPipes {
     }
   }
 
-  private readonly onCustom = (content: PipeData, buffers?: DataView[]): void => {
-    const pipe = this.pipes.get(String(content.pipe));
-    if (!pipe) {
+  private readonly onCustom = (content: unknown, buffers?: DataView[]): void => {
+    if (!isPipeReply(content)) {
+      refused('session widget message', content);
       return;
     }
-    if ('closed' in content) {
-      pipe.closedByKernel((content.closed ?? {}) as PipeData);
+    const pipe = this.pipes.get(content.pipe);
+    if (!pipe) {
+      return; // closed already: a late message
+    }
+    if (content.type === 'pipe_closed') {
+      pipe.closedByKernel(content.data);
     } else {
-      pipe.onMsg?.((content.data ?? {}) as PipeData, (buffers ?? []).map(arrayBuffer));
+      pipe.onMsg?.(content.data, (buffers ?? []).map(arrayBuffer));
     }
   };
 
@@ -65,7 +72,7 @@ class WidgetPipe implements IPipe {
 
   send(data: PipeData, buffers?: ArrayBuffer[]): void {
     if (!this.closed) {
-      this.model.send({ pipe: this.id, data }, undefined, buffers);
+      this.model.send({ type: 'pipe_msg', pipe: this.id, data }, undefined, buffers);
     }
   }
 
@@ -75,7 +82,7 @@ class WidgetPipe implements IPipe {
     }
     this.closed = true;
     this.forget();
-    this.model.send({ pipe: this.id, close: true });
+    this.model.send({ type: 'pipe_close', pipe: this.id });
   }
 
   closedByKernel(data: PipeData): void {

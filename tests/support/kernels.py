@@ -62,9 +62,12 @@ def view_of(s):
 
 
 @contextmanager
-def kernel_with(setup: str) -> Iterator[NotebookKernel]:
-    """A fresh kernel that ran ``setup`` outside any cell; shut down afterwards."""
-    kernel = NotebookKernel()
+def kernel_with(setup: str, env: dict[str, str] | None = None) -> Iterator[NotebookKernel]:
+    """A fresh kernel that ran ``setup`` outside any cell; shut down afterwards.
+
+    ``env``: environment variables added for the kernel (a setting, ``IPYTHONDIR``).
+    """
+    kernel = NotebookKernel(env=env)
     try:
         ok(kernel.run(setup))
         yield kernel

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import queue
 import tempfile
 import time
@@ -64,7 +65,7 @@ class NotebookKernel:
     in browser tests); closing it leaves that kernel alone.
     """
 
-    def __init__(self, startup_timeout: float = 60.0) -> None:
+    def __init__(self, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
         # The kernel process's own stderr (its log, a dying kernel's last words) in a
         # file of its own: inherited, it would land in whichever test pytest was
         # capturing when the kernel started, often the one before its own.
@@ -81,7 +82,8 @@ class NotebookKernel:
             transport="ipc",
             connection_file=str(Path(self._sockets.name) / "kernel.json"),
         )
-        self.manager.start_kernel(stderr=self._stderr)
+        # ``env``: variables added to this process's for the kernel (its settings).
+        self.manager.start_kernel(stderr=self._stderr, env={**os.environ, **(env or {})})
         self.client = self.manager.client()
         self.client.start_channels()
         try:
