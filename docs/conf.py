@@ -37,6 +37,10 @@ settings_sources = [
         "where": "JupyterLab: Settings Editor, Sessions",
         "schema": "labextension/schema/notebook.json",
     },
+    {
+        "where": "kernel: `c.JupyterSessions` in a config file, or `%config` in a cell",
+        "rows": "jupyter_sessions.core.settings:table",
+    },
 ]
 
 # The default theme, with nothing fetched from elsewhere when a page is read.

@@ -12,7 +12,10 @@ one of:
 
 - ``schema``: a JupyterLab settings schema (JSON), relative to the repository root;
 - ``traitlets``: ``"module:Class"``, a traitlets ``Configurable`` whose ``config=True``
-  traits are the settings (``help`` is the meaning).
+  traits are the settings (``help`` is the meaning);
+- ``rows``: ``"module:function"``, which returns a dict per setting: ``setting``,
+  ``default`` (as text), ``what``, and where they apply ``environment`` (the variable
+  that overrides it) and ``allowed``.
 """
 
 from __future__ import annotations
@@ -40,8 +43,10 @@ def rows(source: dict[str, str]) -> Iterator[Row]:
         yield from _schema_rows(ROOT / source["schema"], source["where"])
     elif "traitlets" in source:
         yield from _traitlets_rows(source["traitlets"], source["where"])
+    elif "rows" in source:
+        yield from _function_rows(source["rows"], source["where"])
     else:
-        raise ValueError(f"a settings source needs 'schema' or 'traitlets': {source!r}")
+        raise ValueError(f"a settings source needs 'schema', 'traitlets' or 'rows': {source!r}")
 
 
 def _schema_rows(path: Path, where: str) -> Iterator[Row]:
@@ -67,9 +72,27 @@ def _allowed(spec: dict[str, Any]) -> str:
     return words
 
 
-def _traitlets_rows(target: str, where: str) -> Iterator[Row]:
+def _function_rows(target: str, where: str) -> Iterator[Row]:
+    for row in _load(target)():
+        env = row.get("environment")
+        place = f"{where}; environment `{env}`" if env else where
+        yield [
+            f"`{row['setting']}`",
+            place,
+            f"`{row['default']}`",
+            row.get("allowed", ""),
+            row["what"],
+        ]
+
+
+def _load(target: str) -> Any:
     module, _, name = target.partition(":")
-    cls = getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), name)
+
+
+def _traitlets_rows(target: str, where: str) -> Iterator[Row]:
+    name = target.partition(":")[2]
+    cls = _load(target)
     for key, trait in cls.class_traits(config=True).items():
         default = trait.default()
         yield [
