@@ -7,7 +7,11 @@ has one home. The API reference is autodoc on the package's `__all__`.
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import version as _version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "jupyter-sessions"
 author = "The jupyter-sessions contributors"
@@ -15,7 +19,7 @@ copyright = "The jupyter-sessions contributors"
 release = _version("jupyter-sessions")
 version = release
 
-extensions = ["myst_parser", "sphinx.ext.autodoc"]
+extensions = ["myst_parser", "sphinx.ext.autodoc", "settings_table"]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]
 
@@ -25,6 +29,19 @@ myst_heading_anchors = 3
 myst_enable_extensions: list[str] = []
 
 autodoc_member_order = "bysource"
+
+# Where the settings are defined; the {settings-table} directive (_ext/settings_table.py)
+# makes one table of them all, in this order. Paths are from the repository's root.
+settings_sources = [
+    {
+        "where": "JupyterLab: Settings Editor, Sessions",
+        "schema": "labextension/schema/notebook.json",
+    },
+    {
+        "where": "kernel: `c.JupyterSessions` in a config file, or `%config` in a cell",
+        "rows": "jupyter_sessions.core.settings:table",
+    },
+]
 
 # The default theme, with nothing fetched from elsewhere when a page is read.
 html_theme = "alabaster"

@@ -28,8 +28,11 @@ def test_the_wheel_carries_a_prebuilt_extension(tmp_path: Path) -> None:
         names = set(archive.namelist())
         meta = json.loads(archive.read(prefix + "package.json"))
         install = json.loads(archive.read(prefix + "install.json"))
+        schema = json.loads(archive.read(prefix + "schemas/jupyter-sessions/notebook.json"))
     load = meta["jupyterlab"]["_build"]["load"]
     assert prefix + load in names  # the federated entry point JupyterLab loads
+    # The settings schema, which JupyterLab's Settings Editor shows.
+    assert schema["properties"]["pictures"]["default"] is True
     assert meta["name"] == "jupyter-sessions" and meta["version"] == version
     assert install["packageName"] == "jupyter-sessions"
     # The core and every kind's subpackage, and the worker script PyMOL runs by path.

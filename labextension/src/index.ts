@@ -1,13 +1,18 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { addCommands } from './commands';
+import { CurrentSessions } from './currentSessions';
 import { EXTENSION_MARK } from './messages';
 import { NotebookSessionsExtension } from './notebookSessions';
 import { SessionsPanel } from './sessionsPanel';
+import { settings } from './settings';
+import { addStatusItem } from './statusItem';
 
 /** The translation domain of the extension's strings. */
 const DOMAIN = 'jupyter_sessions';
@@ -25,21 +30,26 @@ const sessionsIcon = new LabIcon({
 
 /**
  * Session outputs in notebooks: renders them, and tells the kernel at once
- * when one goes away (cleared, re-run, deleted, notebook closed).
+ * when one goes away (cleared, re-run, deleted, notebook closed). Its settings
+ * (labextension/schema/notebook.json) are the extension's: `settings.ts`.
  */
 const notebookSessions: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-sessions:notebook',
   description: 'Tells the kernel at once when a session output goes away.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd): void => {
+  // Optional: without a registry (Voilà) the defaults hold.
+  optional: [ISettingRegistry],
+  activate: (app: JupyterFrontEnd, registry: ISettingRegistry | null): void => {
     app.docRegistry.addWidgetExtension('Notebook', new NotebookSessionsExtension());
     (window as unknown as Record<string, boolean>)[EXTENSION_MARK] = true;
+    void settings.load(registry, notebookSessions.id);
   }
 };
 
 /**
  * A side panel listing the sessions of the current notebook's kernel (restored on
- * reload), and the commands that close them, in the palette.
+ * reload), a status bar item counting them, and the commands that close them, in
+ * the palette.
  */
 const sessionsPanel: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-sessions:panel',
@@ -47,24 +57,29 @@ const sessionsPanel: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   // Optional: Voilà renders notebooks without a notebook tracker, and a plugin
   // that requires one fails to activate there.
-  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, ITranslator, IStatusBar],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker | null,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    statusBar: IStatusBar | null
   ): void => {
     if (!tracker) {
       return;
     }
     const trans = (translator ?? nullTranslator).load(DOMAIN);
-    const panel = new SessionsPanel(tracker, trans);
+    const current = new CurrentSessions(tracker);
+    const panel = new SessionsPanel(current, trans);
     panel.title.icon = sessionsIcon;
     panel.title.label = trans.__('Sessions');
     app.shell.add(panel, 'right', { rank: 900 });
     restorer?.add(panel, panel.id);
     addCommands(app, tracker, panel.id, trans, palette);
+    if (statusBar) {
+      addStatusItem(statusBar, current, settings, trans, () => app.shell.activateById(panel.id));
+    }
   }
 };
 

@@ -1,188 +1,118 @@
 /**
- * The side panel: the sessions of the current notebook's kernel, live.
+ * The side panel: the sessions of the current notebook's kernel.
  *
- * Grouped by cell, in the notebook's order: a heading row per cell, then one row
- * per session (kind, owning cell, state, what it is: a port, a pid and its tree's
- * CPU and memory, why it still runs; age). Clicking a row scrolls to its cell;
- * the row's button closes the session. The list comes from the kernel (the feed
- * comm), so it shows what the kernel holds, not what the page thinks it holds.
+ * Grouped by cell, in the notebook's order: a heading per cell, then one row per
+ * session (kind, owning cell, state, what it is: a port, a pid; what it costs: CPU,
+ * memory; when it opened). Clicking a row, or Enter on it, shows its cell; the
+ * row's button closes the session. The list comes from the kernel (the feed comm),
+ * so it shows what the kernel holds, not what the page thinks it holds.
+ *
+ * It renders when the list changes and only while it is shown: hidden, it notes
+ * that it is behind and catches up when shown. `data-renders` on its node counts
+ * its renders (the browser tests read it).
  */
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { NotebookPanel } from '@jupyterlab/notebook';
 import { TranslationBundle } from '@jupyterlab/translation';
+import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { ISessionInfo } from './messages';
-import { NotebookSessions } from './notebookSessions';
-
-const AGE_TICK_MS = 1000;
+import { CurrentSessions } from './currentSessions';
+import { groupsOf } from './panelRows';
+import { PanelTable } from './panelTable';
 
 export class SessionsPanel extends Widget {
   constructor(
-    private readonly tracker: INotebookTracker,
+    private readonly current: CurrentSessions,
     private readonly trans: TranslationBundle
   ) {
     super();
     this.id = 'jupyter-sessions-panel';
     this.addClass('jp-jupyter-sessions-panel');
     this.title.caption = trans.__('Sessions of this notebook');
-    tracker.currentChanged.connect(this.follow, this);
-    this.follow();
-    this.timer = window.setInterval(() => this.render(), AGE_TICK_MS);
+    this.node.tabIndex = -1; // where the focus goes when the last focused row closes
+    this.table = new PanelTable(trans, {
+      reveal: index => this.reveal(index),
+      close: sessionId => current.closeSession(sessionId)
+    });
+    this.empty = document.createElement('p');
+    this.empty.textContent = trans.__('No sessions in this notebook.');
+    this.node.append(this.empty, this.table.node);
+    this.table.node.hidden = true;
+    current.changed.connect(this.onChanged, this);
+  }
+
+  /** How many times the panel rendered (also `data-renders` on its node). */
+  get renders(): number {
+    return this._renders;
   }
 
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
-    window.clearInterval(this.timer);
-    this.tracker.currentChanged.disconnect(this.follow, this);
-    this.link?.channel.sessionsChanged.disconnect(this.onSessions, this);
+    this.current.changed.disconnect(this.onChanged, this);
     super.dispose();
   }
 
-  /** Show the sessions of the notebook that is current now. */
-  private follow(): void {
-    this.link?.channel.sessionsChanged.disconnect(this.onSessions, this);
-    const panel = this.tracker.currentWidget;
-    this.link = panel ? (NotebookSessions.of(panel) ?? null) : null;
-    this.link?.channel.sessionsChanged.connect(this.onSessions, this);
-    this.onSessions();
+  /** Activated (its tab, its command): the focus comes in, a Tab from its first row. */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
   }
 
-  private onSessions(): void {
-    this.received = Date.now();
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this.behind) {
+      this.render();
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (this.behind && this.isVisible) {
+      this.render();
+    }
+  }
+
+  private onChanged(): void {
+    if (!this.isVisible) {
+      this.behind = true;
+      return;
+    }
     this.render();
   }
 
   private render(): void {
-    const sessions = this.link?.channel.sessions ?? [];
-    const panel = this.link?.panel;
-    if (!panel || sessions.length === 0) {
-      this.node.replaceChildren(paragraph(this.trans.__('No sessions in this notebook.')));
+    this.behind = false;
+    this._renders++;
+    this.node.dataset.renders = String(this._renders);
+    const current = this.current;
+    const groups = groupsOf(
+      current.panel ? current.sessions : [],
+      id => current.cellIndex(id),
+      this.trans,
+      current.received
+    );
+    this.empty.hidden = groups.length > 0;
+    this.table.node.hidden = groups.length === 0;
+    this.table.update(groups);
+  }
+
+  private reveal(index: number): void {
+    const panel: NotebookPanel | null = this.current.panel;
+    const cell = panel?.content.widgets[index];
+    if (!panel || !cell) {
       return;
     }
-    const table = document.createElement('table');
-    const trans = this.trans;
-    const headings = [trans.__('kind'), trans.__('cell'), trans.__('state')];
-    table.append(row('th', [...headings, trans.__('what'), trans.__('age'), '']));
-    let group: string | null | undefined = undefined;
-    for (const session of byCell(panel, sessions)) {
-      if (session.cell !== group) {
-        group = session.cell;
-        table.append(this.cellRow(panel, session.cell));
-      }
-      table.append(this.sessionRow(panel, session));
-    }
-    this.node.replaceChildren(table);
+    panel.content.activeCellIndex = index;
+    void panel.content.scrollToCell(cell);
   }
 
-  private cellRow(panel: NotebookPanel, cellId: string | null): HTMLElement {
-    const index = cellIndex(panel, cellId);
-    const trans = this.trans;
-    const name =
-      index >= 0
-        ? trans.__('cell [%1]', index + 1)
-        : cellId
-          ? trans.__('a cell that is gone')
-          : trans.__('no cell');
-    const tr = row('th', [name]);
-    tr.className = 'jp-jupyter-sessions-cell';
-    (tr.firstElementChild as HTMLTableCellElement).colSpan = 6;
-    return tr;
-  }
-
-  private sessionRow(panel: NotebookPanel, session: ISessionInfo): HTMLElement {
-    const trans = this.trans;
-    const index = cellIndex(panel, session.cell);
-    const age = session.age + (Date.now() - this.received) / 1000;
-    const tr = row('td', [
-      `${session.kind} (${session.type})`,
-      index < 0 ? (session.cell ? trans.__('gone') : trans.__('none')) : `[${index + 1}]`,
-      session.state,
-      describe(session),
-      trans.__('%1 s', Math.round(age)),
-      ''
-    ]);
-    if (session.error) {
-      tr.title = session.error;
-    }
-    tr.dataset.sessionId = session.id;
-    tr.addEventListener('click', () => scrollToCell(panel, index));
-    const close = document.createElement('button');
-    close.className = 'jp-jupyter-sessions-close jp-mod-styled';
-    close.textContent = trans.__('Close');
-    close.title = trans.__('Close session %1', session.id);
-    close.addEventListener('click', event => {
-      event.stopPropagation();
-      this.link?.channel.send({ type: 'close', session_id: session.id });
-    });
-    tr.lastElementChild?.append(close);
-    return tr;
-  }
-
-  private link: NotebookSessions | null = null;
-  private received = Date.now();
-  private readonly timer: number;
-}
-
-/** Sessions in the order of their cells in the notebook; gone and cell-less last. */
-function byCell(panel: NotebookPanel, sessions: readonly ISessionInfo[]): ISessionInfo[] {
-  const order = (session: ISessionInfo): number => {
-    const index = cellIndex(panel, session.cell);
-    return index < 0 ? Number.MAX_SAFE_INTEGER : index;
-  };
-  const id = (session: ISessionInfo): string => session.cell ?? '';
-  return [...sessions].sort((a, b) => order(a) - order(b) || id(a).localeCompare(id(b)));
-}
-
-/** What a session is, in a few words: an owned thing's kind, port or pid, and cost. */
-function describe(session: ISessionInfo): string {
-  const parts: string[] = [];
-  for (const [key, label] of [
-    ['what', ''],
-    ['port', 'port '],
-    ['pid', 'pid '],
-    ['processes', 'processes: '],
-    ['cpu_s', 'CPU s: '],
-    ['memory_mb', 'MB: ']
-  ]) {
-    const value = session[key];
-    if (typeof value === 'string' || typeof value === 'number') {
-      parts.push(`${label}${value}`);
-    }
-  }
-  return parts.join(', ');
-}
-
-function cellIndex(panel: NotebookPanel, cellId: string | null): number {
-  const model = panel.content.model;
-  if (!model || !cellId) {
-    return -1;
-  }
-  return Array.from(model.cells).findIndex(cell => cell.id === cellId);
-}
-
-function scrollToCell(panel: NotebookPanel, index: number): void {
-  const cell = panel.content.widgets[index];
-  if (!cell) {
-    return;
-  }
-  panel.content.activeCellIndex = index;
-  void panel.content.scrollToCell(cell);
-}
-
-function row(tag: 'th' | 'td', values: string[]): HTMLTableRowElement {
-  const tr = document.createElement('tr');
-  for (const value of values) {
-    const cell = document.createElement(tag);
-    cell.textContent = value;
-    tr.append(cell);
-  }
-  return tr;
-}
-
-function paragraph(text: string): HTMLElement {
-  const p = document.createElement('p');
-  p.textContent = text;
-  return p;
+  private readonly table: PanelTable;
+  private readonly empty: HTMLParagraphElement;
+  /** The list changed while the panel was hidden (or it never rendered). */
+  private behind = true;
+  private _renders = 0;
 }
