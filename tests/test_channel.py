@@ -44,7 +44,9 @@ def test_the_page_gets_the_sessions_on_connect_and_on_every_change(nb: NotebookK
         if m["comm_id"] == comm_id
     ]
     assert later and later[-1]["sessions"] == []
-    assert nb.value("_kernel_channel().pages") == [{**HELLO, "page": "", "replaces": ""}]
+    assert nb.value("_kernel_channel().pages") == [
+        {**HELLO, "page": "", "replaces": "", "time_to_live_minutes": None}
+    ]
 
 
 def test_the_feed_says_each_change_once_through_an_open_and_a_close(nb: NotebookKernel) -> None:

@@ -172,3 +172,18 @@ def test_a_view_shown_by_the_session_widget_is_watched_until_it_closes(nb: Noteb
     )
     wait_equal(lambda: nb.value("sessions()[0]['closes_in_s']"), None)
     assert nb.value("live()") == [sid]
+
+
+def test_the_page_s_time_to_live_applies_where_the_kernel_has_none(nb: NotebookKernel) -> None:
+    """The Settings Editor's timeToLiveMinutes comes in the page's hello, again on a
+    change (a bad one is dropped, not the hello)."""
+    commands = uuid.uuid4().hex
+    hello = {"type": "hello", "origin": "http://localhost", "base_url": "/", "page": "p1"}
+    nb.open_comm(commands, TARGET, {**hello, "replaces": "", "time_to_live_minutes": -3})
+    wait_for(lambda: nb.value("_kernel_channel().pages"))  # the hello, kept
+    sid = ok(nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id="a")).stdout.strip()
+    nb.send_comm_msg(commands, {"type": "view_shown", "session_id": sid})
+    nb.send_comm_msg(commands, {**hello, "replaces": "", "time_to_live_minutes": 0.02})
+    assert nb.value("sessions()[0]['closes_in_s']") is None  # shown by a page here
+    nb.close_comm(commands)  # the page went: 1.2 s, the page's word
+    wait_for(lambda: nb.value("live()") == [], timeout=30)

@@ -218,7 +218,7 @@ class Channel:
             self._pages[comm_id] = hello
             listeners = list(self._page_listeners)
         if hello["page"]:
-            watching().page_came(hello["page"])
+            watching().page_came(hello["page"], hello["time_to_live_minutes"])
         call_each(listeners, hello, what=f"Page hello {hello}")
 
     def _on_event(self, event: Event) -> None:

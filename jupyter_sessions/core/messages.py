@@ -54,6 +54,8 @@ class Hello(TypedDict):
     base_url: str
     page: str  # this page load's id ("" from an older extension)
     replaces: str  # the id of the page this tab showed before, or ""
+    # The page's time-to-live setting (Settings Editor); the kernel's own wins.
+    time_to_live_minutes: float | None
 
 
 class Alive(TypedDict):
@@ -172,6 +174,12 @@ def _is_data(value: object) -> bool:
     return isinstance(value, dict)
 
 
+def _is_minutes_or_none(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
 def _is_picture_or_none(value: object) -> bool:
     return value is None or is_picture(value)
 
@@ -180,7 +188,13 @@ _SESSION: Fields = {"session_id": _is_str}
 _CELLS: Fields = {"cells": _is_cells}
 #: Each type's fields and their checks.
 _FIELDS: dict[str, Fields] = {
-    "hello": {"origin": _is_str, "base_url": _is_str, "page": _is_str, "replaces": _is_str},
+    "hello": {
+        "origin": _is_str,
+        "base_url": _is_str,
+        "page": _is_str,
+        "replaces": _is_str,
+        "time_to_live_minutes": _is_minutes_or_none,
+    },
     "alive": {},
     "view_shown": _SESSION,
     "view_disposed": _SESSION,
@@ -194,7 +208,13 @@ _FIELDS: dict[str, Fields] = {
 }
 #: Fields a page may leave out, and what they then are (an older extension's hello).
 _DEFAULTS: dict[str, dict[str, Any]] = {
-    "hello": {"origin": "", "base_url": "/", "page": "", "replaces": ""},
+    "hello": {
+        "origin": "",
+        "base_url": "/",
+        "page": "",
+        "replaces": "",
+        "time_to_live_minutes": None,
+    },
     "close": {"picture": None},
     "pipe_open": {"data": {}},
     "pipe_msg": {"data": {}},
@@ -202,7 +222,10 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 
 #: Fields that only add to a message: a bad one is dropped (its default), not the
 #: message. A Close whose picture is too big still closes.
-_EXTRAS: dict[str, frozenset[str]] = {"close": frozenset({"picture"})}
+_EXTRAS: dict[str, frozenset[str]] = {
+    "close": frozenset({"picture"}),
+    "hello": frozenset({"time_to_live_minutes"}),
+}
 
 #: The types each route carries.
 CHANNEL = frozenset(

@@ -47,6 +47,7 @@ class Watching:
         self._pages: set[str] = set()
         self._shown_by: dict[str, set[str]] = {}  # session id -> pages showing it
         self._own_minutes: dict[str, float] = {}  # session id -> its own time to live
+        self._page_minutes: float | None = None  # the pages' setting, below the kernel's
         # session id -> (monotonic deadline, what cancels its timer)
         self._timers: dict[str, tuple[float, Callable[[], None]]] = {}
         registry().subscribe(self._on_event)
@@ -60,10 +61,13 @@ class Watching:
             timer[1]()  # armed with the setting's time as it opened
         self._review([session_id])
 
-    def page_came(self, page: str) -> None:
-        """A page connected: sessions no page showed yet are watched by it."""
+    def page_came(self, page: str, minutes: float | None = None) -> None:
+        """A page connected (or said its settings again): sessions no page showed yet
+        are watched by it; ``minutes``, its time-to-live setting, applies where the
+        kernel has none (the last page's word)."""
         with self._lock:
             self._pages.add(page)
+            self._page_minutes = minutes
         self._review_all()
 
     def page_went(self, page: str) -> None:
@@ -124,7 +128,11 @@ class Watching:
     def _minutes(self, session_id: str) -> float | None:
         with self._lock:
             own = self._own_minutes.get(session_id)
-        return own if own is not None else settings.get("time_to_live_minutes")
+            pages = self._page_minutes
+        if own is not None:
+            return own
+        kernel = settings.get("time_to_live_minutes")
+        return kernel if kernel is not None else pages
 
     def _watched(self, session_id: str) -> bool:
         session = registry().get(session_id)

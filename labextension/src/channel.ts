@@ -34,7 +34,9 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { releaseHandlersOnDispose } from './commRelease';
+import { sendOnMainShell } from './mainShell';
 import { onPageGone } from './pageGone';
+import { settings } from './settings';
 import {
   CALL_TARGET,
   COMM_TARGET,
@@ -67,6 +69,7 @@ export class SessionChannel implements IDisposable {
     context.kernelChanged.connect(this.answerCalls, this);
     this.answerCalls(context, { oldValue: null, newValue: context.session?.kernel ?? null });
     context.statusChanged.connect(this.onStatus, this);
+    settings.changed.connect(() => this.send(this.hello()), this);
     this.stopWatchingPage = onPageGone(() => this.close());
     window.addEventListener('pageshow', this.onPageShow);
   }
@@ -98,18 +101,23 @@ export class SessionChannel implements IDisposable {
       return;
     }
     this._pending = false;
-    const hello: IChannelMessage = {
+    this._wanted = true;
+    this._kernel = kernel;
+    this._commands = this.open(kernel, COMM_TARGET, this.hello() as unknown as JSONObject);
+    this._feed = this.open(kernel, FEED_TARGET, { page: PAGE_ID });
+    this._feed.onMsg = msg => this.onFeed(msg);
+  }
+
+  /** Who this page is, where, and its time-to-live setting (said again on a change). */
+  hello(): IChannelMessage {
+    return {
       type: 'hello',
       origin: window.location.origin,
       base_url: this.context.session?.serverSettings.baseUrl ?? '/',
       page: PAGE_ID,
-      replaces: PREVIOUS_PAGE
+      replaces: PREVIOUS_PAGE,
+      time_to_live_minutes: settings.current.timeToLiveMinutes
     };
-    this._wanted = true;
-    this._kernel = kernel;
-    this._commands = this.open(kernel, COMM_TARGET, hello as unknown as JSONObject);
-    this._feed = this.open(kernel, FEED_TARGET, { page: PAGE_ID });
-    this._feed.onMsg = msg => this.onFeed(msg);
   }
 
   /**
@@ -266,31 +274,4 @@ export class SessionChannel implements IDisposable {
   private _pending = false;
   private _sessions: readonly ISessionInfo[] = [];
   private _sessionsChanged = new Signal<this, readonly ISessionInfo[]>(this);
-}
-
-/**
- * Send a comm message on the kernel's main shell, not on the comm's subshell.
- *
- * For the last messages of a comm: `comm.close()` sends on the comm's subshell
- * and at once asks the kernel to delete that subshell, and ipykernel drops what
- * the subshell has not handled yet, so the kernel would often never hear them.
- * The main shell may answer later (after a busy cell), but it always answers.
- */
-export function sendOnMainShell(
-  kernel: Kernel.IKernelConnection,
-  msgType: 'comm_msg' | 'comm_close',
-  commId: string,
-  data: JSONObject
-): void {
-  const options = {
-    channel: 'shell' as const,
-    session: kernel.clientId,
-    username: kernel.username,
-    content: { comm_id: commId, data }
-  };
-  const msg =
-    msgType === 'comm_msg'
-      ? KernelMessage.createMessage({ msgType: 'comm_msg', ...options })
-      : KernelMessage.createMessage({ msgType: 'comm_close', ...options });
-  kernel.sendShellMessage(msg, false, true);
 }

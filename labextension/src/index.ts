@@ -11,6 +11,7 @@ import { CurrentSessions } from './currentSessions';
 import { EXTENSION_MARK } from './messages';
 import { NotebookSessionsExtension } from './notebookSessions';
 import { SessionsPanel } from './sessionsPanel';
+import { pictureOptions } from './pictures';
 import { settings } from './settings';
 import { addStatusItem } from './statusItem';
 
@@ -42,6 +43,11 @@ const notebookSessions: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, registry: ISettingRegistry | null): void => {
     app.docRegistry.addWidgetExtension('Notebook', new NotebookSessionsExtension());
     (window as unknown as Record<string, boolean>)[EXTENSION_MARK] = true;
+    settings.changed.connect((_, now) => {
+      pictureOptions.keep = now.pictures;
+      pictureOptions.maxSide = now.pictureMaxSide;
+      pictureOptions.maxBytes = now.pictureMaxKB * 1000;
+    });
     void settings.load(registry, notebookSessions.id);
   }
 };

@@ -8,7 +8,7 @@
 import { Kernel } from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 
-import { sendOnMainShell } from './channel';
+import { sendOnMainShell } from './mainShell';
 import { arrayBuffer, IPipe, PipeData, PipeOpener } from './pipe';
 
 /** Pipes over `kernel`'s comms. */

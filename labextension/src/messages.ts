@@ -57,7 +57,15 @@ export interface ISessionInfo {
 
 /** Page to kernel, on the channel. */
 export type IChannelMessage =
-  | { type: 'hello'; origin: string; base_url: string; page: string; replaces: string }
+  | {
+      type: 'hello';
+      origin: string;
+      base_url: string;
+      page: string;
+      replaces: string;
+      /** The page's time-to-live setting; the kernel's own, if any, wins. */
+      time_to_live_minutes: number | null;
+    }
   | { type: 'alive' }
   | { type: 'view_shown' | 'view_disposed'; session_id: string }
   | { type: 'cells_cleared' | 'cells_deleted'; cells: string[] }

@@ -9,14 +9,19 @@
  * sending its latest picture to the kernel (`core/widget.py`), which puts it
  * under the note. The kernel's side is `jupyter_sessions/core/pictures.py`.
  *
- * The limits are named exports, one place to change them.
+ * Whether pictures are kept and how big they may be are the Settings Editor's
+ * `pictures`, `pictureMaxSide` and `pictureMaxKB` (`settings.ts`), which `index.ts`
+ * copies into `pictureOptions`; pages with no settings (Voilà) keep the defaults.
+ * Not read from `settings.ts` here: the session widget's bundle has this module.
  */
 import { liveDocument, liveRoot } from './bokehView';
 
-/** The longest side of a kept picture, in CSS pixels. */
-export const PICTURE_MAX_PX = 800;
-/** The most a kept picture may weigh (the kernel refuses more: `MAX_PICTURE_BYTES`). */
-export const PICTURE_MAX_BYTES = 300_000;
+/**
+ * Whether pictures are kept, their longest side in CSS pixels, and the most one may
+ * weigh (the kernel refuses more than 300 KB on the session widget's route:
+ * `MAX_PICTURE_BYTES`). The page's settings, kept in step by `index.ts`.
+ */
+export const pictureOptions = { keep: true, maxSide: 800, maxBytes: 300_000 };
 /** A view's first picture waits this long for BokehJS to paint it (session widget). */
 export const FIRST_PICTURE_MS = 500;
 /** Later pictures, after each change of the view, at most this often (session widget). */
@@ -33,14 +38,13 @@ type Data = Readonly<Record<string, unknown>>;
 /**
  * A picture of the view as this page shows it now, for the notebook as a document
  * (a saved file, nbconvert, GitHub): what BokehJS draws of its first root, plots
- * in their layout, as a base64 PNG of at most `PICTURE_MAX_PX` a side and
- * `PICTURE_MAX_BYTES`. Null when the view is not live in this page or draws
- * nothing (widgets alone are HTML, which BokehJS does not draw). Synchronous: a
+ * in their layout, as a base64 PNG within `pictureOptions`. Null when pictures
+ * are off, the view is not live in this page or draws nothing (widgets alone are HTML, which BokehJS does not draw). Synchronous: a
  * save takes the notebook's content right after it says it started.
  */
 export function pictureOf(viewId: string): string | null {
   const root = liveRoot(viewId);
-  if (!root?.export) {
+  if (!pictureOptions.keep || !root?.export) {
     return null;
   }
   try {
@@ -124,7 +128,7 @@ function encodePicture(source: HTMLCanvasElement): string | null {
   if (source.width === 0 || source.height === 0 || isBlank(source)) {
     return null;
   }
-  let scale = Math.min(1, PICTURE_MAX_PX / Math.max(source.width, source.height));
+  let scale = Math.min(1, pictureOptions.maxSide / Math.max(source.width, source.height));
   for (;;) {
     const canvas = document.createElement('canvas');
     canvas.width = Math.max(1, Math.round(source.width * scale));
@@ -132,7 +136,7 @@ function encodePicture(source: HTMLCanvasElement): string | null {
     canvas.getContext('2d')?.drawImage(source, 0, 0, canvas.width, canvas.height);
     const png = canvas.toDataURL('image/png').split(',', 2)[1] ?? '';
     // base64: four characters for three bytes.
-    if ((png.length * 3) / 4 <= PICTURE_MAX_BYTES || canvas.width <= 100) {
+    if ((png.length * 3) / 4 <= pictureOptions.maxBytes || canvas.width <= 100) {
       return png;
     }
     scale /= 2;
