@@ -191,3 +191,33 @@ def test_without_the_extension_the_note_keeps_the_picture_the_widget_sent(
     closed = saved_output(path)
     assert "closed (TERMINATED)" in closed["text/plain"]
     assert shows_the_plot(picture(closed))
+
+
+# The pictures setting as the Jupyter server stored it (None: never set).
+PICTURES_SETTING = (
+    "async () => (await window.jupyterapp.serviceManager.settings"
+    ".fetch('jupyter-sessions:notebook')).settings?.pictures ?? null"
+)
+
+
+@pytest.mark.usefixtures("with_extension")
+def test_pictures_turned_off_in_the_settings_editor_leave_the_saved_file_without_one(
+    lab: JupyterLab, notebook: Notebook, request: pytest.FixtureRequest
+) -> None:
+    page, kernel = notebook
+    path = lab.root / notebook_name(request)
+    open_plot(page, kernel)
+    page.command("settingeditor:open", {"query": "Sessions"})
+    setting = page.page.get_by_label("Pictures in saved notebooks")
+    setting.uncheck(timeout=30000)
+    try:
+        wait_for(lambda: page.page.evaluate(PICTURES_SETTING) is False, timeout=30)
+        page.command("application:close")  # the Settings Editor: the notebook is current
+        page.save()
+        saved = saved_output(path)
+        assert saved[MIME_TYPE]["view"] is not None  # saved live
+        assert "image/png" not in saved
+    finally:
+        page.command("settingeditor:open", {"query": "Sessions"})
+        setting.check()  # the next tests' JupyterLab keeps its settings
+        wait_for(lambda: page.page.evaluate(PICTURES_SETTING) is not False, timeout=30)
