@@ -53,8 +53,12 @@ def make(lab: JupyterLab, browser: Browser, folder: Path, names: list[str]) -> N
         context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
         try:
             page = NotebookPage(context.new_page(), lab.notebook_url(name))
-            run_all(page)
-            save_with_pictures(page)
+            try:
+                run_all(page)
+                save_with_pictures(page)
+            except Exception:
+                log.error("the page then: %s", page.screenshot(f"pictures-failed-{name}"))
+                raise
         finally:
             context.close()
             shut_down_kernels(lab)
@@ -85,7 +89,7 @@ def wait_for_views(page: NotebookPage, index: int) -> None:
     cell = page.page.evaluate(CELLS)[index]
     for output in cell.get("outputs", []):
         session = output.get("data", {}).get(MIME_TYPE)
-        if not session or not session.get("view"):
+        if not bokeh_view(session):
             continue
         view = page.output(index).locator(f'[data-session-id="{session["session_id"]}"]')
         view.locator(BOKEH).first.wait_for(state="attached", timeout=VIEW_TIMEOUT * 1000)
@@ -95,6 +99,12 @@ def wait_for_views(page: NotebookPage, index: int) -> None:
             deadline = time.monotonic() + VIEW_TIMEOUT
             while colours(figure) <= 2 and time.monotonic() < deadline:
                 time.sleep(0.2)
+
+
+def bokeh_view(session: dict[str, Any] | None) -> bool:
+    """Does this output's session show a live Bokeh view (the extension's isBokehView)?"""
+    view = (session or {}).get("view") or {}
+    return all(isinstance(view.get(key), str) for key in ("url", "view_id", "token"))
 
 
 def colours(figure: Any) -> int:
@@ -124,7 +134,7 @@ def without_pictures(page: NotebookPage) -> list[str]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             session = data.get(MIME_TYPE)
-            if not session or not session.get("view") or "image/png" in data:
+            if not bokeh_view(session) or "image/png" in data:
                 continue
             view = page.output(index).locator(f'[data-session-id="{session["session_id"]}"]')
             if view.locator(FIGURE).count():

@@ -96,7 +96,7 @@ def make(lab: JupyterLab, browser: Browser, out: Path) -> None:
         side_panel(page, kernel, out / "panel.png")
     except Exception:
         log.error("the page's console:\n  %s", "\n  ".join(page.console[-30:]))
-        page.page.screenshot(path=str(out / "failed.png"))
+        log.error("the page then: %s", page.screenshot("pictures-failed"))
         raise
     finally:
         kernel.close()
@@ -199,8 +199,10 @@ def shot(page: NotebookPage, path: Path, first: int, last: int) -> None:
     boxes: list[Any] = [cells.nth(i).bounding_box() for i in range(first, last + 1)]
     if any(box is None for box in boxes):
         raise RuntimeError(f"cells {first} to {last} are not all shown")
+    # Not above the notebook: its toolbar's border would run across the picture's top.
+    notebook = page.page.locator(".jp-NotebookPanel-notebook").first.bounding_box()
     left = min(b["x"] for b in boxes) - MARGIN
-    top = min(b["y"] for b in boxes) - MARGIN
+    top = max(min(b["y"] for b in boxes) - MARGIN, notebook["y"] + 1 if notebook else 0)
     right = max(b["x"] + b["width"] for b in boxes) + MARGIN
     bottom = max(b["y"] + b["height"] for b in boxes) + MARGIN
     if bottom > VIEWPORT["height"]:
