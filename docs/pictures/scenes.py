@@ -33,28 +33,25 @@ PANEL_SHARE = 0.4
 # Room around a cut, in CSS pixels, so a picture does not end at a cell's border.
 MARGIN = 8
 
-# The README's first example, in two cells: the kind, and the cell that opens it.
-SETUP = """\
-import numpy as np
-from bokeh.models import ColumnDataSource
-from bokeh.plotting import figure
-from jupyter_sessions import BokehSession, open_session, print_info
+README = Path(__file__).resolve().parent.parent.parent / "README.md"
 
-x = np.arange(100)
 
-class MySession(BokehSession):
-    callback_period = 1.0                  # seconds; None = no periodic callback
+def readme_example() -> tuple[str, str, str]:
+    """The README's first example, as three cells: the kind, the cell that opens it,
+    and what follows (``print_info()``), so the pictures show the code the README does."""
+    intro = README.read_text().split("<!-- intro: start -->", 1)[-1]
+    found = re.search(r"```python\n(.*?)```", intro, re.DOTALL)
+    if found is None:
+        raise RuntimeError(f"no ```python example in {README.name}'s intro")
+    lines = found.group(1).rstrip().splitlines()
+    opens = [i for i, line in enumerate(lines) if re.match(r"\w+ = open_session\(", line)]
+    if not opens:
+        raise RuntimeError(f"{README.name}'s example opens no session (name = open_session(...))")
+    at = opens[0]
+    return "\n".join(lines[:at]).strip(), lines[at], "\n".join(lines[at + 1 :]).strip()
 
-    def setup_model(self):                 # a Bokeh layout (bokeh 3 API)
-        self.source = ColumnDataSource(data=dict(x=x, y=np.random.rand(len(x))))
-        plot = figure(height=250)
-        plot.line("x", "y", source=self.source)
-        return plot
 
-    def periodic_callback(self):
-        self.source.data.update(y=np.random.rand(len(x)))"""
-OPEN = "s1 = open_session(MySession())   # the plot appears in this cell, live"
-INFO = "print_info()                     # server URL, sessions, their cells and states"
+SETUP, OPEN, INFO = readme_example()
 # What capture owns (docs/capture.md): a process and a server, started unchanged.
 LOAD = "%load_ext jupyter_sessions"
 PROCESS = """\
@@ -139,7 +136,8 @@ def side_panel(page: NotebookPage, kernel: NotebookKernel, path: Path) -> None:
     page.page.set_viewport_size(PANEL_VIEWPORT)  # type: ignore[arg-type]
     page.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # no file browser
     page.command("jupyter-sessions:show-panel")
-    panel = page.page.locator("#jupyter-sessions-panel")
+    # The right sidebar, where the command put the panel (whatever its own id).
+    panel = page.page.locator("#jp-right-stack")
     closes = panel.get_by_role("button", name=re.compile("close", re.IGNORECASE))
     wait_for(lambda: closes.count() >= 3, timeout=30)
     widen(page, panel)
@@ -152,6 +150,8 @@ def side_panel(page: NotebookPage, kernel: NotebookKernel, path: Path) -> None:
 def widen(page: NotebookPage, panel: Any) -> None:
     """Drag the right sidebar's edge so that the panel shows its table whole."""
     table = panel.locator("table").first
+    if not table.count():
+        return  # not a table any more: its own layout decides
     wanted = min(
         table.evaluate(MAX_CONTENT_WIDTH) + 4 * MARGIN, PANEL_VIEWPORT["width"] * PANEL_SHARE
     )
@@ -205,6 +205,9 @@ def shot(page: NotebookPage, path: Path, first: int, last: int) -> None:
     top = max(min(b["y"] for b in boxes) - MARGIN, notebook["y"] + 1 if notebook else 0)
     right = max(b["x"] + b["width"] for b in boxes) + MARGIN
     bottom = max(b["y"] + b["height"] for b in boxes) + MARGIN
+    below = cells.nth(last + 1).bounding_box() if cells.count() > last + 1 else None
+    if below is not None:
+        bottom = min(bottom, below["y"] - 1)  # not the next cell's border
     if bottom > VIEWPORT["height"]:
         raise RuntimeError(f"cells {first} to {last} are taller than the window: {bottom} px")
     clip = {"x": left, "y": top, "width": right - left, "height": bottom - top}
