@@ -1,6 +1,7 @@
 """The screenshots a newcomer sees first: a live cell, a re-run, a clear, the side panel.
 
-One notebook, the README's first example in it, driven as a user would (run a cell,
+One notebook, the README's first example in it (read from README.md, so the pictures
+show the code the README does), driven as a user would (run a cell,
 run it again, clear its output, open the panel) through JupyterLab's commands; the
 kernel is asked, through a second client, whether what the picture should show has
 happened (one session, then none) before each picture is taken. Each picture is cut
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tests.support.jupyterlab import JupyterLab
 from tests.support.notebook_kernel import NotebookKernel
 from tests.support.notebook_page import NotebookPage
+from tests.support.notebooks import shut_down_kernels
 from tests.support.waits import wait_equal, wait_for
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ def make(lab: JupyterLab, browser: Browser, out: Path) -> None:
     finally:
         kernel.close()
         context.close()
-        lab.api("sessions")  # the server still answers: its kernels go with it
+        shut_down_kernels(lab)  # and with it what its cells started
 
 
 def live_cell(page: NotebookPage, kernel: NotebookKernel, path: Path) -> None:
