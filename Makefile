@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: demo test test-loaded setup system lint jest extension docs pytest floor build dist-check bench bench-deps bench-browser clean
+.PHONY: demo test test-loaded setup system lint jest extension docs pictures pytest floor build dist-check bench bench-deps bench-browser clean
 
 # Root (containers, CI machines) needs --allow-root; a user doesn't.
 demo: setup
@@ -58,8 +58,8 @@ build: setup
 	npm run build
 
 lint: setup
-	ruff check jupyter_sessions tests benchmarks
-	ruff format --check jupyter_sessions tests benchmarks
+	ruff check jupyter_sessions tests benchmarks docs/pictures
+	ruff format --check jupyter_sessions tests benchmarks docs/pictures
 	mypy
 	lint-imports
 	npx tsc --noEmit
@@ -86,6 +86,13 @@ DOCS_STAMP := $(VENV)/.docs-installed
 
 docs: setup $(DOCS_STAMP)
 	sphinx-build -W --keep-going -E -b html docs docs/_build/html
+
+# The README's and the docs' screenshots (docs/pictures/*.png), and the demo notebooks
+# saved with their outputs and pictures: one JupyterLab in Debian's Chromium runs them
+# all (docs/pictures/make.py says how). Not part of `make test`; run it when what a
+# page shows, the README's first example or a demo notebook changes, and commit both.
+pictures: setup
+	$(PY) docs/pictures/make.py
 
 $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet $(DOCS_DEPS)

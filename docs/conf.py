@@ -46,7 +46,9 @@ settings_sources = [
 # The default theme, with nothing fetched from elsewhere when a page is read.
 html_theme = "alabaster"
 html_title = "jupyter-sessions"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# The screenshots fit the page's width (pictures.css).
+html_css_files = ["pictures.css"]
 
 
 def _drop_type_docstrings(app, what, name, obj, options, lines):  # type: ignore[no-untyped-def]
