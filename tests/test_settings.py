@@ -187,3 +187,18 @@ def test_the_page_s_time_to_live_applies_where_the_kernel_has_none(nb: NotebookK
     assert nb.value("sessions()[0]['closes_in_s']") is None  # shown by a page here
     nb.close_comm(commands)  # the page went: 1.2 s, the page's word
     wait_for(lambda: nb.value("live()") == [], timeout=30)
+
+
+def test_the_pages_left_hear_when_a_session_s_clock_starts(nb: NotebookKernel) -> None:
+    """The panel shows when an unwatched session closes: the feed says so at once."""
+    ok(nb.run("%config JupyterSessions.time_to_live_minutes = 5", cell_id="cell-a"))
+    shower, shower_feed = page(nb, "page-1")
+    _, feed = page(nb, "page-2")  # shows nothing: its panel lists the session
+    sid = ok(nb.run("s = open_session(Ticker())\nprint(s.id)", cell_id="cell-b")).stdout.strip()
+    nb.send_comm_msg(shower, {"type": "view_shown", "session_id": sid})
+    wait_for(lambda: nb.value("s._lifecycle.shown"))
+    nb.comm_messages(feed, timeout=1)  # what it heard so far
+    nb.close_comm(shower)
+    nb.close_comm(shower_feed)  # page 1 went
+    said = wait_for(lambda: nb.comm_messages(feed, timeout=1), timeout=30)
+    assert [row["closes_in_s"] > 290 for row in said[-1]["sessions"]] == [True]

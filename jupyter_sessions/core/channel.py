@@ -96,7 +96,9 @@ class Channel:
         # it, and the page would show the closed session as open.
         self._send_lock = threading.Lock()
         self._heartbeat = Heartbeat(lambda page: self._close_page(page, "silent"))
-        watching()  # from now on, so it hears of every session opened
+        # From now on, so it hears of every session opened; a clock that starts or
+        # stops changes when a session closes, which the pages show.
+        watching().on_change(self._send_to_feeds)
         self._unsubscribe = registry().subscribe(self._on_event)
 
     @property
@@ -230,6 +232,9 @@ class Channel:
         """
         if event.kind == "state" and event.state in _SAID_BY_REMOVAL:
             return
+        self._send_to_feeds()
+
+    def _send_to_feeds(self) -> None:
         with self._lock:
             feeds = list(self._feeds.values())
         self._send_sessions(feeds)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from . import settings
+from .callbacks import call_each
 from .registry import Event, registry
 from .threads import call_later
 
@@ -50,7 +51,13 @@ class Watching:
         self._page_minutes: float | None = None  # the pages' setting, below the kernel's
         # session id -> (monotonic deadline, what cancels its timer)
         self._timers: dict[str, tuple[float, Callable[[], None]]] = {}
+        self._listeners: list[Callable[[], object]] = []
         registry().subscribe(self._on_event)
+
+    def on_change(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` when a session's clock starts or stops (for the feed)."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def set_minutes(self, session_id: str, minutes: float) -> None:
         """Give one session its own time to live (``open_session(..., time_to_live_minutes=)``)."""
@@ -122,8 +129,12 @@ class Watching:
                 deadline = time.monotonic() + minutes * 60
                 later = call_later(minutes * 60, self._expire, session_id)
                 self._timers[session_id] = (deadline, later)
+            else:
+                return
+            listeners = list(self._listeners)
         if cancel is not None:
             cancel()
+        call_each(listeners, what="A time-to-live listener")
 
     def _minutes(self, session_id: str) -> float | None:
         with self._lock:

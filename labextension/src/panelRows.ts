@@ -94,12 +94,15 @@ function sessionRow(
   const what = describe(session);
   const columns = [kind, cost(session)];
   const since = trans.__('since %1', opened(session.age, now));
+  const closes = isNumber(session.closes_in_s)
+    ? trans.__('closes at %1 unless a page shows it', opened(-session.closes_in_s, now))
+    : '';
   const where = cellHeading(index, session.cell, trans);
   const name = [kind, what].filter(Boolean).join(', ');
   return {
     key: session.id,
     columns,
-    detail: [session.state, what, since].filter(Boolean).join(' · '),
+    detail: [session.state, what, since, closes].filter(Boolean).join(' · '),
     state: session.state,
     label: trans.__('%1 in %2, %3', name, where, session.state),
     closeLabel: trans.__('Close %1 in %2', name, where),
@@ -177,7 +180,10 @@ export function totalMemory(sessions: readonly ISessionInfo[]): number | null {
   return known.length ? known.reduce((a, b) => a + b, 0) : null;
 }
 
-/** The clock time (HH:MM:SS) a session `age` seconds old opened, as of `now` (ms). */
+/**
+ * The clock time (HH:MM:SS) a session `age` seconds old opened, as of `now` (ms);
+ * a negative `age` is a time to come (when an unwatched session closes).
+ */
 export function opened(age: number, now: number): string {
   const at = new Date(now - age * 1000);
   return [at.getHours(), at.getMinutes(), at.getSeconds()]

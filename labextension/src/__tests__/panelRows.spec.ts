@@ -118,3 +118,17 @@ describe('diffKeys', () => {
     expect(diffKeys([], [])).toEqual({ removed: [], added: [] });
   });
 });
+
+describe('a session counting down its time to live', () => {
+  it('says when it closes, and nothing while watched', () => {
+    const now = new Date(2026, 11, 7, 14, 0, 0).getTime();
+    const [watched, unwatched] = groupsOf(
+      [session('w', 'c1'), session('u', 'c2', { closes_in_s: 90 })],
+      cellIndex,
+      trans,
+      now
+    ).map(g => g.rows[0].detail);
+    expect(watched).not.toContain('closes');
+    expect(unwatched).toContain('closes at 14:01:30 unless a page shows it');
+  });
+});
