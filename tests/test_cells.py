@@ -102,7 +102,8 @@ def test_closing_replaces_the_output_with_a_closed_note(nb: NotebookKernel) -> N
 def test_close_button_closes_the_session(nb: NotebookKernel) -> None:
     reply = nb.run(OPEN, cell_id="cell-a")
     assert len(reply.session_widgets) == 1
-    clicked = nb.collect(nb.press_close(reply.session_widgets[0]), shell_reply=False)
+    session_id = reply.displays[0]["data"][MIME_TYPE]["session_id"]
+    clicked = nb.collect(nb.press_close(reply.session_widgets[0], session_id), shell_reply=False)
     display_id = reply.displays[0]["transient"]["display_id"]
     assert nb.display_update(display_id, clicked)["data"][MIME_TYPE]["state"] == "TERMINATED"
     assert nb.value("live()") == []

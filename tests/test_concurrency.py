@@ -190,7 +190,8 @@ def perform(kernel: Kernel, op: object, story: Story) -> None:
             with story.closing(session_id):
                 manager.comm_msg(None, None, {"content": {"comm_id": kernel.page, "data": data}})
         elif WIDGET_MIME in output:  # a session closed before it showed has no button
-            custom = {"method": "custom", "content": {"type": "close"}}
+            close = {"type": "close", "session_id": session_id}
+            custom = {"method": "custom", "content": close}
             with story.closing(session_id):
                 manager.comm_msg(
                     None,

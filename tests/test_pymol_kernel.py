@@ -62,6 +62,7 @@ def test_deleting_clearing_and_the_close_button_end_workers(kernel: NotebookKern
     deleted, cleared = opened(kernel, "cell-b"), opened(kernel, "cell-c")
     reply = ok(kernel.run(OPEN, cell_id="cell-d"))
     widget = reply.session_widgets[0]
+    session_id = reply.displays[0]["data"][MIME_TYPE]["session_id"]
     closed = int(reply.stdout.split()[-1])
     ok(kernel.run("x = 1", cell_id="cell-e", deleted=["cell-b"]))
     wait_for(lambda: not alive(deleted), timeout=10)
@@ -71,7 +72,7 @@ def test_deleting_clearing_and_the_close_button_end_workers(kernel: NotebookKern
     kernel.send_comm_msg(comm_id, {"type": "cells_cleared", "cells": ["cell-c"]})
     wait_for(lambda: not alive(cleared), timeout=10)
     assert alive(closed)
-    kernel.press_close(widget)
+    kernel.press_close(widget, session_id)
     wait_for(lambda: not alive(closed), timeout=10)
     assert kernel.value("sessions()") == []
 

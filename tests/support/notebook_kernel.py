@@ -221,9 +221,13 @@ class NotebookKernel:
             if reply.status != "aborted" or time.monotonic() > deadline:
                 return reply
 
-    def press_close(self, widget: str) -> str:
-        """Press a session widget's Close button, as its JavaScript does; returns the msg id."""
-        return self.send_comm_msg(widget, {"method": "custom", "content": {"type": "close"}})
+    def press_close(self, widget: str, session_id: str) -> str:
+        """Press a session widget's Close button, as its JavaScript does; returns the msg id.
+
+        The widget names its session in each message (``core/messages.py``).
+        """
+        close = {"type": "close", "session_id": session_id}
+        return self.send_comm_msg(widget, {"method": "custom", "content": close})
 
     def send_comm_msg(
         self, comm_id: str, data: dict[str, Any], subshell_id: str | None = None
