@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 pytestmark = needs_chromium
 
-# One heartbeat a second and a 0.1 minute time to live, so the test takes seconds.
-CELL = """%config JupyterSessions.heartbeat_seconds = 1
-s = open_session(Ticker(), time_to_live_minutes=0.1)"""
+# Two heartbeats a second and a 3 s time to live, so the test takes seconds.
+CELL = """%config JupyterSessions.heartbeat_seconds = 0.5
+s = open_session(Ticker(), time_to_live_minutes=0.05)"""
 FEEDS = "len(_kernel_channel().open_feeds)"
 NOTE = "__import__('jupyter_sessions.core.output').core.output.note_bundle(s)['text/plain']"
 
@@ -92,10 +92,10 @@ def test_a_killed_browser_s_page_is_let_go_and_its_unwatched_session_closes(
         assert kernel.value("sessions()[0]['closes_in_s']") is None  # watched
         os.killpg(process.pid, signal.SIGKILL)  # no unload, no comm closed: a crash
         process.wait(timeout=30)
-        # Let go within 3 silent heartbeats and a check (4 s here; 60 s by default).
+        # Let go within 3 silent heartbeats and a check (2 s here; 60 s by default).
         wait_equal(lambda: kernel.value(FEEDS), 0, timeout=30)
-        wait_equal(lambda: kernel.value("live()"), [], timeout=30)  # 6 s unwatched
-        assert "no page showed it for 0.1 minutes (its time to live)" in kernel.value(NOTE)
+        wait_equal(lambda: kernel.value("live()"), [], timeout=30)  # 3 s unwatched
+        assert "no page showed it for 0.05 minutes (its time to live)" in kernel.value(NOTE)
     finally:
         kernel.close()
         shut_down_kernels(lab, keep=running)
