@@ -45,8 +45,11 @@ class Watching:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pages: set[str] = set()
-        self._shown_by: dict[str, set[str]] = {}  # session id -> pages showing it
+        self._pages: set[str] = set()  # connected now
+        # session id -> pages that showed it; only those connected now watch it, so a
+        # page that comes back under the same id (after a slow spell was taken for
+        # death) watches again what it showed, without showing it again.
+        self._shown_by: dict[str, set[str]] = {}
         self._own_minutes: dict[str, float] = {}  # session id -> its own time to live
         self._page_minutes: float | None = None  # the pages' setting, below the kernel's
         # session id -> (monotonic deadline, what cancels its timer)
@@ -81,13 +84,12 @@ class Watching:
         """A page went (unloaded, replaced, silent): what it showed is no longer shown."""
         with self._lock:
             self._pages.discard(page)
-            for pages in self._shown_by.values():
-                pages.discard(page)
         self._review_all()
 
     def shown(self, page: str, session_id: str) -> None:
-        """Page ``page`` shows the session's view."""
+        """Page ``page`` shows the session's view (a page that shows is connected)."""
         with self._lock:
+            self._pages.add(page)
             self._shown_by.setdefault(session_id, set()).add(page)
         self._review([session_id])
 
@@ -151,7 +153,7 @@ class Watching:
         if lifecycle is None:
             return True  # gone, or never opened: nothing to close
         with self._lock:
-            if self._shown_by.get(session_id):
+            if self._shown_by.get(session_id, set()) & self._pages:
                 return True
             return bool(self._pages) and not lifecycle.shown
 
