@@ -70,7 +70,8 @@ def _origins(value: Any) -> tuple[str, ...]:
     return origins
 
 
-def _minutes_or_off(value: Any) -> float | None:
+def minutes_or_off(value: Any) -> float | None:
+    """A time to live in minutes, or None for off; ValueError unless above 0."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
@@ -118,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "A session no page has shown for this many minutes closes itself, its output "
         "saying why (None: never). A session's own time_to_live_minutes= wins.",
-        _minutes_or_off,
+        minutes_or_off,
         _env_number,
     ),
     Setting(

@@ -30,14 +30,13 @@ from .threads import call_later
 
 def check_minutes(minutes: float | None) -> float | None:
     """``minutes`` as a time to live; ValueError unless above 0 (None: the setting's)."""
-    if minutes is None:
-        return None
-    if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not minutes > 0:
+    try:
+        return settings.minutes_or_off(minutes)  # the setting's own check
+    except ValueError as exc:
         raise ValueError(
-            f"time_to_live_minutes must be a number of minutes above 0, not {minutes!r}; "
-            "leave it out for the time_to_live_minutes setting (off by default)"
-        )
-    return float(minutes)
+            f"time_to_live_minutes {exc}, not {minutes!r}; leave it out for the "
+            "time_to_live_minutes setting (off by default)"
+        ) from None
 
 
 class Watching:
