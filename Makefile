@@ -74,8 +74,22 @@ extension: setup
 		| grep -q "jupyter-sessions v.* enabled OK" \
 		|| { echo "the jupyter-sessions labextension is not enabled and OK"; exit 1; }
 
+# pytest as two processes at once: the browser tests (`-m browser`, Chromium and
+# JupyterLab, about 1.3 cores busy) and the rest (kernels, about 0.7 of a core: they
+# mostly wait on their kernels). One after the other they took 15 min; side by side,
+# TIME_TBD. The rest write to a log of their own, shown whole when both are done; the
+# target fails if either did. A plain `pytest` still runs them all in one process.
+KERNEL_TESTS_LOG := build/kernel-tests.log
+
 pytest: setup floor
-	pytest -ra --durations=15
+	@mkdir -p build
+	@echo "the tests without a browser run beside these, into $(KERNEL_TESTS_LOG) (shown after)"
+	pytest -m "not browser" -ra --durations=10 >$(KERNEL_TESTS_LOG) 2>&1 & kernels=$$!; \
+	pytest -m browser -ra --durations=10; browser=$$?; \
+	wait $$kernels; kernels=$$?; \
+	cat $(KERNEL_TESTS_LOG); \
+	echo "make pytest: without a browser exit $$kernels, in the browser exit $$browser"; \
+	[ $$kernels = 0 ] && [ $$browser = 0 ]
 
 # The docs site (Sphinx with MyST) into docs/_build/html; a warning fails it. -E reads
 # every page each time, so a warning fails every build, not only the first. Only the

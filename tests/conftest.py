@@ -116,6 +116,16 @@ def notebook7(
         yield opened
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark the tests that drive Chromium ``browser``: `make pytest` runs them in a
+    process of their own, beside the others (``-m browser``, ``-m "not browser"``).
+
+    At collection, so that ``-m`` (which selects after it) sees the mark.
+    """
+    if "browser" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The browser tests last, those on the shared JupyterLab at the very end.
