@@ -13,9 +13,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 demo: setup
 	jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/demo.ipynb
 
-# CI order: lint -> unit tests (jest) -> build -> extension listed OK -> docs -> kernel and
-# browser tests -> the kernel-side tests on the oldest and the newest Python.
-test: setup lint jest extension docs pytest pythons
+# CI order: set up -> lint -> unit tests (jest) -> build -> extension listed OK -> docs ->
+# kernel and browser tests -> the kernel-side tests on the oldest and the newest Python.
+# Setting up is three parts that wait on downloads and disks more than on a core, run at
+# once: Debian's packages, the virtualenv (with npm and pip), the JupyterLab floor's
+# virtualenv. -Otarget shows each part's output whole when it is done.
+test:
+	@$(MAKE) --no-print-directory -j3 -Otarget system $(STAMP) floor
+	@$(MAKE) --no-print-directory lint jest extension docs pytest pythons
 
 # The whole of `make test` with one of the two cores kept busy by another process, as
 # on a shared CI machine: the suite must hold (no racing asserts) and stay under 30 min.
