@@ -8,9 +8,10 @@ One Chromium serves every browser test (``browser``), and one JupyterLab per mod
 that needs no server of its own; each test still writes its own notebook, gets its
 own kernel, shut down after it, and opens its pages in a browser context of its own.
 Starting a JupyterLab takes 3 to 5 s, and the three modules that share one started
-six. The browser tests run after all the others, as in CI's order (kernel tests,
-then browser tests): so Chromium and JupyterLab start once, late, and no kernel test
-runs beside them.
+six. In one process the browser tests run after all the others: so Chromium and
+JupyterLab start once, late. `make pytest` runs the two kinds in two processes at
+once instead (``-m browser`` and ``-m "not browser"``; ``pytest_itemcollected`` adds
+the mark), since the kernel tests mostly wait and leave most of a core free.
 """
 
 from __future__ import annotations

@@ -115,6 +115,13 @@ export function withPicture<T extends Data>(data: T, picture: string): T {
   return kept as T;
 }
 
+/** `data` without a kept picture (the page's pictures were turned off). */
+export function withoutPicture<T extends Data>(data: T): T {
+  const kept: Record<string, unknown> = { ...data };
+  delete kept[PICTURE_MIME];
+  return kept as T;
+}
+
 /** The picture as an image element, `alt` its words. */
 export function pictureElement(picture: string, alt: string): HTMLImageElement {
   const image = document.createElement('img');

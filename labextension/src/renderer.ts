@@ -25,7 +25,15 @@ import { isBokehView, releaseBokehView, renderBokehView } from './bokehView';
 import { IDeparture } from './departures';
 import { kernelPipes } from './kernelPipes';
 import { ISessionOutput, MIME_TYPE } from './messages';
-import { PICTURE_MIME, keptPicture, pictureElement, pictureOf, withPicture } from './pictures';
+import {
+  PICTURE_MIME,
+  keptPicture,
+  pictureElement,
+  pictureOf,
+  pictureOptions,
+  withPicture,
+  withoutPicture
+} from './pictures';
 
 /** What a renderer needs from the notebook it renders in. */
 export interface IOutputOwner {
@@ -126,8 +134,18 @@ export class SessionRenderer extends Widget implements IRenderMime.IRenderer {
    * document (the notebook is being saved; its kernel went).
    */
   keepPicture(): void {
-    const picture = this.live ? pictureOf(this.live.viewId) : null;
-    if (picture && this.model && picture !== this.model.data[PICTURE_MIME]) {
+    if (!this.live || !this.model) {
+      return;
+    }
+    if (!pictureOptions.keep) {
+      // Turned off after a save kept one: the file should carry none from now on.
+      if (keptPicture(this.model.data) !== null) {
+        this.model.setData({ data: withoutPicture(this.model.data) });
+      }
+      return;
+    }
+    const picture = pictureOf(this.live.viewId);
+    if (picture && picture !== this.model.data[PICTURE_MIME]) {
       this.model.setData({ data: withPicture(this.model.data, picture) });
     }
   }
