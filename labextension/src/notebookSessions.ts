@@ -97,13 +97,21 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
   private say(message: IChannelMessage): void {
     if (message.type === 'cells_cleared') {
       this.departures.cleared(message.cells);
-      this.settleLater();
+      queueMicrotask(() => this.sayCleared()); // once the task's script ends
       return;
     }
     if (message.type === 'cells_deleted') {
       this.departures.said(message.cells);
     }
     this.channel.send(message);
+  }
+
+  /** Say the cells cleared in this task, in one message (`takeCleared`). */
+  private sayCleared(): void {
+    const cells = this._disposed ? [] : this.departures.takeCleared();
+    if (cells.length > 0) {
+      this.channel.send({ type: 'cells_cleared', cells });
+    }
   }
 
   private settleLater(): void {

@@ -41,6 +41,21 @@ describe('Departures', () => {
     });
   });
 
+  it('hands over the cleared cells at once; their views, before or after, need no word', () => {
+    const departures = new Departures();
+    departures.left(VIEW);
+    departures.cleared(['c1']);
+    departures.cleared(['c2']);
+    expect(departures.takeCleared()).toEqual(['c1', 'c2']);
+    expect(departures.takeCleared()).toEqual([]);
+    departures.left({ sessionId: 's2', cell: 'c2', viewId: 'v2' }); // disposed after the clear
+    expect(departures.settle(nothingHeld)).toEqual({
+      cleared: [],
+      disposed: [],
+      released: ['v1', 'v2']
+    });
+  });
+
   it('makes a delete one message: the deleted cell was said', () => {
     const departures = new Departures();
     departures.left(VIEW);
