@@ -82,7 +82,7 @@ extension: setup
 # pytest as two processes at once: the browser tests (`-m browser`, Chromium and
 # JupyterLab, about 1.3 cores busy) and the rest (kernels, about 0.7 of a core: they
 # mostly wait on their kernels). One after the other they took 15 min; side by side,
-# 10. The rest write to a log of their own, shown whole when both are done; the
+# 10 to 12.5. The rest write to a log of their own, shown whole when both are done; the
 # target fails if either did. A plain `pytest` still runs them all in one process.
 KERNEL_TESTS_LOG := build/kernel-tests.log
 
