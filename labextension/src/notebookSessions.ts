@@ -126,11 +126,9 @@ export class NotebookSessions implements IOutputOwner, IDisposable {
       return;
     }
     this.watcher.settle(); // deleted cells first: their views need no word
+    this.sayCleared(); // said already, when the clearing task's script ended
     this.settling = 0;
     const gone = this.departures.settle(id => this.holds(id));
-    if (gone.cleared.length > 0) {
-      this.channel.send({ type: 'cells_cleared', cells: gone.cleared });
-    }
     for (const sessionId of gone.disposed) {
       this.channel.send({ type: 'view_disposed', session_id: sessionId });
     }
